@@ -1,0 +1,195 @@
+"""The model-family registry: real hub ids, pipeline classes and defaults for every family DiffBench covers.
+
+Facts here describe the *real* checkpoints (resolution, scheduler, prediction type) as published on the hub.
+The tiny stand-ins of the `tiny-cpu` profile keep each family's architecture classes and conditioning path
+but run at smaller resolutions; their recipes live in `diffbench.models.standins`.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+
+class Conditioning(StrEnum):
+    TEXT = "text-to-image"
+    IMAGE = "image-to-image"
+    CLASS = "class-to-image"
+    CANNY = "controlnet-canny"
+
+
+class Checkpoint(BaseModel):
+    """One pipeline repository on the hub and its published defaults."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    resolution: int
+    scheduler: str
+    prediction_type: Literal["epsilon", "v_prediction"] = "epsilon"
+
+
+class Family(BaseModel):
+    """A model family: shared architecture, pipeline classes per conditioning kind, and its checkpoints."""
+
+    model_config = ConfigDict(frozen=True)
+
+    key: str
+    display: str
+    backbone: Literal["unet", "transformer"]
+    denoiser_class: str
+    text_encoders: tuple[str, ...]
+    latent_channels: int = 4
+    vae_scale_factor: int = 8
+    checkpoints: tuple[Checkpoint, ...]
+    pipelines: dict[Conditioning, str]
+    controlnet_id: str | None = None
+
+    @property
+    def conditionings(self) -> tuple[Conditioning, ...]:
+        return tuple(self.pipelines)
+
+    @property
+    def default(self) -> Checkpoint:
+        return self.checkpoints[0]
+
+
+SD15 = Family(
+    key="sd15",
+    display="SD1.5",
+    backbone="unet",
+    denoiser_class="UNet2DConditionModel",
+    text_encoders=("CLIPTextModel",),
+    checkpoints=(Checkpoint(id="stable-diffusion-v1-5/stable-diffusion-v1-5", resolution=512, scheduler="PNDMScheduler"),),
+    pipelines={
+        Conditioning.TEXT: "StableDiffusionPipeline",
+        Conditioning.IMAGE: "StableDiffusionImg2ImgPipeline",
+        Conditioning.CANNY: "StableDiffusionControlNetPipeline",
+    },
+    controlnet_id="lllyasviel/sd-controlnet-canny",
+)
+
+SD21 = Family(
+    key="sd21",
+    display="SD2.1",
+    backbone="unet",
+    denoiser_class="UNet2DConditionModel",
+    text_encoders=("CLIPTextModel",),
+    checkpoints=(
+        Checkpoint(
+            id="stabilityai/stable-diffusion-2-1",
+            resolution=768,
+            scheduler="DDIMScheduler",
+            prediction_type="v_prediction",
+        ),
+        Checkpoint(id="stabilityai/stable-diffusion-2-1-base", resolution=512, scheduler="PNDMScheduler"),
+    ),
+    pipelines={
+        Conditioning.TEXT: "StableDiffusionPipeline",
+        Conditioning.IMAGE: "StableDiffusionImg2ImgPipeline",
+    },
+)
+
+SDXL = Family(
+    key="sdxl",
+    display="SDXL",
+    backbone="unet",
+    denoiser_class="UNet2DConditionModel",
+    text_encoders=("CLIPTextModel", "CLIPTextModelWithProjection"),
+    checkpoints=(
+        Checkpoint(id="stabilityai/stable-diffusion-xl-base-1.0", resolution=1024, scheduler="EulerDiscreteScheduler"),
+    ),
+    pipelines={
+        Conditioning.TEXT: "StableDiffusionXLPipeline",
+        Conditioning.IMAGE: "StableDiffusionXLImg2ImgPipeline",
+        Conditioning.CANNY: "StableDiffusionXLControlNetPipeline",
+    },
+    controlnet_id="diffusers/controlnet-canny-sdxl-1.0",
+)
+
+DIT = Family(
+    key="dit",
+    display="DiT",
+    backbone="transformer",
+    denoiser_class="DiTTransformer2DModel",
+    text_encoders=(),
+    checkpoints=(
+        Checkpoint(id="facebook/DiT-XL-2-256", resolution=256, scheduler="DDIMScheduler"),
+        Checkpoint(id="facebook/DiT-XL-2-512", resolution=512, scheduler="DDIMScheduler"),
+    ),
+    pipelines={Conditioning.CLASS: "DiTPipeline"},
+)
+
+PIXART_ALPHA = Family(
+    key="pixart-alpha",
+    display="PixArt-alpha",
+    backbone="transformer",
+    denoiser_class="PixArtTransformer2DModel",
+    text_encoders=("T5EncoderModel",),
+    checkpoints=(
+        Checkpoint(id="PixArt-alpha/PixArt-XL-2-512x512", resolution=512, scheduler="DPMSolverMultistepScheduler"),
+        Checkpoint(id="PixArt-alpha/PixArt-XL-2-1024-MS", resolution=1024, scheduler="DPMSolverMultistepScheduler"),
+    ),
+    pipelines={Conditioning.TEXT: "PixArtAlphaPipeline"},
+)
+
+PIXART_SIGMA = Family(
+    key="pixart-sigma",
+    display="PixArt-Sigma",
+    backbone="transformer",
+    denoiser_class="PixArtTransformer2DModel",
+    text_encoders=("T5EncoderModel",),
+    checkpoints=(
+        Checkpoint(
+            id="PixArt-alpha/PixArt-Sigma-XL-2-512-MS", resolution=512, scheduler="DPMSolverMultistepScheduler"
+        ),
+        Checkpoint(
+            id="PixArt-alpha/PixArt-Sigma-XL-2-1024-MS", resolution=1024, scheduler="DPMSolverMultistepScheduler"
+        ),
+    ),
+    pipelines={Conditioning.TEXT: "PixArtSigmaPipeline"},
+)
+
+FAMILIES: dict[str, Family] = {f.key: f for f in (SD15, SD21, SDXL, DIT, PIXART_ALPHA, PIXART_SIGMA)}
+
+# The model that scores absolute quality (CLIP score) in the `cuda` profile.
+QUALITY_MODEL_ID = "openai/clip-vit-base-patch16"
+
+
+class UnknownModelError(LookupError):
+    """A model id or family key that the registry does not know."""
+
+
+def family(key: str) -> Family:
+    try:
+        return FAMILIES[key]
+    except KeyError:
+        raise UnknownModelError(f"unknown model family {key!r}; known: {', '.join(FAMILIES)}") from None
+
+
+def family_of(model_id: str) -> Family:
+    """The family a pipeline or ControlNet id belongs to."""
+    for fam in FAMILIES.values():
+        if model_id == fam.controlnet_id or any(c.id == model_id for c in fam.checkpoints):
+            return fam
+    raise UnknownModelError(f"unknown model id {model_id!r}; known: {', '.join(all_model_ids())}")
+
+
+def checkpoint(model_id: str) -> Checkpoint:
+    for c in family_of(model_id).checkpoints:
+        if c.id == model_id:
+            return c
+    raise UnknownModelError(f"{model_id!r} is a ControlNet, not a pipeline checkpoint")
+
+
+def all_model_ids() -> list[str]:
+    """Every id the project stores: pipeline checkpoints, ControlNets and the quality model."""
+    ids: list[str] = []
+    for fam in FAMILIES.values():
+        ids.extend(c.id for c in fam.checkpoints)
+        if fam.controlnet_id:
+            ids.append(fam.controlnet_id)
+    ids.append(QUALITY_MODEL_ID)
+    return ids

@@ -1,0 +1,197 @@
+"""Recipes for the tiny stand-ins: one per real id, as data, plus the function that builds it.
+
+A recipe's hash is the stored revision, so the store knows a stand-in is current when `refs/main` equals the
+hash of today's recipe; change a number here (or RECIPE_VERSION, for a change in a builder) and
+`diffbench models build` rebuilds exactly the ids it affects.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from diffbench.models import families as fam
+from diffbench.models.standins.clip_model import build_clip
+from diffbench.models.standins.transformer_pipelines import build_dit, build_pixart
+from diffbench.models.standins.unet_pipelines import (
+    build_controlnet,
+    build_stable_diffusion,
+    build_stable_diffusion_xl,
+)
+
+RECIPE_VERSION = 1
+
+# Published scheduler configs of the real checkpoints (the parts that shape the trajectory).
+_SD_BETAS = {"num_train_timesteps": 1000, "beta_start": 0.00085, "beta_end": 0.012, "beta_schedule": "scaled_linear"}
+_SD_SCHEDULE = {**_SD_BETAS, "steps_offset": 1, "set_alpha_to_one": False, "prediction_type": "epsilon"}
+_PNDM = {**_SD_SCHEDULE, "skip_prk_steps": True}
+_LINEAR_BETAS = {"num_train_timesteps": 1000, "beta_start": 0.0001, "beta_end": 0.02, "beta_schedule": "linear"}
+_PIXART_DPM = {
+    **_LINEAR_BETAS,
+    "algorithm_type": "dpmsolver++",
+    "solver_order": 2,
+    "prediction_type": "epsilon",
+    "lower_order_final": True,
+}
+
+# Damping (see damping.py): cross-attention outputs x0.1 and the denoiser output x1.0 make fidelity fall
+# steadily with aggressiveness on SD1.5 (docs/benchmarks.md, the fidelity ladder).
+_DAMPING = {"output": 1.0, "cross_attention": 0.1}
+
+_SD15 = {
+    "seed": 15,
+    "resolution": 256,
+    "unet_channels": [32, 64, 128, 128],
+    "attention_heads": 2,
+    "text_hidden": 64,
+    "vae_channels": [16, 32, 64, 64],
+    "scheduler": "PNDMScheduler",
+    "scheduler_config": _PNDM,
+    "damping": _DAMPING,
+}
+
+_SD21_COMMON = {
+    "unet_channels": [32, 64, 128, 128],
+    "attention_heads": [1, 2, 4, 4],
+    "linear_projection": True,
+    "text_hidden": 64,
+    "text_act": "gelu",
+    "vae_channels": [16, 32, 64, 64],
+    "damping": _DAMPING,
+}
+
+_SDXL = {
+    "seed": 10,
+    "xl": True,
+    "resolution": 384,
+    "unet_channels": [32, 64, 128],
+    "attention_heads": [1, 2, 4],
+    "text_hidden": 32,
+    "text_hidden_2": 64,
+    "text_projection_2": 32,
+    "time_embed_dim": 8,
+    "vae_channels": [16, 32, 64, 64],
+    "scheduler": "EulerDiscreteScheduler",
+    "scheduler_config": {
+        **_SD_SCHEDULE,
+        "interpolation_type": "linear",
+        "timestep_spacing": "leading",
+        "use_karras_sigmas": False,
+    },
+    "damping": _DAMPING,
+}
+
+# Hidden size 2 x 48 = 96: PixArt's resolution/aspect-ratio embedding splits it in three, as the real 1152 does.
+_DIT_COMMON = {
+    "heads": 2,
+    "head_dim": 48,
+    "layers": 6,
+    "vae_channels": [16, 32, 64, 64],
+    "scheduler": "DDIMScheduler",
+    "scheduler_config": {**_LINEAR_BETAS, "set_alpha_to_one": True, "steps_offset": 0},
+    "damping": _DAMPING,
+}
+
+_PIXART_COMMON = {
+    "heads": 2,
+    "head_dim": 48,
+    "layers": 4,
+    "text_hidden": 32,
+    "vae_channels": [16, 32, 64, 64],
+    "scheduler": "DPMSolverMultistepScheduler",
+    "scheduler_config": _PIXART_DPM,
+    "damping": _DAMPING,
+}
+
+# The 1024 checkpoints keep sample_size 128 (so resolution binning and the 1024-MS size conditioning work as
+# on the real model) and are made narrower and shallower to keep 4096-token attention affordable on a CPU.
+_PIXART_1024 = {"resolution": 1024, "head_dim": 18, "layers": 2, "vae_channels": [8, 16, 32, 32]}
+
+Builder = Callable[[Path, dict[str, Any]], None]
+
+
+@dataclass(frozen=True)
+class Recipe:
+    model_id: str
+    build: Builder
+    params: dict[str, Any]
+
+    @property
+    def resolution(self) -> int | None:
+        """The stand-in's default resolution (pixels); None for models that make no images."""
+        return self.params.get("resolution")
+
+    @property
+    def revision(self) -> str:
+        """40-hex revision: the hash of what this recipe builds."""
+        blob = json.dumps(
+            {"version": RECIPE_VERSION, "builder": self.build.__name__, "params": self.params}, sort_keys=True
+        )
+        return hashlib.sha1(blob.encode()).hexdigest()
+
+
+def _recipes() -> dict[str, Recipe]:
+    sd21 = {**_SD21_COMMON, "seed": 21, "resolution": 384, "upcast_attention": True}
+    sd21["scheduler"], sd21["scheduler_config"] = "DDIMScheduler", {**_SD_SCHEDULE, "prediction_type": "v_prediction"}
+    sd21_base = {**_SD21_COMMON, "seed": 22, "resolution": 256, "scheduler": "PNDMScheduler", "scheduler_config": _PNDM}
+    pixart = {
+        "PixArt-alpha/PixArt-XL-2-512x512": {"seed": 40, "resolution": 512, "additional_conditions": False},
+        "PixArt-alpha/PixArt-XL-2-1024-MS": {"seed": 41, **_PIXART_1024, "additional_conditions": True},
+        "PixArt-alpha/PixArt-Sigma-XL-2-512-MS": {"seed": 42, "resolution": 512, "additional_conditions": False},
+        "PixArt-alpha/PixArt-Sigma-XL-2-1024-MS": {
+            "seed": 43,
+            **_PIXART_1024,
+            "additional_conditions": False,
+            "interpolation_scale": 2,
+        },
+    }
+    recipes = [
+        Recipe(fam.SD15.default.id, build_stable_diffusion, _SD15),
+        Recipe(
+            fam.SD15.controlnet_id or "",
+            build_controlnet,
+            {"seed": 16, "base": _SD15, "conditioning_channels": [8, 16, 32, 32], "zero_conv_std": 0.02},
+        ),
+        Recipe("stabilityai/stable-diffusion-2-1", build_stable_diffusion, sd21),
+        Recipe("stabilityai/stable-diffusion-2-1-base", build_stable_diffusion, sd21_base),
+        Recipe(fam.SDXL.default.id, build_stable_diffusion_xl, _SDXL),
+        Recipe(
+            fam.SDXL.controlnet_id or "",
+            build_controlnet,
+            {"seed": 11, "base": _SDXL, "conditioning_channels": [8, 16, 32, 32], "zero_conv_std": 0.02},
+        ),
+        Recipe("facebook/DiT-XL-2-256", build_dit, {**_DIT_COMMON, "seed": 30, "resolution": 256}),
+        Recipe("facebook/DiT-XL-2-512", build_dit, {**_DIT_COMMON, "seed": 31, "resolution": 512}),
+        *(
+            Recipe(
+                model_id,
+                build_pixart,
+                {
+                    **_PIXART_COMMON,
+                    **extra,
+                    "sigma": "Sigma" in model_id,
+                    # PixArt-alpha ships the SD VAE, PixArt-Sigma the SDXL one.
+                    "vae_scaling": 0.13025 if "Sigma" in model_id else 0.18215,
+                },
+            )
+            for model_id, extra in pixart.items()
+        ),
+        Recipe(fam.QUALITY_MODEL_ID, build_clip, {"seed": 50, "hidden": 32, "projection": 32}),
+    ]
+    return {r.model_id: r for r in recipes}
+
+
+RECIPES: dict[str, Recipe] = _recipes()
+
+
+def recipe(model_id: str) -> Recipe:
+    try:
+        return RECIPES[model_id]
+    except KeyError:
+        raise fam.UnknownModelError(
+            f"no tiny stand-in recipe for {model_id!r}; known: {', '.join(RECIPES)}"
+        ) from None
