@@ -12,6 +12,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from diffbench.errors import DiffbenchError
+
 
 class Conditioning(StrEnum):
     TEXT = "text-to-image"
@@ -158,7 +160,7 @@ FAMILIES: dict[str, Family] = {f.key: f for f in (SD15, SD21, SDXL, DIT, PIXART_
 QUALITY_MODEL_ID = "openai/clip-vit-base-patch16"
 
 
-class UnknownModelError(LookupError):
+class UnknownModelError(DiffbenchError, LookupError):
     """A model id or family key that the registry does not know."""
 
 

@@ -13,12 +13,13 @@ from typing import Any
 
 from PIL import Image
 
+from diffbench.errors import DiffbenchError
 from diffbench.images import canny_edges
 from diffbench.models.families import Conditioning, checkpoint, family_of
 from diffbench.models.profiles import Profile
 
 
-class ModelNotAvailableError(RuntimeError):
+class ModelNotAvailableError(DiffbenchError, RuntimeError):
     """A model the code asked for is not in the profile's store."""
 
 

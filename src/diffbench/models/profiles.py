@@ -16,12 +16,13 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from diffbench.errors import DiffbenchError
 from diffbench.models.store import HubCacheStore
 
 QualityMetric = Literal["fidelity", "clip-score"]
 
 
-class UnknownProfileError(LookupError):
+class UnknownProfileError(DiffbenchError, LookupError):
     pass
 
 
@@ -59,10 +60,13 @@ class Profile(BaseModel):
     def env(self) -> dict[str, str]:
         """Environment for any process that loads models under this profile: offline, pointed at the store."""
         return {
+            "DIFFBENCH_HOME": str(diffbench_home()),
             "HF_HUB_CACHE": str(self.hub_cache),
             "HF_HUB_OFFLINE": "1",
             "HF_HUB_DISABLE_TELEMETRY": "1",
             "HF_HUB_DISABLE_PROGRESS_BARS": "1",
+            # transformers warns at import that torchvision is missing (there is no CPU build): not news.
+            "TRANSFORMERS_VERBOSITY": "error",
             "DIFFBENCH_PROFILE": self.name,
         }
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from diffbench.errors import DiffbenchError
 from diffbench.models.profiles import Profile
 from diffbench.models.standins.recipes import RECIPES, recipe
 
@@ -27,7 +28,7 @@ def folder_size_mib(folder: Path) -> float:
 
 def build_standins(profile: Profile, force: bool = False, ids: Iterable[str] | None = None) -> list[BuildOutcome]:
     if not profile.builds_standins:
-        raise ValueError(
+        raise DiffbenchError(
             f"profile {profile.name!r} uses real weights from {profile.hub_cache}; it has no stand-ins to build"
         )
     store = profile.store

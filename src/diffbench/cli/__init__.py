@@ -1,0 +1,15 @@
+"""The `diffbench` command: one sub-command group per part of the benchmark."""
+
+from __future__ import annotations
+
+import typer
+
+from diffbench.cli.models import app as models_app
+
+app = typer.Typer(
+    name="diffbench",
+    help="DiffBench: a benchmark for LLM-written diffusion acceleration code.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+app.add_typer(models_app, name="models")
