@@ -45,8 +45,14 @@ def list_models(profile: ProfileOption = DEFAULT, as_json: JsonOption = False) -
                 }
             )
         if fam.controlnet_id:
-            rows.append({"family": fam.display, "id": fam.controlnet_id, "conditionings": ["controlnet-canny"],
-                         "available": prof.store.has(fam.controlnet_id)})
+            rows.append(
+                {
+                    "family": fam.display,
+                    "id": fam.controlnet_id,
+                    "conditionings": ["controlnet-canny"],
+                    "available": prof.store.has(fam.controlnet_id),
+                }
+            )
     rows.append({"family": "quality", "id": QUALITY_MODEL_ID, "available": prof.store.has(QUALITY_MODEL_ID)})
     if as_json:
         print_json({"profile": prof.name, "models": rows})
@@ -56,8 +62,13 @@ def list_models(profile: ProfileOption = DEFAULT, as_json: JsonOption = False) -
         table.add_column(col)
     for r in rows:
         default = f"{r['resolution']} px, {r['scheduler']}, {r['prediction_type']}" if "resolution" in r else ""
-        table.add_row(r["family"], r["id"], ", ".join(r.get("conditionings", [])), default,
-                      "yes" if r["available"] else "[red]no[/]")
+        table.add_row(
+            r["family"],
+            r["id"],
+            ", ".join(r.get("conditionings", [])),
+            default,
+            "yes" if r["available"] else "[red]no[/]",
+        )
     console.print(table)
 
 

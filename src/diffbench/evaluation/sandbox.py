@@ -6,6 +6,7 @@ its own result: the parent kills the whole process group on timeout and reports 
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
@@ -94,8 +95,6 @@ def run_module(
 
 
 def _kill_group(proc: subprocess.Popen) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(proc.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
     proc.wait()

@@ -37,7 +37,9 @@ def check_pipeline(model_id: str, profile: Profile, steps: int) -> list[dict[str
         pipe = load_pipeline(pipeline_id, conditioning, profile)
         row["load_s"] = time.perf_counter() - start
         resolution = default_resolution(pipeline_id, profile)
-        kwargs = generation_kwargs(pipeline_id, conditioning, resolution, steps, seed=0, image=synthetic_photo(resolution))
+        kwargs = generation_kwargs(
+            pipeline_id, conditioning, resolution, steps, seed=0, image=synthetic_photo(resolution)
+        )
         start = time.perf_counter()
         images = pipe(**kwargs).images
         row["generate_s"] = time.perf_counter() - start

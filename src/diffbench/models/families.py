@@ -64,7 +64,9 @@ SD15 = Family(
     backbone="unet",
     denoiser_class="UNet2DConditionModel",
     text_encoders=("CLIPTextModel",),
-    checkpoints=(Checkpoint(id="stable-diffusion-v1-5/stable-diffusion-v1-5", resolution=512, scheduler="PNDMScheduler"),),
+    checkpoints=(
+        Checkpoint(id="stable-diffusion-v1-5/stable-diffusion-v1-5", resolution=512, scheduler="PNDMScheduler"),
+    ),
     pipelines={
         Conditioning.TEXT: "StableDiffusionPipeline",
         Conditioning.IMAGE: "StableDiffusionImg2ImgPipeline",
@@ -145,10 +147,14 @@ PIXART_SIGMA = Family(
     text_encoders=("T5EncoderModel",),
     checkpoints=(
         Checkpoint(
-            id="PixArt-alpha/PixArt-Sigma-XL-2-512-MS", resolution=512, scheduler="DPMSolverMultistepScheduler"
+            id="PixArt-alpha/PixArt-Sigma-XL-2-512-MS",
+            resolution=512,
+            scheduler="DPMSolverMultistepScheduler",
         ),
         Checkpoint(
-            id="PixArt-alpha/PixArt-Sigma-XL-2-1024-MS", resolution=1024, scheduler="DPMSolverMultistepScheduler"
+            id="PixArt-alpha/PixArt-Sigma-XL-2-1024-MS",
+            resolution=1024,
+            scheduler="DPMSolverMultistepScheduler",
         ),
     ),
     pipelines={Conditioning.TEXT: "PixArtSigmaPipeline"},

@@ -57,16 +57,17 @@ def load_pipeline(model_id: str, conditioning: Conditioning, profile: Profile, d
     fam = family_of(model_id)
     if conditioning not in fam.pipelines:
         raise ValueError(f"{fam.display} has no {conditioning} pipeline; it supports {', '.join(fam.pipelines)}")
-    torch_dtype = getattr(torch, dtype or profile.dtype)
+    # The profile, not whatever this process's environment says, decides where models come from.
+    common = {"dtype": getattr(torch, dtype or profile.dtype), "cache_dir": profile.hub_cache}
     extra: dict[str, Any] = {}
     try:
         require(model_id, profile)
         if conditioning is Conditioning.CANNY:
             assert fam.controlnet_id is not None
             require(fam.controlnet_id, profile)
-            extra["controlnet"] = diffusers.ControlNetModel.from_pretrained(fam.controlnet_id, torch_dtype=torch_dtype)
+            extra["controlnet"] = diffusers.ControlNetModel.from_pretrained(fam.controlnet_id, **common)
         pipeline_class = getattr(diffusers, fam.pipelines[conditioning])
-        pipe = pipeline_class.from_pretrained(model_id, torch_dtype=torch_dtype, **extra)
+        pipe = pipeline_class.from_pretrained(model_id, **common, **extra)
     except OSError as err:  # what the hub raises for a missing or incomplete snapshot
         raise ModelNotAvailableError(f"{profile.missing_model_message(model_id)} ({err.__class__.__name__})") from err
     pipe.set_progress_bar_config(disable=True)

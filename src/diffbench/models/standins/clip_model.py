@@ -34,7 +34,8 @@ def build_clip(folder: Path, p: dict[str, Any]) -> None:
     model = CLIPModel(CLIPConfig(text_config=text, vision_config=vision, projection_dim=p["projection"])).eval()
     # The PIL processor: the default one needs torchvision, which has no CPU build here.
     image_processor = CLIPImageProcessorPil(
-        size={"shortest_edge": CLIP_IMAGE_SIZE}, crop_size={"height": CLIP_IMAGE_SIZE, "width": CLIP_IMAGE_SIZE}
+        size={"shortest_edge": CLIP_IMAGE_SIZE},
+        crop_size={"height": CLIP_IMAGE_SIZE, "width": CLIP_IMAGE_SIZE},
     )
     model.save_pretrained(folder, safe_serialization=True)
     CLIPProcessor(image_processor=image_processor, tokenizer=tokenizer).save_pretrained(folder)

@@ -30,12 +30,19 @@ def damp_denoiser(denoiser: nn.Module, output_names: tuple[str, ...], output: fl
 
 
 @torch.no_grad()
-def wake_zero_convs(controlnet: nn.Module, std: float) -> None:
-    """ControlNet zero-initialises its output convolutions, so an untrained one ignores its control image.
-
-    Give them small random weights instead, so the control image changes the output, smoothly.
-    """
+def wake_zero_convs(controlnet: nn.Module, hint_std: float, residual_std: float) -> None:
+    """ControlNet zero-initialises the last conv of its conditioning embedding and its output convolutions, so
+    an untrained one ignores its control image. Give them random weights instead: `hint_std` sets how strongly
+    the control image enters, `residual_std` how strongly the ControlNet steers the UNet."""
+    # Default conv init shrinks the signal at each of the embedding's layers, so that the hint arrives as
+    # almost nothing whatever its last conv does: re-initialise them to preserve variance.
+    for module in controlnet.controlnet_cond_embedding.modules():
+        if isinstance(module, nn.Conv2d):
+            nn.init.kaiming_normal_(module.weight, nonlinearity="relu")
+    controlnet.controlnet_cond_embedding.conv_out.weight.normal_(0.0, hint_std)
     for name, module in controlnet.named_modules():
-        if isinstance(module, nn.Conv2d) and (name.startswith("controlnet_down_blocks") or name == "controlnet_mid_block"):
-            module.weight.normal_(0.0, std)
+        if isinstance(module, nn.Conv2d) and (
+            name.startswith("controlnet_down_blocks") or name == "controlnet_mid_block"
+        ):
+            module.weight.normal_(0.0, residual_std)
             module.bias.zero_()

@@ -1,12 +1,14 @@
 """Recipes for the tiny stand-ins: one per real id, as data, plus the function that builds it.
 
-A recipe's hash is the stored revision, so the store knows a stand-in is current when `refs/main` equals the
-hash of today's recipe; change a number here (or RECIPE_VERSION, for a change in a builder) and
-`diffbench models build` rebuilds exactly the ids it affects.
+A recipe's revision (the 40-hex name of its stored snapshot) hashes its parameters, the source of the builder
+code in this folder and the versions of torch, diffusers and transformers. The store knows a stand-in is
+current when `refs/main` equals today's revision, so any change that could alter a stand-in makes
+`diffbench models build` rebuild exactly the ids it affects, with no version number to remember.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Callable
@@ -23,13 +25,24 @@ from diffbench.models.standins.unet_pipelines import (
     build_stable_diffusion_xl,
 )
 
-RECIPE_VERSION = 1
+# Files of this folder that do not shape what is built.
+_NOT_BUILDER_CODE = {"build.py", "ladder.py", "__init__.py"}
 
 # Published scheduler configs of the real checkpoints (the parts that shape the trajectory).
-_SD_BETAS = {"num_train_timesteps": 1000, "beta_start": 0.00085, "beta_end": 0.012, "beta_schedule": "scaled_linear"}
+_SD_BETAS = {
+    "num_train_timesteps": 1000,
+    "beta_start": 0.00085,
+    "beta_end": 0.012,
+    "beta_schedule": "scaled_linear",
+}
 _SD_SCHEDULE = {**_SD_BETAS, "steps_offset": 1, "set_alpha_to_one": False, "prediction_type": "epsilon"}
 _PNDM = {**_SD_SCHEDULE, "skip_prk_steps": True}
-_LINEAR_BETAS = {"num_train_timesteps": 1000, "beta_start": 0.0001, "beta_end": 0.02, "beta_schedule": "linear"}
+_LINEAR_BETAS = {
+    "num_train_timesteps": 1000,
+    "beta_start": 0.0001,
+    "beta_end": 0.02,
+    "beta_schedule": "linear",
+}
 _PIXART_DPM = {
     **_LINEAR_BETAS,
     "algorithm_type": "dpmsolver++",
@@ -127,21 +140,49 @@ class Recipe:
 
     @property
     def revision(self) -> str:
-        """40-hex revision: the hash of what this recipe builds."""
+        """40-hex revision: the hash of what this recipe builds and of the code and libraries that build it."""
         blob = json.dumps(
-            {"version": RECIPE_VERSION, "builder": self.build.__name__, "params": self.params}, sort_keys=True
+            {"builder": self.build.__name__, "params": self.params, "code": _builder_fingerprint()}, sort_keys=True
         )
         return hashlib.sha1(blob.encode()).hexdigest()
 
 
+@functools.cache
+def _builder_fingerprint() -> str:
+    import diffusers
+    import torch
+    import transformers
+
+    h = hashlib.sha1(f"{torch.__version__} {diffusers.__version__} {transformers.__version__}".encode())
+    folder = Path(__file__).parent
+    for f in sorted(folder.iterdir()):
+        if f.suffix in (".py", ".json") and f.name not in _NOT_BUILDER_CODE:
+            h.update(f.name.encode())
+            h.update(f.read_bytes())
+    return h.hexdigest()
+
+
 def _recipes() -> dict[str, Recipe]:
     sd21 = {**_SD21_COMMON, "seed": 21, "resolution": 384, "upcast_attention": True}
-    sd21["scheduler"], sd21["scheduler_config"] = "DDIMScheduler", {**_SD_SCHEDULE, "prediction_type": "v_prediction"}
-    sd21_base = {**_SD21_COMMON, "seed": 22, "resolution": 256, "scheduler": "PNDMScheduler", "scheduler_config": _PNDM}
+    sd21["scheduler"], sd21["scheduler_config"] = (
+        "DDIMScheduler",
+        {**_SD_SCHEDULE, "prediction_type": "v_prediction"},
+    )
+    sd21_base = {
+        **_SD21_COMMON,
+        "seed": 22,
+        "resolution": 256,
+        "scheduler": "PNDMScheduler",
+        "scheduler_config": _PNDM,
+    }
     pixart = {
         "PixArt-alpha/PixArt-XL-2-512x512": {"seed": 40, "resolution": 512, "additional_conditions": False},
         "PixArt-alpha/PixArt-XL-2-1024-MS": {"seed": 41, **_PIXART_1024, "additional_conditions": True},
-        "PixArt-alpha/PixArt-Sigma-XL-2-512-MS": {"seed": 42, "resolution": 512, "additional_conditions": False},
+        "PixArt-alpha/PixArt-Sigma-XL-2-512-MS": {
+            "seed": 42,
+            "resolution": 512,
+            "additional_conditions": False,
+        },
         "PixArt-alpha/PixArt-Sigma-XL-2-1024-MS": {
             "seed": 43,
             **_PIXART_1024,
@@ -154,7 +195,7 @@ def _recipes() -> dict[str, Recipe]:
         Recipe(
             fam.SD15.controlnet_id or "",
             build_controlnet,
-            {"seed": 16, "base": _SD15, "conditioning_channels": [8, 16, 32, 32], "zero_conv_std": 0.02},
+            {"seed": 16, "base": _SD15, "conditioning_channels": [8, 16, 32, 32], "hint_std": 1.0, "residual_std": 0.1},
         ),
         Recipe("stabilityai/stable-diffusion-2-1", build_stable_diffusion, sd21),
         Recipe("stabilityai/stable-diffusion-2-1-base", build_stable_diffusion, sd21_base),
@@ -162,7 +203,7 @@ def _recipes() -> dict[str, Recipe]:
         Recipe(
             fam.SDXL.controlnet_id or "",
             build_controlnet,
-            {"seed": 11, "base": _SDXL, "conditioning_channels": [8, 16, 32, 32], "zero_conv_std": 0.02},
+            {"seed": 11, "base": _SDXL, "conditioning_channels": [8, 16, 32, 32], "hint_std": 1.0, "residual_std": 0.1},
         ),
         Recipe("facebook/DiT-XL-2-256", build_dit, {**_DIT_COMMON, "seed": 30, "resolution": 256}),
         Recipe("facebook/DiT-XL-2-512", build_dit, {**_DIT_COMMON, "seed": 31, "resolution": 512}),
@@ -192,6 +233,4 @@ def recipe(model_id: str) -> Recipe:
     try:
         return RECIPES[model_id]
     except KeyError:
-        raise fam.UnknownModelError(
-            f"no tiny stand-in recipe for {model_id!r}; known: {', '.join(RECIPES)}"
-        ) from None
+        raise fam.UnknownModelError(f"no tiny stand-in recipe for {model_id!r}; known: {', '.join(RECIPES)}") from None

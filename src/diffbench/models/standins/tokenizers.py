@@ -7,11 +7,63 @@ from transformers import CLIPTokenizer, T5Tokenizer
 # A dozen common English merges so that frequent words take fewer tokens; the rest falls back to bytes.
 _CLIP_MERGES = ["t h", "th e</w>", "a n", "an d</w>", "o n", "i n", "e r", "r e", "a t", "o r", "e s", "e n"]
 
-_T5_WORDS = (
-    "a an the of on in with and at by photo picture painting image close up view portrait of cat dog horse "
-    "bird car street city mountain lake river sky sunset beach forest table plate food man woman child people "
-    "red blue green yellow white black small large old young two three sitting standing walking near"
-).split()
+_T5_WORDS = [
+    "a",
+    "an",
+    "the",
+    "of",
+    "on",
+    "in",
+    "with",
+    "and",
+    "at",
+    "by",
+    "photo",
+    "picture",
+    "painting",
+    "image",
+    "close",
+    "up",
+    "view",
+    "portrait",
+    "cat",
+    "dog",
+    "horse",
+    "bird",
+    "car",
+    "street",
+    "city",
+    "mountain",
+    "lake",
+    "river",
+    "sky",
+    "sunset",
+    "beach",
+    "forest",
+    "table",
+    "plate",
+    "food",
+    "man",
+    "woman",
+    "child",
+    "people",
+    "red",
+    "blue",
+    "green",
+    "yellow",
+    "white",
+    "black",
+    "small",
+    "large",
+    "old",
+    "young",
+    "two",
+    "three",
+    "sitting",
+    "standing",
+    "walking",
+    "near",
+]
 
 
 def byte_to_unicode() -> dict[int, str]:

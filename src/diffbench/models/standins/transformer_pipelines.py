@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -38,9 +39,12 @@ def build_dit(folder: Path, p: dict[str, Any]) -> None:
         transformer=transformer,
         vae=vae(p["resolution"], p["vae_channels"], scaling_factor=0.18215),
         scheduler=scheduler(p["scheduler"], p["scheduler_config"]),
-        id2label=imagenet_id2label(),
     )
     pipe.save_pretrained(folder, safe_serialization=True)
+    # DiTPipeline takes id2label at __init__ but does not save it; the real checkpoints carry it in
+    # model_index.json, from where from_pretrained passes it back to __init__.
+    index = folder / "model_index.json"
+    index.write_text(json.dumps({**json.loads(index.read_text()), "id2label": imagenet_id2label()}, indent=2))
 
 
 def build_pixart(folder: Path, p: dict[str, Any]) -> None:

@@ -119,5 +119,5 @@ def build_controlnet(folder: Path, p: dict[str, Any]) -> None:
     controlnet = ControlNetModel.from_unet(
         unet, conditioning_embedding_out_channels=tuple(p["conditioning_channels"])
     ).eval()
-    wake_zero_convs(controlnet, std=p["zero_conv_std"])
+    wake_zero_convs(controlnet, hint_std=p["hint_std"], residual_std=p["residual_std"])
     controlnet.save_pretrained(folder, safe_serialization=True)

@@ -1,0 +1,46 @@
+"""Shared test set-up: a private model store, activated before anything imports huggingface_hub."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+# Tests never touch the user's store: a fresh DIFFBENCH_HOME per session (building it takes seconds).
+_TEST_HOME = tempfile.mkdtemp(prefix="diffbench-test-home-")
+os.environ["DIFFBENCH_HOME"] = _TEST_HOME
+os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+
+from diffbench.models.loading import activate  # noqa: E402
+from diffbench.models.profiles import Profile, tiny_cpu  # noqa: E402
+
+activate(tiny_cpu())
+
+# One setting for the size of slow acceptance checks: CI runs them reduced, DIFFBENCH_FULL_SIZE=1 at full size.
+FULL_SIZE = os.environ.get("DIFFBENCH_FULL_SIZE") == "1"
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    shutil.rmtree(_TEST_HOME, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def profile() -> Iterator[Profile]:
+    """The tiny-cpu profile with every stand-in built (once per session)."""
+    from diffbench.models.standins.build import build_standins
+
+    prof = tiny_cpu()
+    build_standins(prof)
+    yield prof
+
+
+@pytest.fixture
+def empty_profile(tmp_path: Path) -> Profile:
+    """A tiny-cpu profile whose store holds nothing."""
+    return tiny_cpu().model_copy(update={"hub_cache": tmp_path / "empty-hub"})

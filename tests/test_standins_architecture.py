@@ -1,0 +1,101 @@
+"""The stand-ins load through unmodified `from_pretrained(REAL_ID)` and keep each family's architecture."""
+
+import subprocess
+import sys
+
+import diffusers
+import pytest
+import torch
+from transformers import CLIPModel, CLIPProcessor, CLIPTextModelWithProjection, T5EncoderModel
+
+from diffbench.images import synthetic_photo
+from diffbench.models.families import FAMILIES, Conditioning
+from diffbench.models.loading import generation_kwargs, load_pipeline
+from diffbench.models.standins.unet_pipelines import SD_DOWN, SDXL_DOWN
+
+
+def vae_factor(pipe) -> int:
+    return 2 ** (len(pipe.vae.config.block_out_channels) - 1)
+
+
+def test_plain_from_pretrained_in_a_fresh_process_loads_offline(profile):
+    code = (
+        "from diffusers import StableDiffusionPipeline\n"
+        "p = StableDiffusionPipeline.from_pretrained('stable-diffusion-v1-5/stable-diffusion-v1-5')\n"
+        "print(type(p.unet).__name__)\n"
+    )
+    env = {"PATH": "/usr/bin:/bin", **profile.env()}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "UNet2DConditionModel"
+
+
+@pytest.mark.parametrize("fam_key", ["sd15", "sd21", "sdxl"])
+def test_unet_families(profile, fam_key):
+    fam = FAMILIES[fam_key]
+    for ck in fam.checkpoints:
+        pipe = getattr(diffusers, fam.pipelines[Conditioning.TEXT]).from_pretrained(ck.id)
+        assert type(pipe).__name__ == fam.pipelines[Conditioning.TEXT]
+        assert type(pipe.unet).__name__ == fam.denoiser_class
+        assert type(pipe.scheduler).__name__ == ck.scheduler
+        assert pipe.scheduler.config.prediction_type == ck.prediction_type
+        assert pipe.unet.config.in_channels == 4 and pipe.vae.config.latent_channels == 4
+        assert vae_factor(pipe) == 8
+        expected_down = SDXL_DOWN if fam_key == "sdxl" else SD_DOWN
+        assert tuple(pipe.unet.config.down_block_types) == expected_down
+
+
+def test_sdxl_keeps_two_text_encoders_and_added_time_ids(profile):
+    pipe = diffusers.StableDiffusionXLPipeline.from_pretrained("stabilityai/stable-diffusion-xl-base-1.0")
+    assert isinstance(pipe.text_encoder_2, CLIPTextModelWithProjection)
+    assert pipe.unet.config.addition_embed_type == "text_time"
+    hidden = pipe.text_encoder.config.hidden_size + pipe.text_encoder_2.config.hidden_size
+    assert pipe.unet.config.cross_attention_dim == hidden
+
+
+def test_sd21_768_is_v_prediction_with_linear_projection(profile):
+    pipe = diffusers.StableDiffusionPipeline.from_pretrained("stabilityai/stable-diffusion-2-1")
+    assert pipe.scheduler.config.prediction_type == "v_prediction"
+    assert pipe.unet.config.use_linear_projection
+
+
+def test_dit_keeps_imagenet_ids(profile):
+    pipe = diffusers.DiTPipeline.from_pretrained("facebook/DiT-XL-2-256")
+    assert type(pipe.transformer).__name__ == "DiTTransformer2DModel"
+    assert pipe.get_label_ids(["golden retriever", "tabby"]) == [207, 281]
+    assert pipe.transformer.config.out_channels == 8  # learned sigma
+
+
+@pytest.mark.parametrize(
+    "model_id", [ck.id for k in ("pixart-alpha", "pixart-sigma") for ck in FAMILIES[k].checkpoints]
+)
+def test_pixart_keeps_t5_and_resolution_binning(profile, model_id):
+    fam = FAMILIES["pixart-sigma" if "Sigma" in model_id else "pixart-alpha"]
+    pipe = getattr(diffusers, fam.pipelines[Conditioning.TEXT]).from_pretrained(model_id)
+    assert isinstance(pipe.text_encoder, T5EncoderModel)
+    assert pipe.transformer.config.caption_channels == pipe.text_encoder.config.d_model
+    expected_sample = 128 if "1024" in model_id else 64
+    assert pipe.transformer.config.sample_size == expected_sample
+    assert pipe.transformer.config.use_additional_conditions == (model_id == "PixArt-alpha/PixArt-XL-2-1024-MS")
+
+
+def test_controlnet_is_derived_from_its_pipelines_unet(profile):
+    pipe = load_pipeline("stable-diffusion-v1-5/stable-diffusion-v1-5", Conditioning.CANNY, profile)
+    assert torch.equal(pipe.controlnet.conv_in.weight, pipe.unet.conv_in.weight)
+
+
+def test_controlnet_output_depends_on_the_control_image(profile):
+    model_id = "stable-diffusion-v1-5/stable-diffusion-v1-5"
+    pipe = load_pipeline(model_id, Conditioning.CANNY, profile)
+    outs = []
+    for seed in (1, 2):
+        kwargs = generation_kwargs(model_id, Conditioning.CANNY, 256, steps=4, seed=0, image=synthetic_photo(256, seed))
+        outs.append(pipe(**kwargs, output_type="np").images[0])
+    assert abs(outs[0] - outs[1]).max() > 1e-2  # a clear change, not rounding noise
+
+
+def test_quality_model_loads_with_its_processor(profile):
+    model = CLIPModel.from_pretrained("openai/clip-vit-base-patch16")
+    processor = CLIPProcessor.from_pretrained("openai/clip-vit-base-patch16")
+    inputs = processor(text=["a cat"], images=[synthetic_photo(64)], return_tensors="pt", padding=True)
+    with torch.no_grad():
+        assert model(**inputs).logits_per_image.shape == (1, 1)
