@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from diffbench.cli.methods import app as methods_app
 from diffbench.cli.models import app as models_app
 
 app = typer.Typer(
@@ -13,3 +14,4 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(models_app, name="models")
+app.add_typer(methods_app, name="methods")

@@ -1,0 +1,107 @@
+"""Composing solution modules: a family's plain pipeline plus the knowledge base's method templates.
+
+A method template (`methods/<key>/templates/*.py.j2`) is Jinja rendered with the method's parameters and
+the target's facts, then split into sections marked by lines `#: <section>`:
+    imports      import lines
+    load_kwargs  keyword arguments for `from_pretrained`, one per line (`dtype=torch.float16,`)
+    after_load   statements run after the pipeline is built and moved; `pipe` is in scope and may be rebound
+    call         what is called instead of `pipe` (e.g. `pipe.tgate`)
+    call_kwargs  keyword arguments added to that call, one per line
+A parameter named `num_inference_steps` sets the module's step count.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from diffbench.knowledge.loader import KnowledgeBase, KnowledgeError
+from diffbench.models.families import Conditioning, family_of
+
+SECTIONS = ("imports", "load_kwargs", "after_load", "call", "call_kwargs")
+_MARKER = re.compile(r"^#:\s*(\w+)\s*$")
+_ENV = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True, autoescape=False)
+_SKELETON = Path(__file__).with_name("solution.py.j2")
+
+
+@dataclass(frozen=True)
+class Applied:
+    """One method as applied: its key and fully resolved parameters."""
+
+    key: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+def render_sections(text: str) -> dict[str, list[str]]:
+    sections: dict[str, list[str]] = {name: [] for name in SECTIONS}
+    current: str | None = None
+    for line in text.splitlines():
+        if m := _MARKER.match(line):
+            if m.group(1) not in sections:
+                raise KnowledgeError(f"unknown template section {m.group(1)!r}; expected one of {SECTIONS}")
+            current = m.group(1)
+        elif current is not None and line.strip():
+            sections[current].append(line.rstrip())
+        elif line.strip() and not line.lstrip().startswith("#"):
+            raise KnowledgeError(f"template line outside any section: {line!r}")
+    return sections
+
+
+def compose(
+    kb: KnowledgeBase,
+    model_id: str,
+    conditioning: Conditioning,
+    resolution: int,
+    steps: int,
+    methods: list[Applied] | None = None,
+    title: str | None = None,
+) -> str:
+    """The source of a solution module for `model_id` with `methods` applied in order."""
+    fam = family_of(model_id)
+    if conditioning not in fam.pipelines:
+        raise KnowledgeError(f"{fam.display} has no {conditioning} pipeline")
+    facts = {
+        "family": fam.key,
+        "model_id": model_id,
+        "conditioning": str(conditioning),
+        "pipeline_class": fam.pipelines[conditioning],
+        "denoiser": "unet" if fam.backbone == "unet" else "transformer",
+        "resolution": resolution,
+    }
+    merged: dict[str, list[str]] = {name: [] for name in SECTIONS}
+    for applied in methods or []:
+        method = kb.method(applied.key)
+        if reason := method.why_unsupported(fam.key, str(conditioning)):
+            raise KnowledgeError(f"method {applied.key!r} does not apply to {fam.display} {conditioning}: {reason}")
+        params = method.resolve(applied.params)
+        steps = params.get("num_inference_steps", steps)
+        template = _ENV.from_string(kb.template_path(applied.key, fam.key).read_text())
+        for name, lines in render_sections(template.render(**facts, **params)).items():
+            merged[name].extend(lines)
+    if len(merged["call"]) > 1:
+        raise KnowledgeError(f"two methods replace the pipeline call: {merged['call']}")
+
+    def block(name: str, indent: str) -> str:
+        return "".join(f"{indent}{line}\n" for line in merged[name])
+
+    load_kwargs = "".join(", " + line.strip().rstrip(",") for line in merged["load_kwargs"])
+    pixart = fam.key.startswith("pixart")
+    # PixArt lower-cases its negative prompt (None breaks it) and cleans captions only with extra packages.
+    family_call_kwargs = "        clean_caption=False,\n" if pixart else ""
+    return _ENV.from_string(_SKELETON.read_text()).render(
+        **facts,
+        title=title or f"{fam.display} {conditioning}",
+        controlnet_id=fam.controlnet_id,
+        steps=steps,
+        imports=block("imports", ""),
+        load_kwargs=load_kwargs,
+        after_load=block("after_load", "    "),
+        call=merged["call"][0].strip() if merged["call"] else "pipe",
+        call_kwargs=block("call_kwargs", "        "),
+        family_call_kwargs=family_call_kwargs,
+        negative_default=', ""' if pixart else "",
+    )

@@ -1,0 +1,80 @@
+"""Helpers for the methods' runtime detectors (`methods/<key>/detect.py`).
+
+A detector looks at a *built* pipeline object and says whether it carries its method and with which
+parameters, so the evaluator can confirm what a solution's code claims. Settings that exist only at call
+time (a step count, T-GATE's gate_step) are confirmed from the call itself, not here; a scheduler's
+timesteps do show how many steps the last call ran.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import torch
+from torch import nn
+
+
+def raw_denoiser(pipe: Any) -> nn.Module | None:
+    """`pipe.unet` or `pipe.transformer` as it is (possibly a torch.compile wrapper).
+
+    No truthiness tests here: a compiled module's __len__ raises TypeError under torch 2.13.
+    """
+    module = getattr(pipe, "unet", None)
+    return module if module is not None else getattr(pipe, "transformer", None)
+
+
+def denoiser(pipe: Any) -> nn.Module | None:
+    """The denoiser module itself, unwrapped from torch.compile."""
+    module = raw_denoiser(pipe)
+    return getattr(module, "_orig_mod", module)
+
+
+def scheduler_of(pipe: Any, class_name: str) -> dict[str, Any] | None:
+    scheduler = getattr(pipe, "scheduler", None)
+    if type(scheduler).__name__ != class_name:
+        return None
+    timesteps = getattr(scheduler, "timesteps", None)
+    ran = len(timesteps) if timesteps is not None and getattr(scheduler, "num_inference_steps", None) else None
+    return {"scheduler": class_name, "steps_last_run": ran}
+
+
+def attention_modules(module: nn.Module) -> Iterator[nn.Module]:
+    from diffusers.models.attention_processor import Attention
+
+    return (m for m in module.modules() if isinstance(m, Attention))
+
+
+def closure_objects(function: Any) -> Iterator[Any]:
+    """The objects a (wrapped) function closes over: how monkey-patching libraries keep their state."""
+    for cell in getattr(function, "__closure__", None) or ():
+        try:
+            yield cell.cell_contents
+        except ValueError:  # empty cell
+            continue
+
+
+def deepcache_helper(pipe: Any) -> Any | None:
+    """The DeepCacheSDHelper that wrapped this pipeline's UNet, if one is enabled."""
+    unet = getattr(pipe, "unet", None)
+    forward = unet.__dict__.get("forward") if unet is not None else None
+    for obj in closure_objects(forward):
+        if type(obj).__name__ == "DeepCacheSDHelper" and hasattr(obj, "params"):
+            return obj
+    return None
+
+
+def deepcache_params(helper: Any) -> dict[str, Any]:
+    p = helper.params
+    return {"cache_interval": p["cache_interval"], "cache_branch_id": p["cache_block_id"] * 3 + p["cache_layer_id"]}
+
+
+def tgate_loader(pipe: Any) -> str | None:
+    """The tgate module whose `tgate()` is bound to this pipeline (e.g. 'tgate.SD', 'tgate.SD_DeepCache')."""
+    bound = getattr(pipe, "tgate", None)
+    module = getattr(getattr(bound, "__func__", None), "__module__", "") or ""
+    return module if module.startswith("tgate.") else None
+
+
+def parameter_dtype(module: nn.Module) -> torch.dtype | None:
+    return next((p.dtype for p in module.parameters()), None)

@@ -1,0 +1,105 @@
+"""Reads the method folders under `methods/`: `method.yaml`, `templates/*.py.j2`, and `detect.py`.
+
+A method folder is discovered, never registered: nothing here names a method. Template files are matched to
+families by name: `templates/<family key>.py.j2` first, then `templates/<backbone>.py.j2` (unet or
+transformer), then `templates/all.py.j2`; families the method declares unsupported get none.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from diffbench.errors import DiffbenchError
+from diffbench.knowledge.schema import Method
+from diffbench.models.families import FAMILIES
+
+METHODS_DIR = Path(__file__).parent / "methods"
+TEMPLATE_SUFFIX = ".py.j2"
+
+Detector = Callable[[Any], "dict[str, Any] | None"]
+
+
+class KnowledgeError(DiffbenchError):
+    pass
+
+
+class KnowledgeBase:
+    def __init__(self, methods: dict[str, Method], folders: dict[str, Path]) -> None:
+        self.methods = methods
+        self._folders = folders
+
+    def __iter__(self):
+        return iter(self.methods.values())
+
+    def method(self, key: str) -> Method:
+        try:
+            return self.methods[key]
+        except KeyError:
+            raise KnowledgeError(f"unknown method {key!r}; known: {', '.join(sorted(self.methods))}") from None
+
+    def template_path(self, key: str, family: str) -> Path:
+        method = self.method(key)
+        if family not in method.templates:
+            reason = method.why_unsupported(family) or "no template"
+            raise KnowledgeError(f"method {key!r} does not apply to family {family!r}: {reason}")
+        return self._folders[key] / "templates" / method.templates[family]
+
+    def detector(self, key: str) -> Detector:
+        module = importlib.import_module(f"diffbench.knowledge.methods.{self.method(key).key}.detect")
+        return module.detect
+
+    def detect_all(self, pipe: Any) -> dict[str, dict[str, Any]]:
+        """Every method the built pipeline carries, with the parameters its detector could read."""
+        found = {}
+        for key in self.methods:
+            if (params := self.detector(key)(pipe)) is not None:
+                found[key] = params
+        return found
+
+    def for_family(self, family: str) -> list[Method]:
+        return [m for m in self if family in m.templates]
+
+
+def _templates_for(folder: Path, method: Method) -> dict[str, str]:
+    available = {p.name.removesuffix(TEMPLATE_SUFFIX) for p in (folder / "templates").glob("*" + TEMPLATE_SUFFIX)}
+    mapping = {}
+    for fam in FAMILIES.values():
+        if any(fam.key in u.families and not u.conditionings for u in method.unsupported):
+            continue
+        for name in (fam.key, fam.backbone, "all"):
+            if name in available:
+                mapping[fam.key] = name + TEMPLATE_SUFFIX
+                break
+    return mapping
+
+
+def _load_method(folder: Path) -> Method:
+    source = folder / "method.yaml"
+    try:
+        raw = yaml.safe_load(source.read_text())
+        method = Method.model_validate(raw)
+    except (yaml.YAMLError, ValidationError) as err:
+        raise KnowledgeError(f"{source}: {err}") from err
+    if method.key != folder.name:
+        raise KnowledgeError(f"{source}: key {method.key!r} must equal its folder name {folder.name!r}")
+    return method.model_copy(update={"templates": _templates_for(folder, method)})
+
+
+@cache
+def load_knowledge(methods_dir: Path = METHODS_DIR) -> KnowledgeBase:
+    folders = {p.name: p for p in sorted(methods_dir.iterdir()) if (p / "method.yaml").is_file()}
+    methods = {name: _load_method(folder) for name, folder in folders.items()}
+    for method in methods.values():
+        for conflict in method.conflicts:
+            if conflict.method not in methods:
+                raise KnowledgeError(
+                    f"method {method.key!r} declares a conflict with unknown method {conflict.method!r}"
+                )
+    return KnowledgeBase(methods, folders)

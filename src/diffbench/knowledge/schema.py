@@ -1,0 +1,127 @@
+"""What the knowledge base knows about one acceleration method, as typed data read from `method.yaml`."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+Category = Literal["sampler", "feature-caching", "token-merging", "attention-gating", "precision", "kernel", "guidance"]
+
+
+class Parameter(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str
+    type: Literal["int", "float", "bool", "choice"]
+    default: Any
+    low: float | None = None
+    high: float | None = None
+    choices: tuple[Any, ...] | None = None
+    sensible: dict[str, tuple[float, float]] = Field(
+        default_factory=dict, description="per family key: the sub-range worth searching"
+    )
+    effect: str = ""
+
+    @model_validator(mode="after")
+    def _default_is_valid(self) -> Parameter:
+        needs = {"choice": self.choices, "int": self.high, "float": self.high}.get(self.type, True)
+        if needs is None or (self.type in ("int", "float") and self.low is None):
+            raise ValueError(f"parameter {self.name}: a {self.type} needs its choices or its low and high")
+        try:
+            self.validate_value(self.default)
+        except ValueError as err:
+            raise ValueError(f"parameter {self.name}: invalid default: {err}") from None
+        return self
+
+    def validate_value(self, value: Any) -> Any:
+        if self.type == "choice":
+            if value not in (self.choices or ()):
+                raise ValueError(f"{self.name}={value!r}: expected one of {self.choices}")
+        elif self.type == "bool":
+            if not isinstance(value, bool):
+                raise ValueError(f"{self.name}={value!r}: expected true or false")
+        else:
+            cast = int if self.type == "int" else float
+            if isinstance(value, bool) or cast(value) != value or not self.low <= value <= self.high:  # type: ignore[operator]
+                raise ValueError(f"{self.name}={value!r}: expected {self.type} in [{self.low}, {self.high}]")
+        return value
+
+
+class Conflict(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    method: str
+    reason: str
+
+
+class Unsupported(BaseModel):
+    """A declared incompatibility: the method does not apply to these families (or conditionings), and why."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    families: tuple[str, ...] = ()
+    conditionings: tuple[str, ...] = ()
+    reason: str
+
+
+class PublishedFigure(BaseModel):
+    """A figure from a paper or official docs, measured on real weights and a GPU; never from this project."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    source: str
+    hardware: str
+    setting: str
+    speedup: float | None = None
+    quality: str = ""
+
+
+class Method(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    key: str
+    name: str
+    category: Category
+    summary: str
+    library: str = Field(description="what provides it: diffusers, DeepCache, tgate, tomesd, torch, or this project")
+    parameters: tuple[Parameter, ...] = ()
+    conflicts: tuple[Conflict, ...] = ()
+    unsupported: tuple[Unsupported, ...] = ()
+    insights: tuple[str, ...] = Field(default=(), description="tuning advice for planners, in words")
+    published: tuple[PublishedFigure, ...] = ()
+    # Filled by the loader from the method's folder, not written in method.yaml:
+    templates: dict[str, str] = Field(default_factory=dict, description="family key -> template file name")
+
+    def parameter(self, name: str) -> Parameter:
+        for p in self.parameters:
+            if p.name == name:
+                return p
+        raise KeyError(f"{self.key} has no parameter {name!r}")
+
+    def defaults(self) -> dict[str, Any]:
+        return {p.name: p.default for p in self.parameters}
+
+    def resolve(self, params: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Defaults overridden by `params`, each checked against its declared type and range."""
+        merged = self.defaults()
+        for name, value in (params or {}).items():
+            merged[name] = self.parameter(name).validate_value(value)
+        return merged
+
+    @property
+    def families(self) -> tuple[str, ...]:
+        return tuple(self.templates)
+
+    def conflicts_with(self, other: str) -> Conflict | None:
+        return next((c for c in self.conflicts if c.method == other), None)
+
+    def why_unsupported(self, family: str, conditioning: str | None = None) -> str | None:
+        for u in self.unsupported:
+            if family in u.families and (not u.conditionings or conditioning in u.conditionings):
+                return u.reason
+            if not u.families and conditioning in u.conditionings:
+                return u.reason
+        if family not in self.templates:
+            return f"no template for family {family!r}"
+        return None

@@ -1,0 +1,40 @@
+"""Build a composed solution module in-process (trusted project templates only) and run it once."""
+
+from __future__ import annotations
+
+import importlib.util
+import itertools
+from pathlib import Path
+from typing import Any
+
+from diffbench.images import synthetic_photo
+from diffbench.knowledge import load_knowledge
+from diffbench.knowledge.compose import Applied, compose
+from diffbench.models.families import FAMILIES, Conditioning
+from diffbench.models.loading import default_resolution
+from diffbench.models.profiles import Profile
+
+_counter = itertools.count()
+
+
+def default_conditioning(family: str) -> Conditioning:
+    return Conditioning.CLASS if family == "dit" else Conditioning.TEXT
+
+
+def build(
+    profile: Profile, tmp: Path, family: str, methods: list[tuple[str, dict]], steps: int = 2, run: bool = True
+) -> Any:
+    kb = load_knowledge()
+    model_id = FAMILIES[family].default.id
+    resolution = default_resolution(model_id, profile)
+    source = compose(kb, model_id, default_conditioning(family), resolution, steps, [Applied(k, p) for k, p in methods])
+    path = tmp / f"solution_{next(_counter)}.py"
+    path.write_text(source)
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    pipe = module.load_pipeline("cpu")
+    if run:
+        request = {"seed": 0, "prompt": "a red car", "class_label": 207, "image": synthetic_photo(resolution)}
+        module.generate(pipe, request)
+    return pipe

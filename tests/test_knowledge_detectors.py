@@ -1,0 +1,77 @@
+"""Each runtime detector finds its method, with the parameters applied, and nothing on a clean pipeline."""
+
+import pytest
+
+from diffbench.knowledge import load_knowledge
+from knowledge_helpers import build
+
+CASES = [
+    ("sd15", "ddim", {"num_inference_steps": 7}, {"scheduler": "DDIMScheduler", "steps_last_run": 7}),
+    (
+        "sd15",
+        "dpm_solver",
+        {"num_inference_steps": 6, "solver_order": 3},
+        {
+            "scheduler": "DPMSolverMultistepScheduler",
+            "steps_last_run": 6,
+            "solver_order": 3,
+            "algorithm_type": "dpmsolver++",
+        },
+    ),
+    ("sd15", "unipc", {"num_inference_steps": 5}, {"scheduler": "UniPCMultistepScheduler", "steps_last_run": 5}),
+    ("sd15", "deepcache", {"cache_interval": 4, "cache_branch_id": 1}, {"cache_interval": 4, "cache_branch_id": 1}),
+    ("sdxl", "deepcache", {"cache_interval": 2}, {"cache_interval": 2, "cache_branch_id": 0}),
+    ("sd15", "tome", {"ratio": 0.3, "max_downsample": 2}, {"ratio": 0.3, "max_downsample": 2}),
+    ("sd15", "tgate", {"gate_step": 1}, {"loader": "tgate.SD"}),
+    ("sdxl", "tgate", {"gate_step": 1}, {"loader": "tgate.SDXL"}),
+    ("pixart-sigma", "tgate", {"gate_step": 1}, {"loader": "tgate.PixArt_Sigma"}),
+    (
+        "sdxl",
+        "tgate_deepcache",
+        {"cache_interval": 5, "gate_step": 1},
+        {"loader": "tgate.SDXL_DeepCache", "cache_interval": 5, "cache_branch_id": 0},
+    ),
+    ("sd15", "fp16", {}, {"dtype": "float16"}),
+    ("sd15", "bf16", {}, {"dtype": "bfloat16"}),
+    ("sd15", "qkv_fusion", {}, {"fused_attentions": 20, "attentions": 20}),
+    ("sd15", "channels_last", {}, {"memory_format": "channels_last"}),
+]
+
+
+@pytest.mark.parametrize(("family", "key", "params", "expected"), CASES, ids=[f"{c[1]}-{c[0]}" for c in CASES])
+def test_detector_reads_back_what_was_applied(profile, tmp_path, family, key, params, expected):
+    pipe = build(profile, tmp_path, family, [(key, params)])
+    found = load_knowledge().detect_all(pipe)
+    native = {"sdxl": set(), "sd15": set(), "pixart-sigma": {"dpm_solver"}}[family]
+    assert found.pop(key) == expected
+    assert set(found) <= native, f"other detectors fired: {found}"
+
+
+@pytest.mark.parametrize("family", ["dit", "pixart-alpha"])
+def test_qkv_fusion_on_transformers(profile, tmp_path, family):
+    found = load_knowledge().detect_all(build(profile, tmp_path, family, [("qkv_fusion", {})]))
+    assert found["qkv_fusion"]["fused_attentions"] == found["qkv_fusion"]["attentions"] > 0
+
+
+def test_torch_compile_is_detected_without_running(profile, tmp_path):
+    pipe = build(profile, tmp_path, "sd15", [("torch_compile", {})], run=False)
+    assert load_knowledge().detector("torch_compile")(pipe) == {"compiled": "OptimizedModule"}
+
+
+def test_clean_pipelines_carry_nothing_but_their_native_scheduler(profile, tmp_path):
+    kb = load_knowledge()
+    assert kb.detect_all(build(profile, tmp_path, "sd15", [])) == {}  # SD1.5 samples with PNDM natively
+    dit = kb.detect_all(build(profile, tmp_path, "dit", []))
+    assert set(dit) == {"ddim"}  # DiT's own scheduler is DDIM: that is what the pipeline carries
+
+
+def test_disabled_deepcache_is_not_reported(profile, tmp_path):
+    from DeepCache import DeepCacheSDHelper
+
+    pipe = build(profile, tmp_path, "sd15", [], run=False)
+    helper = DeepCacheSDHelper(pipe=pipe)
+    helper.set_params(cache_interval=3)
+    helper.enable()
+    assert load_knowledge().detector("deepcache")(pipe) is not None
+    helper.disable()
+    assert load_knowledge().detector("deepcache")(pipe) is None
