@@ -7,9 +7,10 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from diffbench.cli.common import JsonOption, console, friendly_errors, print_json
+from diffbench.cli.common import DEFAULT, JsonOption, ProfileOption, console, err_console, friendly_errors, print_json
 from diffbench.knowledge import load_knowledge
 from diffbench.models.families import family as family_by_key
+from diffbench.models.profiles import get_profile
 
 app = typer.Typer(help="Acceleration methods: templates, parameters, compatibility, insights.", no_args_is_help=True)
 
@@ -48,3 +49,54 @@ def list_methods(family: FamilyOption = None, as_json: JsonOption = False) -> No
             f"{m.key}\n({m.name})", m.category, ", ".join(m.families), params or "-", "\n".join(limits) or "-"
         )
     console.print(table)
+
+
+@app.command()
+@friendly_errors
+def check(
+    family: FamilyOption = None,
+    profile: ProfileOption = DEFAULT,
+    as_json: JsonOption = False,
+    method: Annotated[list[str] | None, typer.Option("--method", "-m", help="only these methods")] = None,
+    reps: Annotated[int, typer.Option(help="interleaved timed repetitions per pair (median)")] = 3,
+) -> None:
+    """Apply every template with its default parameters to its families' stand-ins, each pair in a sandboxed
+    child; report ok, speedup against the family's 50-step baseline, and PSNR/SSIM against its image."""
+    from diffbench.knowledge.check import check_methods, declared_pairs
+
+    kb = load_knowledge()
+    prof = get_profile(profile)
+    if family is not None:
+        family_by_key(family)
+    for key in method or []:
+        kb.method(key)
+    pairs = [p for p in declared_pairs(kb, family) if not method or p[0] in method]
+
+    def progress(r) -> None:
+        if not as_json:
+            status = f"{r.speedup:.2f}x, {r.psnr_db:.1f} dB" if r.ok else f"FAILED: {r.error}"
+            err_console.print(f"  {r.method} on {r.family}: {status} ({r.seconds:.0f} s)", highlight=False)
+
+    results = check_methods(kb, prof, pairs, reps=reps, on_result=progress)
+    all_ok = all(r.ok for r in results)
+    if as_json:
+        print_json({"profile": prof.name, "ok": all_ok, "pairs": [r.model_dump() for r in results]})
+    else:
+        table = Table(title=f"Methods check, profile {prof.name} (default parameters, median of {reps}, interleaved)")
+        for col in ("method", "family", "steps", "speedup", "PSNR dB", "SSIM", "detected", "ok"):
+            table.add_column(col, overflow="fold")
+        for r in results:
+            table.add_row(
+                r.method,
+                r.family,
+                f"{r.steps}" if r.steps else "-",
+                f"{r.speedup:.2f}x" if r.speedup else "-",
+                f"{r.psnr_db:.1f}" if r.psnr_db else "-",
+                f"{r.ssim:.3f}" if r.ssim else "-",
+                str(r.detected or "-"),
+                "[green]ok[/]" if r.ok else f"[red]{r.error}[/]",
+            )
+        console.print(table)
+        console.print(f"profile {prof.name}: {sum(r.ok for r in results)}/{len(results)} pairs ok", highlight=False)
+    if not all_ok:
+        raise typer.Exit(1)

@@ -78,3 +78,14 @@ def tgate_loader(pipe: Any) -> str | None:
 
 def parameter_dtype(module: nn.Module) -> torch.dtype | None:
     return next((p.dtype for p in module.parameters()), None)
+
+
+def hooks_named(module: nn.Module, name: str) -> list[Any]:
+    """Every diffusers hook called `name` registered on `module` or its submodules."""
+    found = []
+    for sub in module.modules():
+        registry = getattr(sub, "_diffusers_hook", None)
+        hook = registry.hooks.get(name) if registry is not None else None
+        if hook is not None:
+            found.append(hook)
+    return found

@@ -77,6 +77,15 @@ class PublishedFigure(BaseModel):
     quality: str = ""
 
 
+class CheckHints(BaseModel):
+    """How `diffbench methods check` should run this method on a CPU profile, and why."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    cpu_steps: int | None = Field(default=None, description="steps for baseline and method alike, instead of 50")
+    reason: str
+
+
 class Method(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -90,6 +99,7 @@ class Method(BaseModel):
     unsupported: tuple[Unsupported, ...] = ()
     insights: tuple[str, ...] = Field(default=(), description="tuning advice for planners, in words")
     published: tuple[PublishedFigure, ...] = ()
+    check: CheckHints | None = None
     # Filled by the loader from the method's folder, not written in method.yaml:
     templates: dict[str, str] = Field(default_factory=dict, description="family key -> template file name")
 
