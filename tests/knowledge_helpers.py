@@ -22,12 +22,21 @@ def default_conditioning(family: str) -> Conditioning:
 
 
 def build(
-    profile: Profile, tmp: Path, family: str, methods: list[tuple[str, dict]], steps: int = 2, run: bool = True
+    profile: Profile,
+    tmp: Path,
+    family: str,
+    methods: list[tuple[str, dict]],
+    steps: int = 2,
+    run: bool = True,
+    allow_conflicts: bool = False,
 ) -> Any:
     kb = load_knowledge()
     model_id = FAMILIES[family].default.id
     resolution = default_resolution(model_id, profile)
-    source = compose(kb, model_id, default_conditioning(family), resolution, steps, [Applied(k, p) for k, p in methods])
+    applied = [Applied(k, p) for k, p in methods]
+    source = compose(
+        kb, model_id, default_conditioning(family), resolution, steps, applied, allow_conflicts=allow_conflicts
+    )
     path = tmp / f"solution_{next(_counter)}.py"
     path.write_text(source)
     spec = importlib.util.spec_from_file_location(path.stem, path)

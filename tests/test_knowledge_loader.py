@@ -64,7 +64,7 @@ def test_conflict_with_unknown_method_is_rejected(tmp_path):
     text = (methods / "ddim" / "method.yaml").read_text()
     conflict = "conflicts:\n  - method: warp_drive\n    reason: incompatible\n"
     (methods / "ddim" / "method.yaml").write_text(text + conflict)
-    with pytest.raises(KnowledgeError, match="unknown method 'warp_drive'"):
+    with pytest.raises(KnowledgeError, match="names unknown method 'warp_drive'"):
         load_knowledge(methods)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Annotated
 
 import typer
@@ -59,6 +60,9 @@ def check(
     as_json: JsonOption = False,
     method: Annotated[list[str] | None, typer.Option("--method", "-m", help="only these methods")] = None,
     reps: Annotated[int, typer.Option(help="interleaved timed repetitions per pair (median)")] = 3,
+    record: Annotated[
+        bool, typer.Option("--record", help="store the figures in the knowledge base's measured/")
+    ] = False,
 ) -> None:
     """Apply every template with its default parameters to its families' stand-ins, each pair in a sandboxed
     child; report ok, speedup against the family's 50-step baseline, and PSNR/SSIM against its image."""
@@ -72,15 +76,20 @@ def check(
         kb.method(key)
     pairs = [p for p in declared_pairs(kb, family) if not method or p[0] in method]
 
-    def progress(r) -> None:
-        if not as_json:
-            status = f"{r.speedup:.2f}x, {r.psnr_db:.1f} dB" if r.ok else f"FAILED: {r.error}"
-            err_console.print(f"  {r.method} on {r.family}: {status} ({r.seconds:.0f} s)", highlight=False)
+    def progress(r) -> None:  # on stderr in every mode: --json keeps stdout clean for the data
+        status = f"{r.speedup:.2f}x, {r.psnr_db:.1f} dB" if r.ok else f"FAILED: {r.error}"
+        err_console.print(f"  {r.method} on {r.family}: {status}", highlight=False)
 
+    start = time.perf_counter()
     results = check_methods(kb, prof, pairs, reps=reps, on_result=progress)
+    wall_s = time.perf_counter() - start
     all_ok = all(r.ok for r in results)
+    if record:
+        from diffbench.knowledge.check import record_results
+
+        err_console.print(f"recorded in {record_results(prof, results, reps, wall_s)}", highlight=False)
     if as_json:
-        print_json({"profile": prof.name, "ok": all_ok, "pairs": [r.model_dump() for r in results]})
+        print_json({"profile": prof.name, "ok": all_ok, "wall_s": wall_s, "pairs": [r.model_dump() for r in results]})
     else:
         table = Table(title=f"Methods check, profile {prof.name} (default parameters, median of {reps}, interleaved)")
         for col in ("method", "family", "steps", "speedup", "PSNR dB", "SSIM", "detected", "ok"):
@@ -97,6 +106,7 @@ def check(
                 "[green]ok[/]" if r.ok else f"[red]{r.error}[/]",
             )
         console.print(table)
-        console.print(f"profile {prof.name}: {sum(r.ok for r in results)}/{len(results)} pairs ok", highlight=False)
+        ok = sum(r.ok for r in results)
+        console.print(f"profile {prof.name}: {ok}/{len(results)} pairs ok in {wall_s / 60:.1f} min", highlight=False)
     if not all_ok:
         raise typer.Exit(1)

@@ -107,10 +107,9 @@ def check(
     """Load every id in a fresh process with the network off and generate once per conditioning kind."""
     prof = get_profile(profile)
 
-    def progress(row: CheckRow) -> None:
-        if not as_json:
-            status = "ok" if row.ok else f"FAILED: {row.error}"
-            err_console.print(f"  {row.id} {row.conditioning or ''}: {status}", highlight=False)
+    def progress(row: CheckRow) -> None:  # on stderr in every mode: --json keeps stdout clean for the data
+        status = "ok" if row.ok else f"FAILED: {row.error}"
+        err_console.print(f"  {row.id} {row.conditioning or ''}: {status}", highlight=False)
 
     rows = check_models(prof, ids=model_id or None, steps=steps, on_row=progress)
     all_ok = all(r.ok for r in rows)

@@ -84,8 +84,8 @@ def enable_first_block_cache(transformer: nn.Module, threshold: float) -> None:
 
 # --- SDPA kernel ---------------------------------------------------------------------------------------------
 # What broke: `model.set_attention_backend(...)` (diffusers 0.42) only reaches attention processors built on the
-# attention dispatcher. UNet2DConditionModel and PixArtTransformer2DModel still use AttnProcessor2_0, so the call
-# is a silent no-op there, and DiTTransformer2DModel raises (no `attn_processors`). PyTorch's own
+# attention dispatcher. UNet2DConditionModel, DiTTransformer2DModel and PixArtTransformer2DModel still use
+# AttnProcessor2_0, so the call is a silent no-op on all of them. PyTorch's own
 # `sdpa_kernel` context picks the kernel every scaled_dot_product_attention call uses; this wrapper applies it
 # around each denoiser call.
 

@@ -6,14 +6,14 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from diffbench.evaluation.sandbox import run_module
 from diffbench.knowledge.loader import KnowledgeBase
 from diffbench.models.families import FAMILIES
 from diffbench.models.profiles import Profile
 
-PAIR_TIMEOUT_S = 900.0
+PAIR_TIMEOUT_S = 600.0  # per method in a family's child
 
 
 class PairResult(BaseModel):
@@ -30,12 +30,36 @@ class PairResult(BaseModel):
     psnr_db: float | None = None
     ssim: float | None = None
     detected: dict | None = None
-    seconds: float
+    child_s: float = Field(description="wall time of the child that measured it (shared by a family's pairs)")
     error: str | None = None
 
 
 def declared_pairs(kb: KnowledgeBase, family: str | None = None) -> list[tuple[str, str]]:
     return [(m.key, f) for m in kb for f in m.families if family is None or f == family]
+
+
+def _run_family(
+    profile: Profile, family: str, methods: list[str], steps: int, reps: int, workdir: Path
+) -> list[PairResult]:
+    outcome = run_module(
+        "diffbench.knowledge.check_worker",
+        [family, "--methods", ",".join(methods), "--profile", profile.name, "--steps", str(steps), "--reps", str(reps)],
+        workdir=workdir,
+        env=profile.env(),
+        timeout_s=PAIR_TIMEOUT_S * len(methods),
+    )
+    why = "timed out" if outcome.timed_out else f"child died: {outcome.last_error_line}"
+    rows = {r["method"]: r for r in outcome.result or []}
+    return [
+        PairResult(
+            family=family,
+            model_id=FAMILIES[family].default.id,
+            profile=profile.name,
+            child_s=outcome.seconds,
+            **rows.get(m, {"method": m, "ok": False, "error": why}),
+        )
+        for m in methods
+    ]
 
 
 def check_methods(
@@ -46,29 +70,42 @@ def check_methods(
     reps: int = 3,
     on_result: Callable[[PairResult], None] | None = None,
 ) -> list[PairResult]:
+    """One sandboxed child per family times all of its pairs round-robin. If that child dies or hangs, each
+    of its unfinished pairs is re-run alone in a child of its own, so a crash costs only its own pair."""
+    families: dict[str, list[str]] = {}
+    for method, family in pairs:
+        families.setdefault(family, []).append(method)
     results = []
     with tempfile.TemporaryDirectory(prefix="diffbench-methods-") as tmp:
-        for n, (method, family) in enumerate(pairs):
-            outcome = run_module(
-                "diffbench.knowledge.check_worker",
-                [method, family, "--profile", profile.name, "--steps", str(steps), "--reps", str(reps)],
-                workdir=Path(tmp) / f"{n:03d}-{method}-{family}",
-                env=profile.env(),
-                timeout_s=PAIR_TIMEOUT_S,
-            )
-            raw = outcome.result
-            if raw is None:
-                why = "timed out" if outcome.timed_out else f"child died: {outcome.last_error_line}"
-                raw = {"ok": False, "error": why}
-            result = PairResult(
-                method=method,
-                family=family,
-                model_id=FAMILIES[family].default.id,
-                profile=profile.name,
-                seconds=outcome.seconds,
-                **raw,
-            )
-            results.append(result)
-            if on_result:
-                on_result(result)
+        for family, methods in families.items():
+            rows = _run_family(profile, family, methods, steps, reps, Path(tmp) / family)
+            for row in rows:
+                if row.error and row.error.startswith(("child died", "timed out")):
+                    (row,) = _run_family(
+                        profile, family, [row.method], steps, reps, Path(tmp) / f"{family}-{row.method}"
+                    )
+                results.append(row)
+                if on_result:
+                    on_result(row)
     return results
+
+
+def record_results(profile: Profile, results: list[PairResult], reps: int, wall_s: float) -> Path:
+    """Store the figures as the knowledge base's measured insights for `profile` (read by `kb.measured`)."""
+    import datetime
+    import json
+
+    from diffbench.knowledge.loader import MEASURED_DIR
+
+    MEASURED_DIR.mkdir(exist_ok=True)
+    path = MEASURED_DIR / f"{profile.name}.json"
+    data = {
+        "profile": profile.name,
+        "date": datetime.date.today().isoformat(),
+        "command": f"diffbench methods check --profile {profile.name} --reps {reps} --record",
+        "reps": reps,
+        "wall_s": round(wall_s, 1),
+        "pairs": [r.model_dump(exclude={"profile"}) for r in results],
+    }
+    path.write_text(json.dumps(data, indent=1) + "\n")
+    return path

@@ -1,8 +1,11 @@
-"""Child side of `diffbench methods check`: one (method, family) pair against the family's plain baseline.
+"""Child side of `diffbench methods check`: one family's methods against its plain baseline.
 
-Run as `python -m diffbench.knowledge.check_worker METHOD FAMILY --profile P --steps N --reps R --result FILE`
-with the profile's environment. Both solutions are composed from the knowledge base, loaded, warmed up, and
-timed in interleaved repetitions on the same request; the method's image is compared with the baseline's.
+Run as `python -m diffbench.knowledge.check_worker FAMILY --methods a,b,c --profile P --steps N --reps R
+--result FILE` with the profile's environment. Every solution is composed from the knowledge base, loaded and
+warmed up; then the timed calls go round-robin (baseline, method a, method b, ..., repeated R times) on the
+same request, so drift in machine speed hits all alike and the baseline is timed R times per family, not per
+method. A method whose build or call fails is reported and dropped; the others go on. A method with a CPU
+step hint (e.g. half precision) is compared with a baseline at the same step count.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import importlib.util
 import json
 import statistics
 import time
+import traceback
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -21,92 +25,121 @@ from diffbench.knowledge import load_knowledge
 from diffbench.knowledge.compose import Applied, compose
 from diffbench.models.families import FAMILIES, Conditioning
 from diffbench.models.loading import default_resolution
-from diffbench.models.profiles import get_profile
+from diffbench.models.profiles import Profile, get_profile
 
 WARMUP_STEPS = 3
 PROMPT = "a photo of a red car parked on a city street"
 
 
-def load_module(path: Path, source: str) -> ModuleType:
-    path.write_text(source)
-    spec = importlib.util.spec_from_file_location(path.stem, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+class Candidate:
+    """One composed solution, built, with its timings and last image."""
+
+    def __init__(self, name: str, source: str, device: str, request: dict) -> None:
+        path = Path(f"{name}.py")
+        path.write_text(source)
+        spec = importlib.util.spec_from_file_location(name, path)
+        assert spec is not None and spec.loader is not None
+        self.module: ModuleType = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(self.module)
+        self.pipe = self.module.load_pipeline(device)
+        self.request = request
+        self.times: list[float] = []
+        self.image: Any = None
+        self._warm_up()
+
+    def _warm_up(self) -> None:
+        steps = self.module.NUM_INFERENCE_STEPS
+        self.module.NUM_INFERENCE_STEPS = min(steps, WARMUP_STEPS)  # compiles, allocates, fills caches
+        try:
+            self.module.generate(self.pipe, self.request)
+        finally:
+            self.module.NUM_INFERENCE_STEPS = steps
+
+    def timed_call(self) -> None:
+        start = time.perf_counter()
+        images = self.module.generate(self.pipe, self.request)
+        self.times.append(time.perf_counter() - start)
+        self.image = images[0]
+
+    @property
+    def median_s(self) -> float:
+        return statistics.median(self.times)
 
 
-def timed(module: ModuleType, pipe: Any, request: dict) -> tuple[float, Any]:
-    start = time.perf_counter()
-    images = module.generate(pipe, request)
-    return time.perf_counter() - start, images[0]
+def error_text(err: BaseException) -> str:
+    where = traceback.extract_tb(err.__traceback__)[-1]
+    return f"{type(err).__name__}: {err} ({Path(where.filename).name}:{where.lineno})"
 
 
-def warm_up(module: ModuleType, pipe: Any, request: dict) -> None:
-    steps = module.NUM_INFERENCE_STEPS
-    module.NUM_INFERENCE_STEPS = min(steps, WARMUP_STEPS)  # compiles, allocates, fills caches
-    try:
-        module.generate(pipe, request)
-    finally:
-        module.NUM_INFERENCE_STEPS = steps
+def baseline_steps(profile: Profile, method_key: str, steps: int) -> int:
+    hints = load_knowledge().method(method_key).check
+    return hints.cpu_steps if hints and hints.cpu_steps and profile.device == "cpu" else steps
 
 
-def check_pair(method_key: str, family_key: str, profile_name: str, steps: int, reps: int) -> dict[str, Any]:
-    profile = get_profile(profile_name)
+def check_family(family_key: str, methods: list[str], profile: Profile, steps: int, reps: int) -> list[dict]:
     kb = load_knowledge()
-    method = kb.method(method_key)
-    if method.check and method.check.cpu_steps and profile.device == "cpu":
-        steps = method.check.cpu_steps
     fam = FAMILIES[family_key]
     model_id = fam.default.id
     conditioning = Conditioning.CLASS if Conditioning.CLASS in fam.pipelines else Conditioning.TEXT
     resolution = default_resolution(model_id, profile)
-    baseline = load_module(Path("baseline.py"), compose(kb, model_id, conditioning, resolution, steps))
-    accelerated = load_module(
-        Path("accelerated.py"), compose(kb, model_id, conditioning, resolution, steps, [Applied(method_key)])
-    )
     request = {"seed": 0, "prompt": PROMPT, "class_label": 207, "image": synthetic_photo(resolution)}
-    base_pipe = baseline.load_pipeline(profile.device)
-    acc_pipe = accelerated.load_pipeline(profile.device)
-    warm_up(baseline, base_pipe, request)
-    warm_up(accelerated, acc_pipe, request)
-    base_times, acc_times = [], []
-    for _ in range(reps):  # interleaved, so drift in machine speed hits both alike
-        t, base_image = timed(baseline, base_pipe, request)
-        base_times.append(t)
-        t, acc_image = timed(accelerated, acc_pipe, request)
-        acc_times.append(t)
-    detected = kb.detect_all(acc_pipe)
-    row = {
-        "baseline_s": statistics.median(base_times),
-        "method_s": statistics.median(acc_times),
-        "speedup": statistics.median(base_times) / statistics.median(acc_times),
-        "psnr_db": psnr(base_image, acc_image),
-        "ssim": ssim(base_image, acc_image),
-        "steps": steps,
-        "method_steps": accelerated.NUM_INFERENCE_STEPS,
-        "detected": detected.get(method_key),
-        "ok": method_key in detected,
-    }
-    if not row["ok"]:
-        row["error"] = f"the method's detector did not find it on the built pipeline (found {sorted(detected)})"
-    return row
+
+    def build(name: str, n_steps: int, applied: list[Applied]) -> Candidate:
+        source = compose(kb, model_id, conditioning, resolution, n_steps, applied)
+        return Candidate(name, source, profile.device, request)
+
+    rows: dict[str, dict[str, Any]] = {}
+    baselines: dict[int, Candidate] = {}
+    accelerated: dict[str, Candidate] = {}
+    for key in methods:
+        n_steps = baseline_steps(profile, key, steps)
+        rows[key] = {"method": key, "steps": n_steps}
+        try:
+            if n_steps not in baselines:
+                baselines[n_steps] = build(f"baseline_{n_steps}", n_steps, [])
+            accelerated[key] = build(f"method_{key}", n_steps, [Applied(key)])
+        except Exception as err:
+            rows[key].update(ok=False, error=f"build or warm-up failed: {error_text(err)}")
+    for _ in range(reps):
+        for candidate in baselines.values():
+            candidate.timed_call()
+        for key, candidate in list(accelerated.items()):
+            try:
+                candidate.timed_call()
+            except Exception as err:
+                rows[key].update(ok=False, error=f"call failed: {error_text(err)}")
+                del accelerated[key]
+    for key, candidate in accelerated.items():
+        base = baselines[rows[key]["steps"]]
+        detected = kb.detect_all(candidate.pipe)
+        rows[key].update(
+            baseline_s=base.median_s,
+            method_s=candidate.median_s,
+            speedup=base.median_s / candidate.median_s,
+            psnr_db=psnr(base.image, candidate.image),
+            ssim=ssim(base.image, candidate.image),
+            method_steps=candidate.module.NUM_INFERENCE_STEPS,
+            detected=detected.get(key),
+            ok=key in detected,
+        )
+        if key not in detected:
+            rows[key]["error"] = (
+                f"the method's detector did not find it on the built pipeline (found {sorted(detected)})"
+            )
+    return list(rows.values())
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("method")
     parser.add_argument("family")
+    parser.add_argument("--methods", required=True, help="comma-separated method keys")
     parser.add_argument("--profile", required=True)
     parser.add_argument("--steps", type=int, default=50)
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--result", type=Path, required=True)
     args = parser.parse_args()
-    try:
-        row = check_pair(args.method, args.family, args.profile, args.steps, args.reps)
-    except Exception as err:  # reported as this pair's row; the parent goes on
-        row = {"ok": False, "error": f"{type(err).__name__}: {err}"}
-    args.result.write_text(json.dumps(row))
+    rows = check_family(args.family, args.methods.split(","), get_profile(args.profile), args.steps, args.reps)
+    args.result.write_text(json.dumps(rows))
 
 
 if __name__ == "__main__":

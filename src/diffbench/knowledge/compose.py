@@ -59,8 +59,11 @@ def compose(
     steps: int,
     methods: list[Applied] | None = None,
     title: str | None = None,
+    allow_conflicts: bool = False,
 ) -> str:
-    """The source of a solution module for `model_id` with `methods` applied in order."""
+    """The source of a solution module for `model_id` with `methods` applied in order.
+
+    Declared conflicts are refused; `allow_conflicts` exists so tests can show what a conflict breaks."""
     fam = family_of(model_id)
     if conditioning not in fam.pipelines:
         raise KnowledgeError(f"{fam.display} has no {conditioning} pipeline")
@@ -72,6 +75,12 @@ def compose(
         "denoiser": "unet" if fam.backbone == "unet" else "transformer",
         "resolution": resolution,
     }
+    keys = [a.key for a in methods or []]
+    for i, key in enumerate(keys):
+        for other in keys[i + 1 :]:
+            conflict = kb.method(key).conflicts_with(other) or kb.method(other).conflicts_with(key)
+            if conflict and not allow_conflicts:
+                raise KnowledgeError(f"methods {key!r} and {other!r} conflict: {conflict.reason}")
     merged: dict[str, list[str]] = {name: [] for name in SECTIONS}
     for applied in methods or []:
         method = kb.method(applied.key)
@@ -89,9 +98,6 @@ def compose(
         return "".join(f"{indent}{line}\n" for line in merged[name])
 
     load_kwargs = "".join(", " + line.strip().rstrip(",") for line in merged["load_kwargs"])
-    pixart = fam.key.startswith("pixart")
-    # PixArt lower-cases its negative prompt (None breaks it) and cleans captions only with extra packages.
-    family_call_kwargs = "        clean_caption=False,\n" if pixart else ""
     return _ENV.from_string(_SKELETON.read_text()).render(
         **facts,
         title=title or f"{fam.display} {conditioning}",
@@ -102,6 +108,4 @@ def compose(
         after_load=block("after_load", "    "),
         call=merged["call"][0].strip() if merged["call"] else "pipe",
         call_kwargs=block("call_kwargs", "        "),
-        family_call_kwargs=family_call_kwargs,
-        negative_default=', ""' if pixart else "",
     )

@@ -55,12 +55,22 @@ def closure_objects(function: Any) -> Iterator[Any]:
 
 
 def deepcache_helper(pipe: Any) -> Any | None:
-    """The DeepCacheSDHelper that wrapped this pipeline's UNet, if one is enabled."""
+    """The DeepCacheSDHelper that wrapped this pipeline's UNet, if one is enabled.
+
+    Follows wrappers of wrappers (another method may wrap `unet.forward` after DeepCache did)."""
     unet = getattr(pipe, "unet", None)
-    forward = unet.__dict__.get("forward") if unet is not None else None
-    for obj in closure_objects(forward):
-        if type(obj).__name__ == "DeepCacheSDHelper" and hasattr(obj, "params"):
-            return obj
+    pending = [unet.__dict__.get("forward")] if unet is not None else []
+    seen: set[int] = set()
+    while pending:
+        function = pending.pop()
+        if id(function) in seen or len(seen) > 32:
+            continue
+        seen.add(id(function))
+        for obj in closure_objects(function):
+            if type(obj).__name__ == "DeepCacheSDHelper" and hasattr(obj, "params"):
+                return obj
+            if callable(obj) and getattr(obj, "__closure__", None):
+                pending.append(obj)
     return None
 
 

@@ -8,6 +8,7 @@ transformer), then `templates/all.py.j2`; families the method declares unsupport
 from __future__ import annotations
 
 import importlib
+import json
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
@@ -21,6 +22,7 @@ from diffbench.knowledge.schema import Method
 from diffbench.models.families import FAMILIES
 
 METHODS_DIR = Path(__file__).parent / "methods"
+MEASURED_DIR = Path(__file__).parent / "measured"
 TEMPLATE_SUFFIX = ".py.j2"
 
 Detector = Callable[[Any], "dict[str, Any] | None"]
@@ -66,6 +68,11 @@ class KnowledgeBase:
     def for_family(self, family: str) -> list[Method]:
         return [m for m in self if family in m.templates]
 
+    def measured(self, profile: str) -> dict[str, Any]:
+        """What `diffbench methods check --record` measured under `profile` (empty if never recorded)."""
+        path = MEASURED_DIR / f"{profile}.json"
+        return json.loads(path.read_text()) if path.is_file() else {}
+
 
 def _templates_for(folder: Path, method: Method) -> dict[str, str]:
     available = {p.name.removesuffix(TEMPLATE_SUFFIX) for p in (folder / "templates").glob("*" + TEMPLATE_SUFFIX)}
@@ -97,9 +104,9 @@ def load_knowledge(methods_dir: Path = METHODS_DIR) -> KnowledgeBase:
     folders = {p.name: p for p in sorted(methods_dir.iterdir()) if (p / "method.yaml").is_file()}
     methods = {name: _load_method(folder) for name, folder in folders.items()}
     for method in methods.values():
-        for conflict in method.conflicts:
-            if conflict.method not in methods:
-                raise KnowledgeError(
-                    f"method {method.key!r} declares a conflict with unknown method {conflict.method!r}"
-                )
+        for other in [c.method for c in method.conflicts] + list(method.composes_with):
+            if other not in methods:
+                raise KnowledgeError(f"method {method.key!r} names unknown method {other!r}")
+            if method.conflicts_with(other) and other in method.composes_with:
+                raise KnowledgeError(f"method {method.key!r} both conflicts and composes with {other!r}")
     return KnowledgeBase(methods, folders)

@@ -96,6 +96,9 @@ class Method(BaseModel):
     library: str = Field(description="what provides it: diffusers, DeepCache, tgate, tomesd, torch, or this project")
     parameters: tuple[Parameter, ...] = ()
     conflicts: tuple[Conflict, ...] = ()
+    composes_with: tuple[str, ...] = Field(
+        default=(), description="methods run together with this one and both found on the pipeline (tested)"
+    )
     unsupported: tuple[Unsupported, ...] = ()
     insights: tuple[str, ...] = Field(default=(), description="tuning advice for planners, in words")
     published: tuple[PublishedFigure, ...] = ()

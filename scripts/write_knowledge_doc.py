@@ -1,0 +1,131 @@
+"""Write docs/knowledge.md from the knowledge base and its recorded `methods check` figures.
+
+    .venv/bin/diffbench methods check --record        # measures every pair, stores measured/tiny-cpu.json
+    .venv/bin/python scripts/write_knowledge_doc.py    # renders this document from it
+
+Measured (tiny-cpu) figures and published (GPU, real weights) figures are kept in separate sections: the
+first say how a method behaves on this project's stand-ins and machine, the second what its authors report.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from diffbench.knowledge import load_knowledge
+from diffbench.models.families import FAMILIES
+
+DOC = Path(__file__).resolve().parent.parent / "docs" / "knowledge.md"
+
+
+def parameters(method) -> str:
+    parts = []
+    for p in method.parameters:
+        bounded = p.low is not None and p.high is not None
+        span = f"{p.low:g}-{p.high:g}" if bounded else "/".join(map(str, p.choices or ()))
+        parts.append(f"`{p.name}`={p.default} ({span})" if span else f"`{p.name}`={p.default}")
+    return "; ".join(parts) or "-"
+
+
+def overview(kb) -> list[str]:
+    lines = [
+        "## Methods",
+        "",
+        "| method | category | families | parameters: default (range) | does not apply to |",
+        "|---|---|---|---|---|",
+    ]
+    for m in kb:
+        limits = "; ".join(f"{', '.join(u.families or u.conditionings)}: {u.reason}" for u in m.unsupported) or "-"
+        fams = ", ".join(FAMILIES[f].display for f in m.families)
+        lines.append(f"| **{m.key}** ({m.name}) | {m.category} | {fams} | {parameters(m)} | {limits} |")
+    conflicts = [(m.key, c) for m in kb for c in m.conflicts]
+    lines += ["", "### Declared conflicts", ""]
+    if conflicts:
+        lines += ["| methods | why | test |", "|---|---|---|"]
+        lines += [f"| {k} + {c.method} | {c.reason} | `tests/test_knowledge_combinations.py` |" for k, c in conflicts]
+    else:
+        lines.append("None declared.")
+    combos = [f"{m.key} + {other}" for m in kb for other in m.composes_with]
+    lines += [
+        "",
+        "### Tested combinations",
+        "",
+        "Each runs together on a stand-in with both methods found on the built pipeline "
+        "(`tests/test_knowledge_combinations.py`): " + ", ".join(combos) + ".",
+    ]
+    return lines
+
+
+def measured(kb, profile: str) -> list[str]:
+    data = kb.measured(profile)
+    if not data:
+        return ["## Measured on `" + profile + "`", "", "Not recorded yet: run `diffbench methods check --record`."]
+    ok = sum(p["ok"] for p in data["pairs"])
+    lines = [
+        f"## Measured on profile `{profile}` (tiny stand-ins, this machine's CPU)",
+        "",
+        f"Recorded {data['date']} by `{data['command']}`: {ok}/{len(data['pairs'])} pairs ok, "
+        f"{data['wall_s'] / 60:.1f} min wall time. Each family's pairs run in one sandboxed child (a pair whose child "
+        "dies is re-run alone): the family's default checkpoint with its default scheduler at 50 steps (the "
+        "baseline) against the same with the method at its default parameters, median of "
+        f"{data['reps']} timed calls taken round-robin after one warm-up each, same seed and prompt; PSNR/SSIM of "
+        "the method's image against the baseline's. Samplers run their own step count "
+        "(column *steps*). These are stand-in figures: they show how a method behaves on this CPU, not what a real "
+        "model on a GPU gains (next section).",
+        "",
+        "| method | family | steps (baseline / method) | baseline s | method s | speedup | PSNR dB | SSIM | ok |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for p in data["pairs"]:
+        if not p["ok"]:
+            lines.append(f"| {p['method']} | {p['family']} | | | | | | | fails: {p['error']} |")
+            continue
+        lines.append(
+            f"| {p['method']} | {FAMILIES[p['family']].display} | {p['steps']} / {p['method_steps']} | "
+            f"{p['baseline_s']:.2f} | {p['method_s']:.2f} | {p['speedup']:.2f}x | {p['psnr_db']:.1f} | "
+            f"{p['ssim']:.3f} | ok |"
+        )
+    return lines
+
+
+def published(kb) -> list[str]:
+    lines = [
+        "## Published figures (real weights, GPUs; not measured here)",
+        "",
+        "| method | source | hardware | setting | speedup | quality |",
+        "|---|---|---|---|---|---|",
+    ]
+    for m in kb:
+        for f in m.published:
+            speed = f"{f.speedup:g}x" if f.speedup else "-"
+            lines.append(f"| {m.key} | {f.source} | {f.hardware} | {f.setting} | {speed} | {f.quality or '-'} |")
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--profile", default="tiny-cpu")
+    args = parser.parse_args()
+    kb = load_knowledge()
+    text = [
+        "# Knowledge base",
+        "",
+        "One folder per method under `src/diffbench/knowledge/methods/`: `method.yaml` (parameters, compatibility,",
+        "insights, published figures), `templates/*.py.j2` (the code that applies it, per family or backbone) and",
+        "`detect.py` (finds it on a built pipeline). DiffBench composes reference solutions from it, DiffAgent's",
+        "coder copies from it and its planner reads the insights. Regenerate this page with",
+        "`.venv/bin/python scripts/write_knowledge_doc.py` after `diffbench methods check --record`.",
+        "",
+        *overview(kb),
+        "",
+        *measured(kb, args.profile),
+        "",
+        *published(kb),
+        "",
+    ]
+    DOC.write_text("\n".join(text))
+    print(f"wrote {DOC}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,51 @@
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import FULL_SIZE
+from diffbench.evaluation.sandbox import ChildOutcome
+from diffbench.knowledge import check as check_module
+from diffbench.knowledge import load_knowledge
+from diffbench.knowledge.check import check_methods, declared_pairs
+
+DIFFBENCH = Path(sys.executable).parent / "diffbench"
+
+
+def outcome(result, timed_out=False):
+    return ChildOutcome(0 if result else -9, timed_out, 1.0, result, "Killed\n", True)
+
+
+def test_a_dead_family_child_costs_only_the_pair_that_killed_it(monkeypatch, profile):
+    calls = []
+
+    def fake_run_module(module, args, workdir, env, timeout_s):
+        methods = args[args.index("--methods") + 1].split(",")
+        calls.append(methods)
+        if len(methods) > 1:
+            return outcome(None)  # the family's child died
+        if methods == ["tome"]:
+            return outcome(None, timed_out=True)  # and tome alone hangs
+        return outcome([{"method": methods[0], "ok": True, "speedup": 2.0}])
+
+    monkeypatch.setattr(check_module, "run_module", fake_run_module)
+    results = check_methods(load_knowledge(), profile, [("ddim", "sd15"), ("tome", "sd15"), ("fp16", "sd15")])
+    assert calls == [["ddim", "tome", "fp16"], ["ddim"], ["tome"], ["fp16"]]
+    assert [(r.method, r.ok) for r in results] == [("ddim", True), ("tome", False), ("fp16", True)]
+    assert results[1].error == "timed out"
+
+
+@pytest.mark.slow
+def test_methods_check_json_runs_every_declared_pair_ok(profile):
+    """The acceptance command; CI runs one timed repetition per pair, DIFFBENCH_FULL_SIZE=1 the default three."""
+    reps = "3" if FULL_SIZE else "1"
+    out = subprocess.run(
+        [str(DIFFBENCH), "methods", "check", "--json", "--reps", reps], capture_output=True, text=True, timeout=2400
+    )
+    data = json.loads(out.stdout)
+    failed = [(p["method"], p["family"], p["error"]) for p in data["pairs"] if not p["ok"]]
+    assert out.returncode == 0 and not failed, failed
+    assert {(p["method"], p["family"]) for p in data["pairs"]} == set(declared_pairs(load_knowledge()))
+    assert all(p["speedup"] > 0 and p["psnr_db"] > 20 for p in data["pairs"])
