@@ -60,11 +60,13 @@ def measured(kb, profile: str) -> list[str]:
     data = kb.measured(profile)
     if not data:
         return ["## Measured on `" + profile + "`", "", "Not recorded yet: run `diffbench methods check --record`."]
-    ok = sum(p["ok"] for p in data["pairs"])
+    defaults = [p for p in data["pairs"] if p.get("variant", p["method"]) == p["method"]]
+    swept = [p for p in data["pairs"] if p.get("variant", p["method"]) != p["method"]]
+    ok = sum(p["ok"] for p in defaults)
     lines = [
         f"## Measured on profile `{profile}` (tiny stand-ins, this machine's CPU)",
         "",
-        f"Recorded {data['date']} by `{data['command']}`: {ok}/{len(data['pairs'])} pairs ok, "
+        f"Recorded {data['date']} by `{data['command']}`: {ok}/{len(defaults)} pairs ok at default parameters, "
         f"{data['wall_s'] / 60:.1f} min wall time. Each family's pairs run in one sandboxed child (a pair whose child "
         "dies is re-run alone): the family's default checkpoint with its default scheduler at 50 steps (the "
         "baseline) against the same with the method at its default parameters, median of "
@@ -76,7 +78,7 @@ def measured(kb, profile: str) -> list[str]:
         "| method | family | steps (baseline / method) | baseline s | method s | speedup | PSNR dB | SSIM | ok |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
-    for p in data["pairs"]:
+    for p in defaults:
         if not p["ok"]:
             lines.append(f"| {p['method']} | {p['family']} | | | | | | | fails: {p['error']} |")
             continue
@@ -85,6 +87,25 @@ def measured(kb, profile: str) -> list[str]:
             f"{p['baseline_s']:.2f} | {p['method_s']:.2f} | {p['speedup']:.2f}x | {p['psnr_db']:.1f} | "
             f"{p['ssim']:.3f} | ok |"
         )
+    if swept:
+        lines += [
+            "",
+            "### Effect of each parameter (ends of its sensible range, others at default)",
+            "",
+            "Same runs as above (`--sweep`): each row changes one parameter; compare with the default row.",
+            "",
+            "| method | family | parameter | speedup | PSNR dB | SSIM | ok |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for p in swept:
+            changed = p["variant"][len(p["method"]) + 1 : -1]
+            if not p["ok"]:
+                lines.append(f"| {p['method']} | {p['family']} | {changed} | | | | fails: {p['error']} |")
+                continue
+            lines.append(
+                f"| {p['method']} | {FAMILIES[p['family']].display} | {changed} | {p['speedup']:.2f}x | "
+                f"{p['psnr_db']:.1f} | {p['ssim']:.3f} | ok |"
+            )
     return lines
 
 

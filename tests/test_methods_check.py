@@ -22,13 +22,13 @@ def test_a_dead_family_child_costs_only_the_pair_that_killed_it(monkeypatch, pro
     calls = []
 
     def fake_run_module(module, args, workdir, env, timeout_s):
-        methods = args[args.index("--methods") + 1].split(",")
+        methods = [v["method"] for v in json.loads(args[args.index("--variants") + 1])]
         calls.append(methods)
         if len(methods) > 1:
             return outcome(None)  # the family's child died
         if methods == ["tome"]:
             return outcome(None, timed_out=True)  # and tome alone hangs
-        return outcome([{"method": methods[0], "ok": True, "speedup": 2.0}])
+        return outcome([{"method": methods[0], "variant": methods[0], "ok": True, "speedup": 2.0}])
 
     monkeypatch.setattr(check_module, "run_module", fake_run_module)
     results = check_methods(load_knowledge(), profile, [("ddim", "sd15"), ("tome", "sd15"), ("fp16", "sd15")])
@@ -48,4 +48,17 @@ def test_methods_check_json_runs_every_declared_pair_ok(profile):
     failed = [(p["method"], p["family"], p["error"]) for p in data["pairs"] if not p["ok"]]
     assert out.returncode == 0 and not failed, failed
     assert {(p["method"], p["family"]) for p in data["pairs"]} == set(declared_pairs(load_knowledge()))
+    assert all(p["variant"] == p["method"] for p in data["pairs"])  # defaults only, without --sweep
     assert all(p["speedup"] > 0 and p["psnr_db"] > 20 for p in data["pairs"])
+
+
+def test_sweep_adds_the_ends_of_each_sensible_range():
+    kb = load_knowledge()
+    labels = [v["label"] for v in check_module.variants_for(kb, "deepcache", "sd15", sweep=True)]
+    assert labels == [
+        "deepcache",
+        "deepcache[cache_interval=2]",
+        "deepcache[cache_interval=5]",
+        "deepcache[cache_branch_id=2]",
+    ]  # cache_branch_id's low end, 0, is its default
+    assert [v["label"] for v in check_module.variants_for(kb, "deepcache", "sd15", sweep=False)] == ["deepcache"]

@@ -63,6 +63,9 @@ def check(
     record: Annotated[
         bool, typer.Option("--record", help="store the figures in the knowledge base's measured/")
     ] = False,
+    sweep: Annotated[
+        bool, typer.Option("--sweep", help="also run each parameter at both ends of its family's sensible range")
+    ] = False,
 ) -> None:
     """Apply every template with its default parameters to its families' stand-ins, each pair in a sandboxed
     child; report ok, speedup against the family's 50-step baseline, and PSNR/SSIM against its image."""
@@ -78,16 +81,16 @@ def check(
 
     def progress(r) -> None:  # on stderr in every mode: --json keeps stdout clean for the data
         status = f"{r.speedup:.2f}x, {r.psnr_db:.1f} dB" if r.ok else f"FAILED: {r.error}"
-        err_console.print(f"  {r.method} on {r.family}: {status}", highlight=False)
+        err_console.print(f"  {r.variant} on {r.family}: {status}", highlight=False)
 
     start = time.perf_counter()
-    results = check_methods(kb, prof, pairs, reps=reps, on_result=progress)
+    results = check_methods(kb, prof, pairs, reps=reps, sweep=sweep, on_result=progress)
     wall_s = time.perf_counter() - start
     all_ok = all(r.ok for r in results)
     if record:
         from diffbench.knowledge.check import record_results
 
-        err_console.print(f"recorded in {record_results(prof, results, reps, wall_s)}", highlight=False)
+        err_console.print(f"recorded in {record_results(prof, results, reps, wall_s, sweep)}", highlight=False)
     if as_json:
         print_json({"profile": prof.name, "ok": all_ok, "wall_s": wall_s, "pairs": [r.model_dump() for r in results]})
     else:
@@ -96,7 +99,7 @@ def check(
             table.add_column(col, overflow="fold")
         for r in results:
             table.add_row(
-                r.method,
+                r.variant,
                 r.family,
                 f"{r.steps}" if r.steps else "-",
                 f"{r.speedup:.2f}x" if r.speedup else "-",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -18,6 +19,8 @@ PAIR_TIMEOUT_S = 600.0  # per method in a family's child
 
 class PairResult(BaseModel):
     method: str
+    variant: str = Field(description="the method at its defaults ('deepcache') or with one parameter changed")
+    params: dict = Field(default_factory=dict, description="the resolved parameters it ran with")
     family: str
     model_id: str
     profile: str
@@ -38,28 +41,57 @@ def declared_pairs(kb: KnowledgeBase, family: str | None = None) -> list[tuple[s
     return [(m.key, f) for m in kb for f in m.families if family is None or f == family]
 
 
+def variants_for(kb: KnowledgeBase, method: str, family: str, sweep: bool) -> list[dict]:
+    """The method at its defaults; with `sweep`, also each parameter at both ends of its sensible range."""
+    variants = [{"label": method, "method": method, "params": {}}]
+    if sweep:
+        m = kb.method(method)
+        for p in m.parameters:
+            for value in p.sensible.get(family, ()):
+                value = int(value) if p.type == "int" else value
+                if value != p.default:
+                    variants.append(
+                        {"label": f"{method}[{p.name}={value}]", "method": method, "params": {p.name: value}}
+                    )
+    return variants
+
+
 def _run_family(
-    profile: Profile, family: str, methods: list[str], steps: int, reps: int, workdir: Path
+    profile: Profile, family: str, variants: list[dict], steps: int, reps: int, workdir: Path
 ) -> list[PairResult]:
     outcome = run_module(
         "diffbench.knowledge.check_worker",
-        [family, "--methods", ",".join(methods), "--profile", profile.name, "--steps", str(steps), "--reps", str(reps)],
+        [
+            family,
+            "--variants",
+            json.dumps(variants),
+            "--profile",
+            profile.name,
+            "--steps",
+            str(steps),
+            "--reps",
+            str(reps),
+        ],
         workdir=workdir,
         env=profile.env(),
-        timeout_s=PAIR_TIMEOUT_S * len(methods),
+        timeout_s=PAIR_TIMEOUT_S * len(variants),
     )
     why = "timed out" if outcome.timed_out else f"child died: {outcome.last_error_line}"
-    rows = {r["method"]: r for r in outcome.result or []}
-    return [
-        PairResult(
-            family=family,
-            model_id=FAMILIES[family].default.id,
-            profile=profile.name,
-            child_s=outcome.seconds,
-            **rows.get(m, {"method": m, "ok": False, "error": why}),
+    rows = {r["variant"]: r for r in outcome.result or []}
+    results = []
+    for v in variants:
+        raw = rows.get(v["label"], {"method": v["method"], "variant": v["label"], "ok": False, "error": why})
+        raw.setdefault("params", v["params"])
+        results.append(
+            PairResult(
+                family=family,
+                model_id=FAMILIES[family].default.id,
+                profile=profile.name,
+                child_s=outcome.seconds,
+                **raw,
+            )
         )
-        for m in methods
-    ]
+    return results
 
 
 def check_methods(
@@ -68,32 +100,31 @@ def check_methods(
     pairs: list[tuple[str, str]],
     steps: int = 50,
     reps: int = 3,
+    sweep: bool = False,
     on_result: Callable[[PairResult], None] | None = None,
 ) -> list[PairResult]:
-    """One sandboxed child per family times all of its pairs round-robin. If that child dies or hangs, each
-    of its unfinished pairs is re-run alone in a child of its own, so a crash costs only its own pair."""
-    families: dict[str, list[str]] = {}
+    """One sandboxed child per family times all of its variants round-robin. If that child dies or hangs, each
+    of its unfinished variants is re-run alone in a child of its own, so a crash costs only its own variant."""
+    families: dict[str, list[dict]] = {}
     for method, family in pairs:
-        families.setdefault(family, []).append(method)
+        families.setdefault(family, []).extend(variants_for(kb, method, family, sweep))
     results = []
     with tempfile.TemporaryDirectory(prefix="diffbench-methods-") as tmp:
-        for family, methods in families.items():
-            rows = _run_family(profile, family, methods, steps, reps, Path(tmp) / family)
-            for row in rows:
+        for family, variants in families.items():
+            by_label = {v["label"]: v for v in variants}
+            for row in _run_family(profile, family, variants, steps, reps, Path(tmp) / family):
                 if row.error and row.error.startswith(("child died", "timed out")):
-                    (row,) = _run_family(
-                        profile, family, [row.method], steps, reps, Path(tmp) / f"{family}-{row.method}"
-                    )
+                    alone = Path(tmp) / f"{family}-{len(results)}"
+                    (row,) = _run_family(profile, family, [by_label[row.variant]], steps, reps, alone)
                 results.append(row)
                 if on_result:
                     on_result(row)
     return results
 
 
-def record_results(profile: Profile, results: list[PairResult], reps: int, wall_s: float) -> Path:
+def record_results(profile: Profile, results: list[PairResult], reps: int, wall_s: float, sweep: bool) -> Path:
     """Store the figures as the knowledge base's measured insights for `profile` (read by `kb.measured`)."""
     import datetime
-    import json
 
     from diffbench.knowledge.loader import MEASURED_DIR
 
@@ -102,7 +133,9 @@ def record_results(profile: Profile, results: list[PairResult], reps: int, wall_
     data = {
         "profile": profile.name,
         "date": datetime.date.today().isoformat(),
-        "command": f"diffbench methods check --profile {profile.name} --reps {reps} --record",
+        "command": f"diffbench methods check --profile {profile.name} --reps {reps}"
+        + (" --sweep" if sweep else "")
+        + " --record",
         "reps": reps,
         "wall_s": round(wall_s, 1),
         "pairs": [r.model_dump(exclude={"profile"}) for r in results],

@@ -1,11 +1,14 @@
-"""Child side of `diffbench methods check`: one family's methods against its plain baseline.
+"""Child side of `diffbench methods check`: one family's method variants against its plain baseline.
 
-Run as `python -m diffbench.knowledge.check_worker FAMILY --methods a,b,c --profile P --steps N --reps R
---result FILE` with the profile's environment. Every solution is composed from the knowledge base, loaded and
-warmed up; then the timed calls go round-robin (baseline, method a, method b, ..., repeated R times) on the
-same request, so drift in machine speed hits all alike and the baseline is timed R times per family, not per
-method. A method whose build or call fails is reported and dropped; the others go on. A method with a CPU
-step hint (e.g. half precision) is compared with a baseline at the same step count.
+Run as `python -m diffbench.knowledge.check_worker FAMILY --variants JSON --profile P --steps N --reps R
+--result FILE` with the profile's environment. A variant is a method with parameters, e.g.
+`{"label": "deepcache[cache_interval=5]", "method": "deepcache", "params": {"cache_interval": 5}}`.
+
+Every solution is composed from the knowledge base, loaded and warmed up. The timed calls then go
+round-robin (baseline, variant a, variant b, ..., repeated R times) on the same request, so drift in machine
+speed hits all alike and the baseline is timed R times per family, not per variant. A variant whose build or
+call fails is reported and dropped; the others go on. A method with a CPU step hint (e.g. half precision) is
+compared with a baseline at the same step count.
 """
 
 from __future__ import annotations
@@ -76,7 +79,7 @@ def baseline_steps(profile: Profile, method_key: str, steps: int) -> int:
     return hints.cpu_steps if hints and hints.cpu_steps and profile.device == "cpu" else steps
 
 
-def check_family(family_key: str, methods: list[str], profile: Profile, steps: int, reps: int) -> list[dict]:
+def check_family(family_key: str, variants: list[dict], profile: Profile, steps: int, reps: int) -> list[dict]:
     kb = load_knowledge()
     fam = FAMILIES[family_key]
     model_id = fam.default.id
@@ -91,28 +94,32 @@ def check_family(family_key: str, methods: list[str], profile: Profile, steps: i
     rows: dict[str, dict[str, Any]] = {}
     baselines: dict[int, Candidate] = {}
     accelerated: dict[str, Candidate] = {}
-    for key in methods:
+    for n, variant in enumerate(variants):
+        label, key = variant["label"], variant["method"]
+        params = kb.method(key).resolve(variant.get("params"))
         n_steps = baseline_steps(profile, key, steps)
-        rows[key] = {"method": key, "steps": n_steps}
+        rows[label] = {"method": key, "variant": label, "params": params, "steps": n_steps}
         try:
             if n_steps not in baselines:
                 baselines[n_steps] = build(f"baseline_{n_steps}", n_steps, [])
-            accelerated[key] = build(f"method_{key}", n_steps, [Applied(key)])
+            accelerated[label] = build(f"variant_{n}", n_steps, [Applied(key, params)])
         except Exception as err:
-            rows[key].update(ok=False, error=f"build or warm-up failed: {error_text(err)}")
+            rows[label].update(ok=False, error=f"build or warm-up failed: {error_text(err)}")
     for _ in range(reps):
         for candidate in baselines.values():
             candidate.timed_call()
-        for key, candidate in list(accelerated.items()):
+        for label, candidate in list(accelerated.items()):
             try:
                 candidate.timed_call()
             except Exception as err:
-                rows[key].update(ok=False, error=f"call failed: {error_text(err)}")
-                del accelerated[key]
-    for key, candidate in accelerated.items():
-        base = baselines[rows[key]["steps"]]
+                rows[label].update(ok=False, error=f"call failed: {error_text(err)}")
+                del accelerated[label]
+    for label, candidate in accelerated.items():
+        row = rows[label]
+        key = row["method"]
+        base = baselines[row["steps"]]
         detected = kb.detect_all(candidate.pipe)
-        rows[key].update(
+        row.update(
             baseline_s=base.median_s,
             method_s=candidate.median_s,
             speedup=base.median_s / candidate.median_s,
@@ -123,22 +130,20 @@ def check_family(family_key: str, methods: list[str], profile: Profile, steps: i
             ok=key in detected,
         )
         if key not in detected:
-            rows[key]["error"] = (
-                f"the method's detector did not find it on the built pipeline (found {sorted(detected)})"
-            )
+            row["error"] = f"the method's detector did not find it on the built pipeline (found {sorted(detected)})"
     return list(rows.values())
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("family")
-    parser.add_argument("--methods", required=True, help="comma-separated method keys")
+    parser.add_argument("--variants", required=True, help="JSON list of {label, method, params}")
     parser.add_argument("--profile", required=True)
     parser.add_argument("--steps", type=int, default=50)
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--result", type=Path, required=True)
     args = parser.parse_args()
-    rows = check_family(args.family, args.methods.split(","), get_profile(args.profile), args.steps, args.reps)
+    rows = check_family(args.family, json.loads(args.variants), get_profile(args.profile), args.steps, args.reps)
     args.result.write_text(json.dumps(rows))
 
 
