@@ -35,6 +35,15 @@ CASES = [
     ("sd15", "bf16", {}, {"dtype": "bfloat16"}),
     ("sd15", "qkv_fusion", {}, {"fused_attentions": 20, "attentions": 20}),
     ("sd15", "channels_last", {}, {"memory_format": "channels_last"}),
+    ("sd15", "sdpa_backend", {"backend": "math"}, {"backend": "math"}),
+    ("sd15", "cfg_truncation", {"fraction": 0.3}, {"fraction": 0.3}),
+    (
+        "dit",
+        "pab",
+        {"spatial_skip": 3, "timestep_low": 50},
+        {"spatial_skip": 3, "timestep_low": 50, "timestep_high": 800, "blocks": 6},
+    ),
+    ("pixart-sigma", "first_block_cache", {"threshold": 0.2}, {"threshold": 0.2}),
 ]
 
 
@@ -42,7 +51,7 @@ CASES = [
 def test_detector_reads_back_what_was_applied(profile, tmp_path, family, key, params, expected):
     pipe = build(profile, tmp_path, family, [(key, params)])
     found = load_knowledge().detect_all(pipe)
-    native = {"sdxl": set(), "sd15": set(), "pixart-sigma": {"dpm_solver"}}[family]
+    native = {"sdxl": set(), "sd15": set(), "pixart-sigma": {"dpm_solver"}, "dit": {"ddim"}}[family]
     assert found.pop(key) == expected
     assert set(found) <= native, f"other detectors fired: {found}"
 

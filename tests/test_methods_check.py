@@ -62,3 +62,9 @@ def test_sweep_adds_the_ends_of_each_sensible_range():
         "deepcache[cache_branch_id=2]",
     ]  # cache_branch_id's low end, 0, is its default
     assert [v["label"] for v in check_module.variants_for(kb, "deepcache", "sd15", sweep=False)] == ["deepcache"]
+
+
+def test_swept_values_keep_their_parameter_type():
+    variants = check_module.variants_for(load_knowledge(), "tome", "sd15", sweep=True)
+    assert {"label": "tome[max_downsample=2]", "method": "tome", "params": {"max_downsample": 2}} in variants
+    assert all(type(v) is int for var in variants for k, v in var["params"].items() if k == "max_downsample")

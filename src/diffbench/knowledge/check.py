@@ -48,7 +48,8 @@ def variants_for(kb: KnowledgeBase, method: str, family: str, sweep: bool) -> li
         m = kb.method(method)
         for p in m.parameters:
             for value in p.sensible.get(family, ()):
-                value = int(value) if p.type == "int" else value
+                # sensible ranges are stored as floats; give ints (and int choices) back their type
+                value = type(p.default)(value) if p.type in ("int", "choice") else value
                 if value != p.default:
                     variants.append(
                         {"label": f"{method}[{p.name}={value}]", "method": method, "params": {p.name: value}}
