@@ -122,7 +122,7 @@ _PIXART_COMMON = {
 
 # The 1024 checkpoints keep sample_size 128 (so resolution binning and the 1024-MS size conditioning work as
 # on the real model) and are made narrower and shallower to keep 4096-token attention affordable on a CPU.
-_PIXART_1024 = {"resolution": 1024, "head_dim": 18, "layers": 2, "vae_channels": [8, 16, 32, 32]}
+_PIXART_1024 = {"resolution": 1024, "head_dim": 12, "layers": 2, "vae_channels": [8, 16, 32, 32]}
 
 Builder = Callable[[Path, dict[str, Any]], None]
 
