@@ -29,7 +29,7 @@ import diffusers  # noqa: E402
 import torch  # noqa: E402
 
 from diffbench.images import synthetic_photo  # noqa: E402
-from diffbench.models.families import FAMILIES, Conditioning  # noqa: E402
+from diffbench.models.families import FAMILIES  # noqa: E402
 from diffbench.models.loading import default_resolution, generation_kwargs, load_pipeline  # noqa: E402
 from diffbench.models.standins.build import build_standins  # noqa: E402
 from diffbench.models.standins.ladder import LADDER_PROMPTS, ladder, strictly_decreasing  # noqa: E402
@@ -41,7 +41,7 @@ BEGIN, END = "<!-- standins:begin -->", "<!-- standins:end -->"
 def time_checkpoints(reps: int) -> list[dict]:
     rows = []
     for fam in FAMILIES.values():
-        conditioning = Conditioning.CLASS if Conditioning.CLASS in fam.pipelines else Conditioning.TEXT
+        conditioning = fam.plain_conditioning
         for n, ck in enumerate(fam.checkpoints):
             pipe = load_pipeline(ck.id, conditioning, PROFILE)
             resolution = default_resolution(ck.id, PROFILE)

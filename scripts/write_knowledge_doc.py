@@ -21,9 +21,7 @@ DOC = Path(__file__).resolve().parent.parent / "docs" / "knowledge.md"
 def parameters(method) -> str:
     parts = []
     for p in method.parameters:
-        bounded = p.low is not None and p.high is not None
-        span = f"{p.low:g}-{p.high:g}" if bounded else "/".join(map(str, p.choices or ()))
-        parts.append(f"`{p.name}`={p.default} ({span})" if span else f"`{p.name}`={p.default}")
+        parts.append(f"`{p.name}`={p.default} ({p.span})" if p.span else f"`{p.name}`={p.default}")
     return "; ".join(parts) or "-"
 
 

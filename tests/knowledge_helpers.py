@@ -18,7 +18,7 @@ _counter = itertools.count()
 
 
 def default_conditioning(family: str) -> Conditioning:
-    return Conditioning.CLASS if family == "dit" else Conditioning.TEXT
+    return FAMILIES[family].plain_conditioning
 
 
 def build(

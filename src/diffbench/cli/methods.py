@@ -33,17 +33,7 @@ def list_methods(family: FamilyOption = None, as_json: JsonOption = False) -> No
     for col in ("method", "category", "families", "parameters (default, range)", "conflicts / unsupported"):
         table.add_column(col, overflow="fold")
     for m in methods:
-        params = "\n".join(
-            f"{p.name}={p.default}"
-            + (
-                f" [{p.low:g}, {p.high:g}]"
-                if p.low is not None and p.high is not None
-                else f" {list(p.choices)}"
-                if p.choices
-                else ""
-            )
-            for p in m.parameters
-        )
+        params = "\n".join(f"{p.name}={p.default}" + (f" ({p.span})" if p.span else "") for p in m.parameters)
         limits = [f"conflicts {c.method}: {c.reason}" for c in m.conflicts]
         limits += [f"not {', '.join(u.families or u.conditionings)}: {u.reason}" for u in m.unsupported]
         table.add_row(

@@ -1,7 +1,9 @@
-"""Parent side of `diffbench methods check`: every declared (method, family) pair in its own sandboxed child."""
+"""Parent side of `diffbench methods check`: each family's declared methods in one sandboxed child, a pair
+whose child died re-run alone, and the figures recorded as the knowledge base's measured insights."""
 
 from __future__ import annotations
 
+import datetime
 import json
 import tempfile
 from collections.abc import Callable
@@ -10,11 +12,11 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from diffbench.evaluation.sandbox import run_module
-from diffbench.knowledge.loader import KnowledgeBase
+from diffbench.knowledge.loader import MEASURED_DIR, KnowledgeBase
 from diffbench.models.families import FAMILIES
 from diffbench.models.profiles import Profile
 
-PAIR_TIMEOUT_S = 600.0  # per method in a family's child
+PAIR_TIMEOUT_S = 600.0  # per variant in a family's child
 
 
 class PairResult(BaseModel):
@@ -125,10 +127,6 @@ def check_methods(
 
 def record_results(profile: Profile, results: list[PairResult], reps: int, wall_s: float, sweep: bool) -> Path:
     """Store the figures as the knowledge base's measured insights for `profile` (read by `kb.measured`)."""
-    import datetime
-
-    from diffbench.knowledge.loader import MEASURED_DIR
-
     MEASURED_DIR.mkdir(exist_ok=True)
     path = MEASURED_DIR / f"{profile.name}.json"
     data = {

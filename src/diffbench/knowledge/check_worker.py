@@ -26,7 +26,7 @@ from typing import Any
 from diffbench.images import psnr, ssim, synthetic_photo
 from diffbench.knowledge import load_knowledge
 from diffbench.knowledge.compose import Applied, compose
-from diffbench.models.families import FAMILIES, Conditioning
+from diffbench.models.families import FAMILIES
 from diffbench.models.loading import default_resolution
 from diffbench.models.profiles import Profile, get_profile
 
@@ -83,7 +83,7 @@ def check_family(family_key: str, variants: list[dict], profile: Profile, steps:
     kb = load_knowledge()
     fam = FAMILIES[family_key]
     model_id = fam.default.id
-    conditioning = Conditioning.CLASS if Conditioning.CLASS in fam.pipelines else Conditioning.TEXT
+    conditioning = fam.plain_conditioning
     resolution = default_resolution(model_id, profile)
     request = {"seed": 0, "prompt": PROMPT, "class_label": 207, "image": synthetic_photo(resolution)}
 

@@ -86,6 +86,12 @@ def tgate_loader(pipe: Any) -> str | None:
     return module if module.startswith("tgate.") else None
 
 
+def tgate_deepcache_loader(pipe: Any) -> str | None:
+    """The tgate loader if it is one of the combined T-GATE + DeepCache ones (tgate.SD_DeepCache, ...)."""
+    loader = tgate_loader(pipe)
+    return loader if loader is not None and loader.endswith("_DeepCache") else None
+
+
 def parameter_dtype(module: nn.Module) -> torch.dtype | None:
     return next((p.dtype for p in module.parameters()), None)
 

@@ -34,6 +34,13 @@ class Parameter(BaseModel):
             raise ValueError(f"parameter {self.name}: invalid default: {err}") from None
         return self
 
+    @property
+    def span(self) -> str:
+        """Its range for people: "1-10", or the choices "1/2/4/8", or "" for a bool."""
+        if self.low is not None and self.high is not None:
+            return f"{self.low:g}-{self.high:g}"
+        return "/".join(map(str, self.choices or ()))
+
     def validate_value(self, value: Any) -> Any:
         if self.type == "choice":
             if value not in (self.choices or ()):

@@ -57,6 +57,11 @@ class Family(BaseModel):
     def default(self) -> Checkpoint:
         return self.checkpoints[0]
 
+    @property
+    def plain_conditioning(self) -> Conditioning:
+        """What a plain generation of this family is conditioned on: a class label for DiT, text for the rest."""
+        return Conditioning.CLASS if Conditioning.CLASS in self.pipelines else Conditioning.TEXT
+
 
 SD15 = Family(
     key="sd15",

@@ -1,8 +1,8 @@
-from diffbench.knowledge.detection import tgate_loader
+from diffbench.knowledge.detection import tgate_deepcache_loader, tgate_loader
 
 
 def detect(pipe):
     loader = tgate_loader(pipe)
-    if loader is None or loader.endswith("_DeepCache"):
-        return None
+    if loader is None or tgate_deepcache_loader(pipe):
+        return None  # reported as tgate_deepcache
     return {"loader": loader}  # gate_step and intervals are arguments of pipe.tgate(): confirmed at call time

@@ -1,9 +1,9 @@
-from diffbench.knowledge.detection import deepcache_params, tgate_loader
+from diffbench.knowledge.detection import deepcache_params, tgate_deepcache_loader
 
 
 def detect(pipe):
-    loader = tgate_loader(pipe)
-    helper = getattr(pipe, "deepcache", None)
-    if loader not in ("tgate.SD_DeepCache", "tgate.SDXL_DeepCache") or helper is None:
+    loader = tgate_deepcache_loader(pipe)
+    helper = getattr(pipe, "deepcache", None)  # where tgate's combined loaders keep their DeepCache helper
+    if loader is None or helper is None:
         return None
     return {"loader": loader, **deepcache_params(helper)}
