@@ -1,4 +1,5 @@
-"""Reads the method folders under `methods/`: `method.yaml`, `templates/*.py.j2`, and `detect.py`.
+"""Reads the method folders under `methods/`: `method.yaml`, `templates/*.py.j2`, `detect.py` (finds the
+method on a built pipeline) and, optionally, `static.py` (finds it in source code, for the static parser).
 
 A method folder is discovered, never registered: nothing here names a method. Template files are matched to
 families by name: `templates/<family key>.py.j2` first, then `templates/<backbone>.py.j2` (unet or
@@ -26,6 +27,7 @@ MEASURED_DIR = Path(__file__).parent / "measured"
 TEMPLATE_SUFFIX = ".py.j2"
 
 Detector = Callable[[Any], "dict[str, Any] | None"]
+StaticDetector = Callable[[Any], "dict[str, Any] | None"]  # takes diffbench.evaluation.static.ModuleFacts
 
 
 class KnowledgeError(DiffbenchError):
@@ -56,6 +58,15 @@ class KnowledgeBase:
     def detector(self, key: str) -> Detector:
         module = importlib.import_module(f"diffbench.knowledge.methods.{self.method(key).key}.detect")
         return module.detect
+
+    def static_detectors(self) -> dict[str, StaticDetector]:
+        """Method key -> `detect(facts)` from its `static.py`, for the methods that have one (samplers do not:
+        the parser reports them as the scheduler class and step count)."""
+        found = {}
+        for key, folder in self._folders.items():
+            if (folder / "static.py").is_file():
+                found[key] = importlib.import_module(f"diffbench.knowledge.methods.{key}.static").detect
+        return found
 
     def detect_all(self, pipe: Any) -> dict[str, dict[str, Any]]:
         """Every method the built pipeline carries, with the parameters its detector could read."""

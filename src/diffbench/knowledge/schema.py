@@ -110,8 +110,21 @@ class Method(BaseModel):
     insights: tuple[str, ...] = Field(default=(), description="tuning advice for planners, in words")
     published: tuple[PublishedFigure, ...] = ()
     check: CheckHints | None = None
+    scheduler: str | None = Field(default=None, description="a sampler's diffusers scheduler class")
+    task_parameters: tuple[str, ...] = Field(
+        default=(), description="the parameters a task prompt states and the judge matches exactly"
+    )
     # Filled by the loader from the method's folder, not written in method.yaml:
     templates: dict[str, str] = Field(default_factory=dict, description="family key -> template file name")
+
+    @model_validator(mode="after")
+    def _task_parameters_exist(self) -> Method:
+        names = {p.name for p in self.parameters}
+        if unknown := [n for n in self.task_parameters if n not in names]:
+            raise ValueError(f"task_parameters {unknown} are not parameters of {self.key}")
+        if (self.category == "sampler") != (self.scheduler is not None):
+            raise ValueError(f"{self.key}: a sampler names its scheduler class, and only a sampler does")
+        return self
 
     def parameter(self, name: str) -> Parameter:
         for p in self.parameters:
