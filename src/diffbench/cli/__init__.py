@@ -6,6 +6,7 @@ import typer
 
 from diffbench.cli.methods import app as methods_app
 from diffbench.cli.models import app as models_app
+from diffbench.cli.tasks import app as tasks_app
 
 app = typer.Typer(
     name="diffbench",
@@ -15,3 +16,4 @@ app = typer.Typer(
 )
 app.add_typer(models_app, name="models")
 app.add_typer(methods_app, name="methods")
+app.add_typer(tasks_app, name="tasks")

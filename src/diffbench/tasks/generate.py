@@ -1,0 +1,288 @@
+"""The deterministic generator of the 604-task suite, from the knowledge base and the hand-written phrasings.
+
+`diffbench tasks generate` writes `tasks/data/level{1..5}.jsonl`; running it again reproduces them byte for
+byte (one seeded RNG, everything iterated in a fixed order). What it draws on:
+- pipelines: every (checkpoint, conditioning) pair of the family registry, at the checkpoint's native resolution;
+- samplers: the knowledge base's sampler methods; a baseline samples with one of them (DDIM 50 steps,
+  DPM-Solver++ or UniPC 30 steps);
+- level 2: one method the knowledge base supports for the pipeline (a sampler change counts);
+- level 3: two or three methods, every pair of them declared compatible (`composes_with`), one sampler at most;
+- levels 4-5: 31 baselines shared by both levels, each at three difficulties; targets come from calibration.
+Parameters a prompt states are drawn from the knowledge base's sensible range for the family.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+from collections import Counter
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from diffbench.knowledge.compose import Applied, compose
+from diffbench.knowledge.loader import KnowledgeBase, load_knowledge
+from diffbench.models.families import FAMILIES, Conditioning, Family
+from diffbench.tasks.attributes import Attributes
+from diffbench.tasks.schema import LEVELS, AppliedMethod, Difficulty, Task
+
+SEED = 604
+DELTA = 0.05
+BASE_STEPS = {"ddim": 50, "dpm_solver": 30, "unipc": 30}
+HARD_BASELINES = 31  # distinct level-4/5 baselines; x3 difficulties = 93 tasks per level
+PHRASING_DIR = Path(__file__).parent / "phrasing"
+# Choices a task may state: the SDPA backends that run on CPUs and GPUs alike (efficient and cudnn are
+# CUDA-only), and compile modes that do not take minutes to autotune on a CPU.
+TASK_CHOICES = {
+    ("sdpa_backend", "backend"): ["flash", "math"],
+    ("torch_compile", "mode"): ["default", "reduce-overhead"],
+}
+# How often a method is drawn relative to the others: the paper's four methods and the samplers lead.
+WEIGHTS = {"deepcache": 3.0, "tome": 3.0, "tgate": 3.0, "fp16": 3.0, "ddim": 2.0, "dpm_solver": 2.0, "unipc": 2.0,
+           "tgate_deepcache": 1.5, "torch_compile": 0.5}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Pipe:
+    family: str
+    model_id: str
+    conditioning: Conditioning
+    resolution: int
+
+    @property
+    def fam(self) -> Family:
+        return FAMILIES[self.family]
+
+
+@dataclass(frozen=True)
+class Spec:
+    """A task before phrasing: the baseline and the method keys applied to it."""
+
+    level: int
+    pipe: Pipe
+    base: str
+    methods: tuple[str, ...] = ()
+    difficulty: Difficulty | None = None
+
+
+def pipes() -> list[Pipe]:
+    return [
+        Pipe(fam.key, ckpt.id, cond, ckpt.resolution)
+        for fam in FAMILIES.values()
+        for ckpt in fam.checkpoints
+        for cond in fam.pipelines
+    ]
+
+
+@cache
+def phrasing() -> dict[str, Any]:
+    parts = yaml.safe_load((PHRASING_DIR / "parts.yaml").read_text())
+    parts["requests"] = {int(k): v for k, v in yaml.safe_load((PHRASING_DIR / "requests.yaml").read_text()).items()}
+    return parts
+
+
+class Generator:
+    def __init__(self, kb: KnowledgeBase | None = None, seed: int = SEED) -> None:
+        self.kb = kb or load_knowledge()
+        self.rng = random.Random(seed)
+        self.samplers = sorted(m.key for m in self.kb if m.category == "sampler")
+        self.compatible = {frozenset((m.key, o)) for m in self.kb for o in m.composes_with}
+
+    # ---- which tasks ----------------------------------------------------------------------------------------
+    def applicable(self, pipe: Pipe) -> list[str]:
+        return [m.key for m in self.kb if m.why_unsupported(pipe.family, str(pipe.conditioning)) is None]
+
+    def combos(self, pipe: Pipe) -> list[tuple[str, ...]]:
+        keys = self.applicable(pipe)
+        out = []
+        for size in (2, 3):
+            for combo in itertools.combinations(keys, size):
+                pairs_ok = all(frozenset(p) in self.compatible for p in itertools.combinations(combo, 2))
+                if pairs_ok and sum(k in self.samplers for k in combo) <= 1:
+                    out.append(combo)
+        return out
+
+    def weight(self, spec: Spec, per_pipe: Counter) -> float:
+        w = sum(WEIGHTS.get(k, 1.0) for k in spec.methods) / max(1, len(spec.methods))
+        return w / per_pipe[spec.pipe] ** 0.5  # pipelines with few options are not drowned by those with many
+
+    def select(self, candidates: list[Spec], n: int, covers: list[Any]) -> list[Spec]:
+        """`n` specs: first one for each value of each cover function not yet covered, then weighted draws."""
+        pool = list(candidates)
+        self.rng.shuffle(pool)
+        chosen: list[Spec] = []
+        for cover in covers:
+            seen: set[Any] = set()
+            for spec in chosen:
+                seen.update(cover(spec))
+            for spec in pool:
+                if len(chosen) < n and spec not in chosen and set(cover(spec)) - seen:
+                    chosen.append(spec)
+                    seen.update(cover(spec))
+        per_pipe = Counter(s.pipe for s in pool)
+        rest = [s for s in pool if s not in chosen]
+        keyed = sorted(rest, key=lambda s: self.rng.random() ** (1.0 / self.weight(s, per_pipe)), reverse=True)
+        return chosen + keyed[: n - len(chosen)]
+
+    def specs(self) -> list[Spec]:
+        all_pipes = pipes()
+        rounds = [
+            Spec(0, p, self.samplers[(i + r) % len(self.samplers)]) for r in range(3) for i, p in enumerate(all_pipes)
+        ]
+        level1 = [Spec(1, s.pipe, s.base) for s in rounds[: LEVELS[1]]]
+        singles = [Spec(2, p, b, (m,)) for p in all_pipes for b in self.samplers for m in self.applicable(p)]
+        combos = [Spec(3, p, b, c) for p in all_pipes for b in self.samplers for c in self.combos(p)]
+        by_method = [lambda s: s.methods, lambda s: [s.pipe], lambda s: [s.base], lambda s: [s.pipe.conditioning]]
+        level2 = self.select(singles, LEVELS[2], by_method)
+        level3 = self.select(combos, LEVELS[3], [*by_method, lambda s: [len(s.methods)]])
+        hard = [s for s in rounds[:HARD_BASELINES]]
+        level45 = [Spec(level, s.pipe, s.base, (), d) for level in (4, 5) for s in hard for d in Difficulty]
+        return level1 + level2 + level3 + level45
+
+    # ---- one task -------------------------------------------------------------------------------------------
+    def value(self, key: str, name: str, family: str) -> Any:
+        param = self.kb.method(key).parameter(name)
+        if (key, name) in TASK_CHOICES:
+            return self.rng.choice(TASK_CHOICES[(key, name)])
+        if param.type == "choice":
+            return self.rng.choice(list(param.choices or ()))
+        low, high = param.sensible.get(family, (param.low, param.high))
+        if param.type == "int":
+            return self.rng.randint(int(low), int(high))
+        grid = 0.05 if high - low >= 0.2 else 0.01
+        return round(low + grid * self.rng.randint(0, round((high - low) / grid)), 2)
+
+    def sampler_steps(self, key: str, family: str, base: str) -> int:
+        low, high = self.kb.method(key).parameter("num_inference_steps").sensible[family]
+        return self.rng.randint(int(low), int(min(high, BASE_STEPS[base] - 5)))
+
+    def build(self, spec: Spec, number: int) -> Task:
+        pipe, fam = spec.pipe, spec.pipe.fam
+        sampler, steps = spec.base, BASE_STEPS[spec.base]
+        methods: list[AppliedMethod] = []
+        stated: dict[str, dict[str, Any]] = {}
+        switches = [k for k in spec.methods if k in self.samplers]
+        if spec.level == 1:
+            steps = self.rng.choice([20, 25, 30, 50] if spec.base == "ddim" else [15, 20, 25, 30])
+        for key in spec.methods:
+            if key in self.samplers:
+                sampler, steps = key, self.sampler_steps(key, pipe.family, spec.base)
+                continue
+            method = self.kb.method(key)
+            params = {name: self.value(key, name, pipe.family) for name in method.task_parameters}
+            methods.append(AppliedMethod(key=key, params=method.resolve(params)))
+            stated[key] = params
+        if spec.level >= 4:  # until calibration: the knowledge base's usual first move
+            if fam.backbone == "unet":
+                methods = [AppliedMethod(key="deepcache", params=self.kb.method("deepcache").resolve({}))]
+            else:
+                sampler, steps = "dpm_solver", 20
+        reference = self.code(pipe, sampler, steps, methods, f"reference for L{spec.level}")
+        baseline_steps = steps if spec.level == 1 else BASE_STEPS[spec.base]
+        baseline = self.code(pipe, spec.base, baseline_steps, [], "baseline")
+        common = {
+            "pipeline_class": fam.pipelines[pipe.conditioning],
+            "model_id": pipe.model_id,
+            "controlnet_id": fam.controlnet_id if pipe.conditioning == Conditioning.CANNY else None,
+            "resolution": (pipe.resolution, pipe.resolution),
+            "preprocessors": ("canny",) if pipe.conditioning == Conditioning.CANNY else None,
+        }
+        scheduler = self.kb.method(sampler).scheduler
+        if spec.level >= 4:
+            key_attributes = Attributes(**common, accelerated=True)
+        else:
+            key_attributes = Attributes(
+                **common, scheduler_class=scheduler, num_inference_steps=steps, methods=stated or None
+            )
+        baseline_attributes = Attributes(
+            **common,
+            scheduler_class=self.kb.method(spec.base).scheduler,
+            num_inference_steps=baseline_steps,
+            dtype="float32",
+            methods={},
+        )
+        prompt = self.prompt(spec, sampler, steps, switches, stated)
+        return Task(
+            id=f"L{spec.level}-{number:03d}",
+            level=spec.level,
+            family=pipe.family,
+            model_id=pipe.model_id,
+            conditioning=pipe.conditioning,
+            resolution=pipe.resolution,
+            baseline_sampler=spec.base,
+            baseline_steps=baseline_steps,
+            sampler=sampler,
+            steps=steps,
+            methods=tuple(methods),
+            prompt=prompt,
+            key_attributes=key_attributes,
+            baseline_attributes=baseline_attributes,
+            reference_code=reference,
+            baseline_code=baseline,
+            difficulty=spec.difficulty,
+            delta=DELTA if spec.level >= 4 else None,
+        )
+
+    def code(self, pipe: Pipe, sampler: str, steps: int, methods: list[AppliedMethod], title: str) -> str:
+        applied = [Applied(sampler, {"num_inference_steps": steps})] + [Applied(m.key, m.params) for m in methods]
+        name = f"{pipe.fam.display} {pipe.conditioning} ({pipe.model_id}), {title}"
+        return compose(self.kb, pipe.model_id, pipe.conditioning, pipe.resolution, steps, applied, title=name)
+
+    # ---- the prompt -----------------------------------------------------------------------------------------
+    def prompt(self, spec: Spec, sampler: str, steps: int, switches: list[str], stated: dict[str, dict]) -> str:
+        parts, pick = phrasing(), self.rng.choice
+        pipe = spec.pipe
+        slots = {
+            "model": pick(parts["model_forms"]).format(name=pick(parts["models"][pipe.model_id]), id=pipe.model_id),
+            "kind": pick(parts["kinds"][str(pipe.conditioning)]).format(controlnet=pipe.fam.controlnet_id),
+            "res": pick(parts["resolutions"]).format(r=pipe.resolution),
+            "sampler": self.sampler_phrase(sampler, steps),
+            "baseline": self.sampler_phrase(spec.base, BASE_STEPS[spec.base]),
+        }
+        phrases = []
+        for key in spec.methods:
+            if key in switches:
+                forms = parts["step_cuts"] if key == spec.base else parts["sampler_switches"]
+                phrases.append(pick(forms).format(sampler=pick(parts["samplers"][key]), steps=steps))
+            else:
+                params = stated[key]
+                extra = {}
+                if "ratio" in params:
+                    extra["ratio_percent"] = round(params["ratio"] * 100)
+                if "fraction" in params:
+                    extra["fraction_percent"] = round(params["fraction"] * 100)
+                    extra["rest_percent"] = 100 - extra["fraction_percent"]
+                phrases.append(pick(parts["methods"][key]).format(**params, **extra))
+        if phrases:
+            slots["method"] = phrases[0]
+            if len(phrases) == 2:
+                slots["methods"] = phrases[0] + pick(parts["joins"]) + phrases[1]
+            else:
+                slots["methods"] = ", ".join(phrases[:-1]) + " and " + phrases[-1]
+        return pick(parts["requests"][spec.level]).format(**slots)
+
+    def sampler_phrase(self, key: str, steps: int) -> str:
+        parts = phrasing()
+        return self.rng.choice(parts["sampler_forms"]).format(
+            sampler=self.rng.choice(parts["samplers"][key]), steps=steps
+        )
+
+
+def _order(spec: Spec) -> tuple:
+    all_pipes = pipes()
+    return (spec.level, all_pipes.index(spec.pipe), spec.base, spec.methods, list(Difficulty).index(spec.difficulty)
+            if spec.difficulty else -1)  # fmt: skip
+
+
+def generate(kb: KnowledgeBase | None = None) -> list[Task]:
+    """The whole suite, in id order."""
+    gen = Generator(kb)
+    specs = sorted(gen.specs(), key=_order)
+    tasks, numbers = [], Counter()
+    for spec in specs:
+        numbers[spec.level] += 1
+        tasks.append(gen.build(spec, numbers[spec.level]))
+    return tasks

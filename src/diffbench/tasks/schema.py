@@ -1,0 +1,120 @@
+"""A DiffBench task: the user prompt, the reference and baseline code, and what the judge checks."""
+
+from __future__ import annotations
+
+import string
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from diffbench.models.families import Conditioning, checkpoint, family_of
+from diffbench.tasks.attributes import Attributes
+
+LEVELS = {1: 41, 2: 116, 3: 261, 4: 93, 5: 93}
+LEVEL_NAMES = {
+    1: "pipeline only",
+    2: "one method",
+    3: "combined methods",
+    4: "speedup target",
+    5: "latency target",
+}
+# The per-profile values a level-4/5 prompt states, as `{name}` in the stored prompt.
+PLACEHOLDERS = {4: {"speedup", "delta"}, 5: {"latency", "platform", "delta"}}
+
+
+class Difficulty(StrEnum):
+    EASY = "easy"
+    MEDIUM = "medium"
+    HARD = "hard"
+
+
+class AppliedMethod(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    key: str
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class Targets(BaseModel):
+    """A level-4/5 task's targets under one profile, set by `diffbench calibrate`."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    speedup: float = Field(gt=0, description="level 4: the speedup over the baseline to reach")
+    latency_s: float = Field(gt=0, description="level 5: the latency per generate() call not to exceed")
+    platform: str
+    best_speedup: float = Field(gt=0, description="the best speedup the calibration search found within delta")
+
+
+class Task(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str = Field(pattern=r"^L[1-5]-\d{3}$")
+    level: int = Field(ge=1, le=5)
+    family: str
+    model_id: str
+    conditioning: Conditioning
+    resolution: int = Field(ge=256, le=1024)
+    baseline_sampler: str
+    baseline_steps: int = Field(gt=0)
+    sampler: str = Field(description="the reference code's sampler (knowledge-base key)")
+    steps: int = Field(gt=0, description="the reference code's step count")
+    methods: tuple[AppliedMethod, ...] = Field(default=(), description="non-sampler methods in the reference code")
+    prompt: str
+    key_attributes: Attributes
+    baseline_attributes: Attributes
+    reference_code: str
+    baseline_code: str
+    reference_source: Literal["generator", "calibration"] = "generator"
+    difficulty: Difficulty | None = None
+    delta: float | None = Field(default=None, gt=0, lt=1, description="levels 4-5: the allowed relative quality loss")
+    targets: dict[str, Targets] = Field(default_factory=dict, description="profile name -> calibrated targets")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Task:
+        fam = family_of(self.model_id)  # raises UnknownModelError for an unknown id
+        if fam.key != self.family:
+            raise ValueError(f"family {self.family!r} does not match model_id {self.model_id!r} ({fam.key})")
+        checkpoint(self.model_id)
+        if self.conditioning not in fam.pipelines:
+            raise ValueError(f"{fam.display} has no {self.conditioning} pipeline")
+        if not self.id.startswith(f"L{self.level}-"):
+            raise ValueError(f"id {self.id!r} does not match level {self.level}")
+        hard_level = self.level >= 4
+        if hard_level != (self.difficulty is not None) or hard_level != (self.delta is not None):
+            raise ValueError("difficulty and delta are set exactly for levels 4 and 5")
+        used = {name for _, name, _, _ in string.Formatter().parse(self.prompt) if name}
+        if used != PLACEHOLDERS.get(self.level, set()):
+            expected = sorted(PLACEHOLDERS.get(self.level, set()))
+            raise ValueError(f"prompt placeholders {sorted(used)} should be {expected}")
+        if self.key_attributes.model_id not in (None, self.model_id):
+            raise ValueError("key_attributes.model_id differs from model_id")
+        return self
+
+    @property
+    def required_methods(self) -> tuple[str, ...]:
+        """What the task asks to apply: its methods, and its sampler when that is a change from the baseline."""
+        keys = tuple(m.key for m in self.methods) if self.level in (2, 3) else ()
+        changed = (self.sampler, self.steps) != (self.baseline_sampler, self.baseline_steps)
+        return (self.sampler, *keys) if self.level in (2, 3) and changed else keys
+
+    @property
+    def display_resolution(self) -> str:
+        return f"{self.resolution}x{self.resolution}"
+
+    def prompt_for(self, profile: str) -> str:
+        """The prompt as a user under `profile` reads it: level-4/5 targets filled in, or marked uncalibrated."""
+        if self.level < 4:
+            return self.prompt
+        target = self.targets.get(profile)
+        values = {"delta": f"{self.delta:.0%}"}
+        if target is None:
+            values |= {name: f"<{name}: not calibrated for {profile}>" for name in ("speedup", "latency", "platform")}
+        else:
+            values |= {
+                "speedup": f"{target.speedup:.2f}",
+                "latency": f"{target.latency_s:.2f} s",
+                "platform": target.platform,
+            }
+        return self.prompt.format(**values)

@@ -1,0 +1,34 @@
+"""Counts over the suite: the paper's Figure 2 (pipelines and methods) as tables."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from diffbench.models.families import FAMILIES
+from diffbench.tasks.schema import Task
+
+
+def _ordered(counter: Counter, order: list[Any] | None = None) -> dict[str, int]:
+    keys = [k for k in order if k in counter] if order else sorted(counter, key=lambda k: (-counter[k], str(k)))
+    return {str(k): counter[k] for k in keys}
+
+
+def stats(tasks: list[Task]) -> dict[str, Any]:
+    return {
+        "total": len(tasks),
+        "by_level": _ordered(Counter(t.level for t in tasks), [1, 2, 3, 4, 5]),
+        "by_family": _ordered(Counter(t.family for t in tasks), list(FAMILIES)),
+        "by_model": _ordered(Counter(t.model_id for t in tasks)),
+        "by_conditioning": _ordered(Counter(str(t.conditioning) for t in tasks)),
+        "by_resolution": _ordered(Counter(t.resolution for t in tasks), [256, 512, 768, 1024]),
+        "by_baseline_sampler": _ordered(Counter(t.baseline_sampler for t in tasks)),
+        "by_sampler": _ordered(Counter(t.sampler for t in tasks)),
+        "by_method": _ordered(Counter(k for t in tasks for k in t.required_methods)),
+        "by_method_count": _ordered(Counter(len(t.required_methods) for t in tasks if t.level in (2, 3)), [1, 2, 3]),
+        "by_difficulty": _ordered(Counter(str(t.difficulty) for t in tasks if t.difficulty)),
+        "calibrated": {
+            profile: sum(profile in t.targets for t in tasks if t.level >= 4)
+            for profile in sorted({p for t in tasks for p in t.targets}) or ["tiny-cpu"]
+        },
+    }
