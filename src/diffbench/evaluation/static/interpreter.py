@@ -334,7 +334,7 @@ class Interpreter:
             return owner.attrs[attr]
         if isinstance(owner, Function):
             return UNKNOWN
-        if concrete(owner) and not attr.startswith("_"):
+        if (isinstance(owner, (dict, list)) or concrete(owner)) and not attr.startswith("_"):
             return _BoundConstant(owner, attr)
         return UNKNOWN
 

@@ -1,0 +1,85 @@
+"""Writes docs/tasks.md from the packaged suite: what the 604 tasks cover (the paper's Figure 2 as tables).
+
+Reproduce: `.venv/bin/python scripts/write_tasks_doc.py` (the suite itself: `diffbench tasks generate`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from diffbench.tasks.schema import LEVEL_NAMES
+from diffbench.tasks.stats import stats
+from diffbench.tasks.suite import suite
+
+DOC = Path(__file__).resolve().parents[1] / "docs" / "tasks.md"
+
+INTRO = """# The task suite
+
+604 tasks in five levels, produced by a deterministic generator (`src/diffbench/tasks/generate.py`) from the
+knowledge base and hand-written phrasings (`src/diffbench/tasks/phrasing/`), stored as JSON lines in
+`src/diffbench/tasks/data/`. `diffbench tasks generate --check` confirms the files are byte for byte what the
+generator writes; `diffbench tasks validate` checks every task (below). Counts on this page come from
+`diffbench tasks stats --json`; regenerate the page with `.venv/bin/python scripts/write_tasks_doc.py`.
+
+## What a task is
+
+- a **prompt** a person could have written, naming the model (by its hub id), the conditioning, the resolution,
+  the sampler and steps, and the methods with the parameters the judge checks;
+- **reference code** (composed from the knowledge base's templates) and **baseline code** (the same pipeline with
+  no acceleration), both in the [solution contract](contract.md);
+- **key attributes**: what stage 1 matches exactly (pipeline class, model id, ControlNet id, scheduler class,
+  steps, resolution, methods with their stated parameters, Canny preprocessing); extras in a candidate pass;
+- for levels 4-5: a **difficulty** (easy, medium, hard), the quality bound **delta** (5%) and per-profile
+  **targets** (speedup for level 4; latency and platform for level 5). Prompts keep `{speedup}`, `{latency}` and
+  `{platform}` placeholders that `diffbench tasks show ID --profile P` fills from the targets. Targets come only
+  from `diffbench calibrate` (a search for the largest speedup within delta on that profile); until a profile is
+  calibrated its targets are absent, never invented, and the reference of a level-4/5 task is the knowledge
+  base's usual first move (DeepCache interval 3 on U-Nets, DPM-Solver++ at 20 steps on transformers).
+
+Levels: 1 builds the pipeline as asked (sampler, steps, resolution; the baseline is the reference itself);
+2 adds one method (a change of sampler or step count counts); 3 combines two or three methods, every pair of them
+declared compatible in the knowledge base (`composes_with`, each pair tested on a stand-in); 4 and 5 share 31
+baselines, each at three difficulties. Every task uses its checkpoint's native resolution (256 to 1024).
+
+## What `diffbench tasks validate` checks
+
+Every reference and baseline compiles and defines the contract's functions; the static parser extracts from every
+reference exactly its task's key attributes, and from every baseline its declared baseline attributes; on levels
+2-5 every baseline fails the key attributes (it lacks what the task asks for); the level counts are 41 / 116 /
+261 / 93 / 93; the files equal the generator's output.
+"""
+
+
+def table(title: str, counts: dict[str, int], label=lambda k: k) -> str:
+    total = sum(counts.values())
+    rows = [f"| {label(k)} | {v} | {v / total:.0%} |" for k, v in counts.items()]
+    return f"### {title}\n\n| {title} | tasks | share |\n|---|---|---|\n" + "\n".join(rows) + "\n"
+
+
+def main() -> None:
+    tasks = list(suite())
+    data = stats(tasks)
+    parts = [INTRO, f"## Coverage ({data['total']} tasks)\n"]
+    parts.append(table("level", data["by_level"], lambda k: f"{k} ({LEVEL_NAMES[int(k)]})"))
+    for key, title in (
+        ("by_family", "family"),
+        ("by_model", "checkpoint"),
+        ("by_conditioning", "conditioning"),
+        ("by_resolution", "resolution"),
+        ("by_baseline_sampler", "baseline sampler"),
+        ("by_sampler", "reference sampler"),
+        ("by_method", "required method (levels 2-3)"),
+        ("by_method_count", "methods per task (levels 2-3)"),
+        ("by_difficulty", "difficulty (levels 4-5)"),
+    ):
+        parts.append(table(title, data[key]))
+    parts.append("## One prompt per level\n")
+    for level in range(1, 6):
+        task = next(t for t in tasks if t.level == level)
+        parts.append(f"- **{task.id}**: {task.prompt}\n")
+    DOC.write_text("\n".join(parts))
+    print(f"wrote {DOC}")
+
+
+if __name__ == "__main__":
+    main()
