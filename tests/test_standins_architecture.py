@@ -39,7 +39,9 @@ def test_unet_families(profile, fam_key):
         assert type(pipe.scheduler).__name__ == ck.scheduler
         assert pipe.scheduler.config.prediction_type == ck.prediction_type
         assert pipe.unet.config.in_channels == 4 and pipe.vae.config.latent_channels == 4
-        assert vae_factor(pipe) == 8
+        # The U-Net stand-ins run at the real resolution; a deeper VAE keeps their latents CPU-sized.
+        assert vae_factor(pipe) * pipe.unet.config.sample_size == ck.resolution
+        assert vae_factor(pipe) in (16, 32)
         expected_down = SDXL_DOWN if fam_key == "sdxl" else SD_DOWN
         assert tuple(pipe.unet.config.down_block_types) == expected_down
 

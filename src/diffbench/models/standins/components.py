@@ -66,7 +66,10 @@ def t5_encoder(tokenizer: T5Tokenizer, d_model: int) -> T5EncoderModel:
 
 
 def vae(sample_size: int, channels: list[int], scaling_factor: float, force_upcast: bool = False) -> AutoencoderKL:
-    """A four-level VAE: three downsamplings, so the real 8x latent factor and 4 latent channels are kept."""
+    """A VAE with one level per entry of `channels` (n levels downsample by 2**(n-1)) and 4 latent channels.
+
+    Four levels keep the real 8x factor (DiT, PixArt). The U-Net stand-ins use five or six levels (16x, 32x) so
+    that they run at their checkpoint's real resolution while their latents stay as small as a CPU can afford."""
     return AutoencoderKL(
         in_channels=3,
         out_channels=3,

@@ -55,13 +55,20 @@ _PIXART_DPM = {
 # steadily with aggressiveness on SD1.5 (docs/benchmarks.md, the fidelity ladder).
 _DAMPING = {"output": 1.0, "cross_attention": 0.1}
 
+# The U-Net stand-ins run at their checkpoint's real resolution; a VAE with 16x (SDXL: 32x) downsampling keeps
+# their latents at 32-48 px, so a 50-step image costs seconds on a CPU.
+_SD_VAE = [8, 16, 32, 64, 64]
+_SD_HINT = [4, 8, 16, 32, 32]  # a ControlNet's hint encoder downsamples as much as its VAE
+_SDXL_VAE = [8, 8, 16, 32, 64, 64]
+_SDXL_HINT = [4, 4, 8, 16, 32, 32]
+
 _SD15 = {
     "seed": 15,
-    "resolution": 256,
+    "resolution": 512,
     "unet_channels": [32, 64, 128, 128],
     "attention_heads": 2,
     "text_hidden": 64,
-    "vae_channels": [16, 32, 64, 64],
+    "vae_channels": _SD_VAE,
     "scheduler": "PNDMScheduler",
     "scheduler_config": _PNDM,
     "damping": _DAMPING,
@@ -73,21 +80,21 @@ _SD21_COMMON = {
     "linear_projection": True,
     "text_hidden": 64,
     "text_act": "gelu",
-    "vae_channels": [16, 32, 64, 64],
+    "vae_channels": _SD_VAE,
     "damping": _DAMPING,
 }
 
 _SDXL = {
     "seed": 10,
     "xl": True,
-    "resolution": 384,
+    "resolution": 1024,
     "unet_channels": [32, 64, 128],
     "attention_heads": [1, 2, 4],
     "text_hidden": 32,
     "text_hidden_2": 64,
     "text_projection_2": 32,
     "time_embed_dim": 8,
-    "vae_channels": [16, 32, 64, 64],
+    "vae_channels": _SDXL_VAE,
     "scheduler": "EulerDiscreteScheduler",
     "scheduler_config": {
         **_SD_SCHEDULE,
@@ -163,7 +170,7 @@ def _builder_fingerprint() -> str:
 
 
 def _recipes() -> dict[str, Recipe]:
-    sd21 = {**_SD21_COMMON, "seed": 21, "resolution": 384, "upcast_attention": True}
+    sd21 = {**_SD21_COMMON, "seed": 21, "resolution": 768, "upcast_attention": True}
     sd21["scheduler"], sd21["scheduler_config"] = (
         "DDIMScheduler",
         {**_SD_SCHEDULE, "prediction_type": "v_prediction"},
@@ -171,7 +178,7 @@ def _recipes() -> dict[str, Recipe]:
     sd21_base = {
         **_SD21_COMMON,
         "seed": 22,
-        "resolution": 256,
+        "resolution": 512,
         "scheduler": "PNDMScheduler",
         "scheduler_config": _PNDM,
     }
@@ -195,7 +202,7 @@ def _recipes() -> dict[str, Recipe]:
         Recipe(
             fam.SD15.controlnet_id or "",
             build_controlnet,
-            {"seed": 16, "base": _SD15, "conditioning_channels": [8, 16, 32, 32], "hint_std": 1.0, "residual_std": 0.1},
+            {"seed": 16, "base": _SD15, "conditioning_channels": _SD_HINT, "hint_std": 1.0, "residual_std": 0.1},
         ),
         Recipe("stabilityai/stable-diffusion-2-1", build_stable_diffusion, sd21),
         Recipe("stabilityai/stable-diffusion-2-1-base", build_stable_diffusion, sd21_base),
@@ -203,7 +210,7 @@ def _recipes() -> dict[str, Recipe]:
         Recipe(
             fam.SDXL.controlnet_id or "",
             build_controlnet,
-            {"seed": 11, "base": _SDXL, "conditioning_channels": [8, 16, 32, 32], "hint_std": 1.0, "residual_std": 0.1},
+            {"seed": 11, "base": _SDXL, "conditioning_channels": _SDXL_HINT, "hint_std": 1.0, "residual_std": 0.1},
         ),
         Recipe("facebook/DiT-XL-2-256", build_dit, {**_DIT_COMMON, "seed": 30, "resolution": 256}),
         Recipe("facebook/DiT-XL-2-512", build_dit, {**_DIT_COMMON, "seed": 31, "resolution": 512}),

@@ -36,10 +36,15 @@ SDXL_TIME_IDS = 6  # original size, crop top-left, target size: two numbers each
 UNET_SEED_OFFSET = 1000  # the UNet has its own seed, so a ControlNet can rebuild exactly the pipeline's UNet
 
 
+def latent_size(p: dict[str, Any]) -> int:
+    """The latent side at the stand-in's resolution: the VAE halves the image once per level after the first."""
+    return p["resolution"] // 2 ** (len(p["vae_channels"]) - 1)
+
+
 def sd_unet(p: dict[str, Any]) -> UNet2DConditionModel:
     seeded(p["seed"] + UNET_SEED_OFFSET)
     unet = UNet2DConditionModel(
-        sample_size=p["resolution"] // 8,
+        sample_size=latent_size(p),
         in_channels=4,
         out_channels=4,
         down_block_types=SD_DOWN,
@@ -59,7 +64,7 @@ def sdxl_unet(p: dict[str, Any]) -> UNet2DConditionModel:
     time_embed = p["time_embed_dim"]
     seeded(p["seed"] + UNET_SEED_OFFSET)
     unet = UNet2DConditionModel(
-        sample_size=p["resolution"] // 8,
+        sample_size=latent_size(p),
         in_channels=4,
         out_channels=4,
         down_block_types=SDXL_DOWN,
