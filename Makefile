@@ -9,8 +9,13 @@ STAMP := $(VENV)/.installed
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
 
+# bubblewrap (Debian) gives sandboxed children a read-only file system; without it they fall back to unshare,
+# with a warning. Installing it is best effort: it needs root and Debian's package registry.
 $(STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
+	@command -v bwrap >/dev/null 2>&1 || apt-get install -y -qq bubblewrap >/dev/null 2>&1 || \
+		(apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq bubblewrap >/dev/null 2>&1) || \
+		echo "note: bubblewrap not installed; sandboxed children run without a read-only file system" >&2
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -1,6 +1,7 @@
 import os
 import socket
 import time
+import uuid
 
 import pytest
 
@@ -10,24 +11,29 @@ from diffbench.evaluation.sandbox import network_isolation_available, run_module
 CHILDREN = {"PYTHONPATH": str(FIXTURES / "children")}
 
 
-def alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    # A zombie still answers kill(0); read its state.
-    with open(f"/proc/{pid}/stat") as f:
-        return f.read().split(")")[-1].split()[0] != "Z"
+def processes_with(token: str) -> list[int]:
+    """Host pids whose command line carries `token` (pids recorded inside a PID namespace mean nothing here)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/cmdline", "rb") as f:
+                    if token.encode() in f.read():
+                        found.append(int(entry))
+            except OSError:
+                continue
+    return found
 
 
-def test_timeout_kills_the_whole_process_group(tmp_path):
-    outcome = run_module("sleeper", [], tmp_path, CHILDREN, timeout_s=3)
+def test_timeout_kills_the_whole_process_tree_even_a_grandchild_in_its_own_session(tmp_path):
+    token = f"diffbench-sleeper-{uuid.uuid4().hex}"
+    outcome = run_module("sleeper", [token], tmp_path, CHILDREN, timeout_s=3)
     assert outcome.timed_out and outcome.result is None
-    grandchild = int((tmp_path / "grandchild.pid").read_text())
+    assert (tmp_path / "grandchild.started").read_text() == token
     deadline = time.time() + 5
-    while alive(grandchild) and time.time() < deadline:
+    while processes_with(token) and time.time() < deadline:
         time.sleep(0.1)
-    assert not alive(grandchild)
+    assert processes_with(token) == []
 
 
 def test_secrets_do_not_reach_the_child(tmp_path, monkeypatch):

@@ -1,4 +1,5 @@
-"""Running work in a fresh child process: own session, no network, scrubbed environment, result via a file.
+"""Running work in a fresh child process: own session, namespaces (no network, own PIDs, read-only files but
+its work folder), memory/process/file limits, scrubbed environment, result via a file (see confinement.py).
 
 The harness never imports or runs the work itself. A child that crashes, hangs or prints garbage costs only
 its own result: the parent kills the whole process group on timeout and reports what happened.
@@ -7,22 +8,22 @@ its own result: the parent kills the whole process group on timeout and reports 
 from __future__ import annotations
 
 import contextlib
-import functools
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
 import time
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from diffbench.evaluation.confinement import Confinement, Limits, bubblewrap_works, unshare_works
+
 # Variables a child may inherit; everything else (API keys, tokens, cloud credentials) is dropped.
 _INHERITED = ("PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 _TAIL_CHARS = 4000
+_STORE_VARIABLES = ("DIFFBENCH_HOME", "HF_HUB_CACHE", "HF_HOME")
 
 
 @dataclass(frozen=True)
@@ -40,13 +41,9 @@ class ChildOutcome:
         return lines[-1].strip() if lines else f"exit code {self.returncode}"
 
 
-@functools.cache
 def network_isolation_available() -> bool:
-    """Whether `unshare --net` works here (it needs root or user namespaces)."""
-    if shutil.which("unshare") is None:
-        return False
-    probe = subprocess.run(["unshare", "--net", "true"], capture_output=True, check=False)
-    return probe.returncode == 0
+    """Whether children here get their own network namespace (bubblewrap or unshare)."""
+    return bubblewrap_works() or unshare_works()
 
 
 def child_env(extra: dict[str, str]) -> dict[str, str]:
@@ -56,6 +53,11 @@ def child_env(extra: dict[str, str]) -> dict[str, str]:
     return env
 
 
+def store_paths(env: dict[str, str]) -> tuple[Path, ...]:
+    """Folders a child must be able to read although /tmp is replaced in its view (the model store)."""
+    return tuple(Path(env[k]) for k in _STORE_VARIABLES if k in env and Path(env[k]).is_absolute())
+
+
 def run_module(
     module: str,
     args: list[str],
@@ -63,26 +65,31 @@ def run_module(
     env: dict[str, str],
     timeout_s: float,
     isolate_network: bool = True,
+    limits: Limits | None = None,
+    hidden: tuple[Path, ...] = (),
 ) -> ChildOutcome:
-    """Run `python -m module *args --result FILE` in `workdir` and read back the JSON it wrote to FILE."""
+    """Run `python -m module *args --result FILE` confined, in `workdir`, and read back the JSON it wrote."""
+    workdir = workdir.resolve()
     workdir.mkdir(parents=True, exist_ok=True)
     result_file = workdir / "result.json"
     result_file.unlink(missing_ok=True)
-    cmd = [sys.executable, "-m", module, *args, "--result", str(result_file)]
-    isolated = isolate_network and network_isolation_available()
-    if isolate_network and not isolated:
-        warnings.warn("network isolation unavailable (`unshare --net` failed): child runs with network", stacklevel=2)
-    if isolated:
-        cmd = ["unshare", "--net", "--", *cmd]
+    confinement = Confinement(workdir, limits or Limits(), store_paths(env), hidden, isolate_network)
+    cmd = [*confinement.prefix(), sys.executable, "-m", module, *args, "--result", str(result_file)]
     start = time.perf_counter()
-    with open(workdir / "stdout.log", "wb") as out, open(workdir / "stderr.log", "wb") as err:
-        proc = subprocess.Popen(cmd, cwd=workdir, env=child_env(env), stdout=out, stderr=err, start_new_session=True)
-        timed_out = False
-        try:
-            proc.wait(timeout=timeout_s)
-        except subprocess.TimeoutExpired:
-            timed_out = True
-            _kill_group(proc)
+    hook = confinement.start()
+    try:
+        with open(workdir / "stdout.log", "wb") as out, open(workdir / "stderr.log", "wb") as err:
+            proc = subprocess.Popen(
+                cmd, cwd=workdir, env=child_env(env), stdout=out, stderr=err, start_new_session=True, preexec_fn=hook
+            )
+            timed_out = False
+            try:
+                proc.wait(timeout=timeout_s)
+            except subprocess.TimeoutExpired:
+                timed_out = True
+                _kill_group(proc)
+    finally:
+        confinement.finish()
     seconds = time.perf_counter() - start
     stderr_tail = (workdir / "stderr.log").read_text(errors="replace")[-_TAIL_CHARS:]
     result = None
@@ -91,6 +98,7 @@ def run_module(
             result = json.loads(result_file.read_text())
         except json.JSONDecodeError:
             result = None
+    isolated = isolate_network and network_isolation_available()
     return ChildOutcome(proc.returncode, timed_out, seconds, result, stderr_tail, isolated)
 
 

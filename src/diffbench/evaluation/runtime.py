@@ -1,0 +1,85 @@
+"""What a built pipeline really does, observed inside the worker: its classes, the methods the knowledge base's
+detectors find on it, the scheduler steps each call runs and the latent size the denoiser sees.
+
+The observers are attached after `load_pipeline` returns, so a solution that swaps its scheduler inside
+`generate` leaves them unfed: the step count then reads as unknown and the judge cannot confirm it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from diffbench.knowledge import load_knowledge
+from diffbench.knowledge.detection import denoiser
+
+
+def _methods(pipe: Any) -> dict[str, Any]:
+    try:
+        return load_knowledge().detect_all(pipe)
+    except Exception as err:  # a solution's odd pipeline object must not kill the worker
+        return {"<detectors failed>": {"error": f"{type(err).__name__}: {err}"}}
+
+
+class Observers:
+    def __init__(self, pipe: Any) -> None:
+        self.pipe = pipe
+        self.scheduler = getattr(pipe, "scheduler", None)
+        self.steps = 0
+        self.timesteps_set: list[int] = []
+        self.latent_sizes: set[tuple[int, int]] = set()
+        if self.scheduler is not None:
+            self._wrap_scheduler(self.scheduler)
+        module = denoiser(pipe)
+        if isinstance(module, torch.nn.Module):
+            module.register_forward_pre_hook(self._on_denoise, with_kwargs=True)
+
+    def _wrap_scheduler(self, scheduler: Any) -> None:
+        step, set_timesteps = scheduler.step, scheduler.set_timesteps
+
+        def counted_step(*args: Any, **kwargs: Any) -> Any:
+            self.steps += 1
+            return step(*args, **kwargs)
+
+        def recorded_set_timesteps(num_inference_steps: Any = None, *args: Any, **kwargs: Any) -> Any:
+            if isinstance(num_inference_steps, int):
+                self.timesteps_set.append(num_inference_steps)
+            return set_timesteps(num_inference_steps, *args, **kwargs)
+
+        scheduler.step = counted_step
+        scheduler.set_timesteps = recorded_set_timesteps
+
+    def _on_denoise(self, module: Any, args: tuple, kwargs: dict) -> None:
+        sample = args[0] if args else kwargs.get("sample", kwargs.get("hidden_states"))
+        if isinstance(sample, torch.Tensor) and sample.dim() == 4:
+            self.latent_sizes.add((int(sample.shape[-2]), int(sample.shape[-1])))
+
+    def reset(self) -> None:
+        self.steps = 0
+        self.timesteps_set = []
+        self.latent_sizes = set()
+
+    def describe(self) -> dict[str, Any]:
+        """The built pipeline's classes, precision and methods, right after load_pipeline."""
+        pipe = self.pipe
+        module = denoiser(pipe)
+        dtype = next(module.parameters()).dtype if isinstance(module, torch.nn.Module) else None
+        return {
+            "pipeline_class": type(pipe).__name__,
+            "scheduler_class": type(getattr(pipe, "scheduler", None)).__name__,
+            "dtype": str(dtype).removeprefix("torch.") if dtype is not None else None,
+            "vae_scale_factor": getattr(pipe, "vae_scale_factor", None),
+            "methods": _methods(pipe),
+        }
+
+    def report(self) -> dict[str, Any]:
+        """What the last call did."""
+        pipe = self.pipe
+        return {
+            "scheduler_class": type(getattr(pipe, "scheduler", None)).__name__,
+            "scheduler_replaced": getattr(pipe, "scheduler", None) is not self.scheduler,
+            "steps": self.steps,
+            "timesteps_set": self.timesteps_set,
+            "latent_sizes": sorted(self.latent_sizes),
+            "methods": _methods(pipe),
+        }
