@@ -3,7 +3,7 @@
     .venv/bin/python scripts/bench_standins.py            # full size: 5 repetitions, 3 ladder prompts
     .venv/bin/python scripts/bench_standins.py --reps 2 --prompts 1 --no-write   # quick look
 
-Measures (1) per checkpoint, the 50-step time at its tiny default resolution (one warm-up call excluded,
+Measures (1) per checkpoint, the 50-step time at its real resolution (one warm-up call excluded,
 median of N with min-max), and (2) the fidelity ladder on SD1.5 (PSNR/SSIM against the 50-step DDIM output).
 Builds the stand-ins first if they are missing.
 """
@@ -90,7 +90,7 @@ def render(timings: list[dict], rungs: dict, reps: int, prompts: int) -> str:
         f"Measured {today} on {machine()}.",
         f"Reproduce: `make bench` (or `.venv/bin/python scripts/bench_standins.py --reps {reps} --prompts {prompts}`).",
         "",
-        f"### 50-step time at the tiny default resolution (median of {reps} after one warm-up call, min-max)",
+        f"### 50-step time at the checkpoint's resolution (median of {reps} after one warm-up call, min-max)",
         "",
         "| family | id | conditioning | resolution | median s | min-max s |",
         "|---|---|---|---|---|---|",
