@@ -27,6 +27,7 @@ class StaticResult(BaseModel):
 
     compile_error: str | None = None
     attributes: Attributes | None = None
+    strength: float | None = None  # image-to-image: the share of the steps that run (the judge's step check)
 
     @property
     def compiles(self) -> bool:
@@ -50,7 +51,9 @@ def analyze(source: str, kb: KnowledgeBase | None = None, filename: str = "solut
         positional = len(node.args.posonlyargs) + len(node.args.args)
         if positional - len(node.args.defaults) > arity or (positional < arity and node.args.vararg is None):
             return StaticResult(compile_error=f"{name}() must take {arity} positional argument(s)")
-    return StaticResult(attributes=attributes_of(interpret(tree), kb or load_knowledge()))
+    facts = interpret(tree)
+    attributes = attributes_of(facts, kb or load_knowledge())
+    return StaticResult(attributes=attributes, strength=_strength(facts, attributes.pipeline_class))
 
 
 def attributes_of(facts: ModuleFacts, kb: KnowledgeBase) -> Attributes:
@@ -136,14 +139,20 @@ def _scheduler(pipe: Obj | None, model_id: str | None) -> str | None:
 
 
 @cache
-def _default_steps(pipeline_class: str) -> int | None:
+def _default_call_argument(pipeline_class: str, name: str) -> Any:
+    """A diffusers pipeline's default for one argument of its __call__ (read from the signature, not run)."""
     import diffusers
 
     cls = getattr(diffusers, pipeline_class, None)
     if cls is None:
         return None
-    default = inspect.signature(cls.__call__).parameters.get("num_inference_steps")
-    return default.default if default is not None and isinstance(default.default, int) else None
+    parameter = inspect.signature(cls.__call__).parameters.get(name)
+    return None if parameter is None or parameter.default is inspect.Parameter.empty else parameter.default
+
+
+def _default_steps(pipeline_class: str) -> int | None:
+    value = _default_call_argument(pipeline_class, "num_inference_steps")
+    return value if isinstance(value, int) else None
 
 
 def _steps(facts: ModuleFacts, pipeline_class: str | None) -> int | None:
@@ -155,6 +164,16 @@ def _steps(facts: ModuleFacts, pipeline_class: str | None) -> int | None:
             return None
         return _default_steps(pipeline_class)
     return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _strength(facts: ModuleFacts, pipeline_class: str | None) -> float | None:
+    """Image-to-image strength from the generating call, else the pipeline's default; None for other kinds."""
+    if not pipeline_class or "Img2Img" not in pipeline_class:
+        return None
+    value = facts.generation_kwarg("strength", default=None)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    return _default_call_argument(pipeline_class, "strength")
 
 
 def _size(value: Any) -> tuple[int, int] | None:

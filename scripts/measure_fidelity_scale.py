@@ -1,0 +1,165 @@
+"""Measure how far accelerated stand-ins drift from their baseline, to choose the tiny-cpu quality score.
+
+For each family's default checkpoint (plain conditioning, its real resolution), the baseline is DDIM at 50
+steps; each setting below is composed from the knowledge base, run on the same prompts and seeds, and compared
+with the baseline image (PSNR, SSIM). Settings are labelled *moderate* (real models lose well under 5% CLIP
+score with them: DeepCache interval 3, T-GATE, DPM-Solver++ at 25 steps, ...) or *over* (a handful of steps,
+stacked aggressive caching). The table goes into docs/quality.md between markers, with the score mapping's
+verdict for each setting.
+
+    .venv/bin/python scripts/measure_fidelity_scale.py            # 3 prompts
+    .venv/bin/python scripts/measure_fidelity_scale.py --prompts 1 --no-write
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import importlib.util
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+from diffbench.models.loading import activate
+from diffbench.models.profiles import get_profile
+
+PROFILE = get_profile("tiny-cpu")
+activate(PROFILE)
+
+from diffbench.evaluation.quality import FIDELITY_MIDPOINT_DB, FIDELITY_WIDTH_DB, fidelity_score  # noqa: E402
+from diffbench.images import psnr, ssim  # noqa: E402
+from diffbench.knowledge import load_knowledge  # noqa: E402
+from diffbench.knowledge.compose import Applied, compose  # noqa: E402
+from diffbench.models.families import FAMILIES  # noqa: E402
+from diffbench.models.standins.build import build_standins  # noqa: E402
+from diffbench.models.standins.ladder import LADDER_PROMPTS  # noqa: E402
+
+DOC = Path(__file__).resolve().parent.parent / "docs" / "quality.md"
+BEGIN, END = "<!-- fidelity:begin -->", "<!-- fidelity:end -->"
+
+# (label, kind, methods): kind is "moderate" or "over".
+UNET = [
+    ("DeepCache interval 3", "moderate", [("ddim", {"num_inference_steps": 50}), ("deepcache", {"cache_interval": 3})]),
+    ("T-GATE gate_step 10 (25 steps)", "moderate", [("ddim", {"num_inference_steps": 25}), ("tgate", {})]),
+    ("DPM-Solver++ 25 steps", "moderate", [("dpm_solver", {"num_inference_steps": 25})]),
+    ("DPM-Solver++ 20 steps", "moderate", [("dpm_solver", {"num_inference_steps": 20})]),
+    ("DDIM 25 steps", "moderate", [("ddim", {"num_inference_steps": 25})]),
+    ("ToMe ratio 0.5", "moderate", [("ddim", {"num_inference_steps": 50}), ("tome", {"ratio": 0.5})]),
+    ("UniPC 4 steps", "over", [("unipc", {"num_inference_steps": 4})]),
+    ("DDIM 5 steps", "over", [("ddim", {"num_inference_steps": 5})]),
+    (
+        "DeepCache 10 + ToMe 0.75, DDIM 10 steps",
+        "over",
+        [("ddim", {"num_inference_steps": 10}), ("deepcache", {"cache_interval": 10}), ("tome", {"ratio": 0.75})],
+    ),
+]
+TRANSFORMER = [
+    ("DPM-Solver++ 25 steps", "moderate", [("dpm_solver", {"num_inference_steps": 25})]),
+    ("DPM-Solver++ 20 steps", "moderate", [("dpm_solver", {"num_inference_steps": 20})]),
+    ("DDIM 25 steps", "moderate", [("ddim", {"num_inference_steps": 25})]),
+    ("PAB spatial_skip 2", "moderate", [("ddim", {"num_inference_steps": 50}), ("pab", {"spatial_skip": 2})]),
+    ("UniPC 4 steps", "over", [("unipc", {"num_inference_steps": 4})]),
+    ("DDIM 5 steps", "over", [("ddim", {"num_inference_steps": 5})]),
+    (
+        "PAB 8 + FirstBlockCache 0.5, DDIM 10 steps",
+        "over",
+        [
+            ("ddim", {"num_inference_steps": 10}),
+            ("pab", {"spatial_skip": 8, "timestep_low": 0, "timestep_high": 1000}),
+            ("first_block_cache", {"threshold": 0.5}),
+        ],
+    ),
+]
+PIXART_EXTRA = [("T-GATE gate_step 10 (25 steps)", "moderate", [("ddim", {"num_inference_steps": 25}), ("tgate", {})])]
+
+
+def run(source: str, folder: Path, prompts: list[str], label: int) -> list:
+    path = folder / f"m{abs(hash(source)) % 10**8}.py"
+    path.write_text(source)
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    pipe = module.load_pipeline("cpu")
+    return [module.generate(pipe, {"seed": i, "prompt": p, "class_label": label})[0] for i, p in enumerate(prompts)]
+
+
+def measure(n_prompts: int) -> list[dict]:
+    kb = load_knowledge()
+    prompts = LADDER_PROMPTS[:n_prompts]
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        for fam in FAMILIES.values():
+            ck = fam.default
+            cond = fam.plain_conditioning
+            settings = UNET if fam.backbone == "unet" else TRANSFORMER + (PIXART_EXTRA if "pixart" in fam.key else [])
+
+            def source(methods: list, ck=ck, cond=cond) -> str:
+                return compose(kb, ck.id, cond, ck.resolution, 50, [Applied(k, p) for k, p in methods])
+
+            base = run(source([("ddim", {"num_inference_steps": 50})]), folder, prompts, 207)
+            for label, kind, methods in settings:
+                images = run(source(methods), folder, prompts, 207)
+                values = [psnr(b, i) for b, i in zip(base, images, strict=True)]
+                rows.append(
+                    {
+                        "family": fam.display,
+                        "setting": label,
+                        "kind": kind,
+                        "psnr": statistics.fmean(values),
+                        "ssim": statistics.fmean(ssim(b, i) for b, i in zip(base, images, strict=True)),
+                        "loss": 1 - statistics.fmean(fidelity_score(v) for v in values),
+                    }
+                )
+                print(f"{fam.display:13s} {label:45s} {rows[-1]['psnr']:6.2f} dB  L={rows[-1]['loss']:.1%}", flush=True)
+    return rows
+
+
+def render(rows: list[dict], n_prompts: int) -> str:
+    lines = [
+        BEGIN,
+        f"Measured {datetime.date.today()} with `scripts/measure_fidelity_scale.py --prompts {n_prompts}` (profile "
+        "`tiny-cpu`). Baseline: DDIM 50 steps on each family's default checkpoint at its real resolution; mean over "
+        f"{n_prompts} prompt(s), seed i for prompt i. Score: logistic in PSNR with midpoint "
+        f"{FIDELITY_MIDPOINT_DB:g} dB and width {FIDELITY_WIDTH_DB:g} dB; L = 1 - mean score.",
+        "",
+        "| family | setting | kind | PSNR dB | SSIM | L | within 5%? |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        verdict = "yes" if r["loss"] <= 0.05 else "no"
+        lines.append(
+            f"| {r['family']} | {r['setting']} | {r['kind']} | {r['psnr']:.2f} | {r['ssim']:.4f} | {r['loss']:.1%} "
+            f"| {verdict} |"
+        )
+    moderate = [r["loss"] for r in rows if r["kind"] == "moderate"]
+    over = [r["loss"] for r in rows if r["kind"] == "over"]
+    lines += [
+        "",
+        f"Moderate settings: L from {min(moderate):.1%} to {max(moderate):.1%}; over-acceleration: L from "
+        f"{min(over):.1%} to {max(over):.1%}.",
+        END,
+    ]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--prompts", type=int, default=3)
+    parser.add_argument("--no-write", action="store_true")
+    args = parser.parse_args()
+    build_standins(PROFILE)
+    rows = measure(args.prompts)
+    block = render(rows, args.prompts)
+    if args.no_write:
+        print(block)
+        return
+    text = DOC.read_text() if DOC.is_file() else "# Quality on the tiny-cpu profile\n\n" + BEGIN + "\n" + END + "\n"
+    head, rest = text.split(BEGIN, 1)
+    DOC.write_text(head + block + rest.split(END, 1)[1])
+    print(f"wrote {DOC}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

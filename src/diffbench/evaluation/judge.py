@@ -1,0 +1,420 @@
+"""The judge: one candidate module on one task, through the paper's three stages, in confined children.
+
+Stage 1 reads the code (compile, key attributes) and then confirms at run time what the code claims: the built
+pipeline's class, the scheduler that ran, the steps it ran, the resolution the denoiser saw, the methods the
+knowledge base's detectors find. Stage 2 scores absolute quality on inputs drawn at run time. Stage 3 (levels
+4-5) measures L and U (or latency) against the task's baseline, timing the two interleaved in two separate
+children, each call on a fresh input. Every rejection names its rule.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from statistics import fmean, median
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from diffbench.evaluation.confinement import Limits
+from diffbench.evaluation.inputs import EvalInput, draw_inputs
+from diffbench.evaluation.metrics import achievement, quality_loss, speedup
+from diffbench.evaluation.quality import ABSOLUTE_THRESHOLD, clip_scorer, fidelity
+from diffbench.evaluation.result import ErrorMode, EvalResult, Stage, Timing
+from diffbench.evaluation.session import SessionError, WorkerSession
+from diffbench.evaluation.static import analyze
+from diffbench.models.families import QUALITY_MODEL_ID
+from diffbench.models.profiles import Profile, diffbench_home
+from diffbench.tasks.attributes import mismatches
+from diffbench.tasks.schema import Difficulty, Task
+
+SOLUTION_FILE = "solution.py"
+
+
+@dataclass
+class JudgeOptions:
+    samples: int = 10  # inputs for quality (the paper's 10)
+    timing_inputs: int = 3  # fresh inputs per timing round (levels 4-5)
+    repetitions: int = 3  # timing rounds; baseline and candidate alternate within each
+    load_timeout_s: float = 900.0
+    call_timeout_s: float = 300.0
+    inputs_seed: int | None = None  # None: a secret draw, so no solution can predict its inputs
+    prompts: list[str] | None = None
+    limits: Limits = field(default_factory=Limits)
+    device: str = "cpu"
+    keep_images: bool = True
+
+
+class _Rejected(Exception):
+    def __init__(self, mode: ErrorMode, stage: Stage) -> None:
+        super().__init__(stage.problems[0] if stage.problems else mode)
+        self.mode = mode
+        self.stage = stage
+
+
+@dataclass
+class _Run:
+    """One solution module's child and what came back from it."""
+
+    session: WorkerSession
+    name: str
+    images: dict[int, Path] = field(default_factory=dict)
+    calls: list[dict[str, Any]] = field(default_factory=list)
+    timed: list[float] = field(default_factory=list)
+    waited: list[float] = field(default_factory=list)
+
+
+def _image_array(path: Path) -> np.ndarray:
+    with Image.open(path) as img:
+        return np.asarray(img.convert("RGB"))
+
+
+class Judge:
+    def __init__(self, task: Task, profile: Profile, out_dir: Path, options: JudgeOptions | None = None) -> None:
+        self.task = task
+        self.profile = profile
+        self.out_dir = out_dir.resolve()
+        self.options = options or JudgeOptions()
+        self.cache_dir = (diffbench_home() / "cache" / "baselines" / profile.name).resolve()
+        self.stages: list[Stage] = []
+
+    # ---- entry ----------------------------------------------------------------------------------------------
+    def evaluate(self, source: str) -> EvalResult:
+        start = time.perf_counter()
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        result = EvalResult(task_id=self.task.id, profile=self.profile.name, device=self.options.device, passed=False)
+        try:
+            figures = self._evaluate(source)
+            result.passed = True
+            result = result.model_copy(update=figures)
+        except _Rejected as rejected:
+            result.error_modes = [rejected.mode]
+            if rejected.mode == ErrorMode.RELATIVE_QUALITY and rejected.stage.figures.get("too_slow"):
+                result.error_modes.append(ErrorMode.RELATIVE_SPEED)
+            result = result.model_copy(update=rejected.stage.figures.get("_result", {}))
+        result.stages = self.stages
+        result.seconds = time.perf_counter() - start
+        result.images_dir = str(self.out_dir)
+        if result.candidate_timing is not None:
+            spent = sum(self.stages[-1].figures.get("timed_seconds", []))
+            result.harness_overhead_s = max(0.0, result.seconds - spent)
+        (self.out_dir / "result.json").write_text(result.model_dump_json(indent=2))
+        return result
+
+    def _stage(self, name: str) -> Stage:
+        stage = Stage(name=name)
+        self.stages.append(stage)
+        return stage
+
+    def _reject(self, stage: Stage, mode: ErrorMode, problem: str) -> _Rejected:
+        stage.passed = False
+        stage.problems.append(problem)
+        return _Rejected(mode, stage)
+
+    # ---- the stages -----------------------------------------------------------------------------------------
+    def _evaluate(self, source: str) -> dict[str, Any]:
+        static = self._static(source)
+        inputs = draw_inputs(
+            self.task.conditioning, self.options.samples, self.options.inputs_seed, self.options.prompts
+        )
+        (self.out_dir / SOLUTION_FILE).write_text(source)
+        need_baseline = self.profile.quality_metric == "fidelity" or self.task.level >= 4
+        with self._session("candidate") as candidate:
+            runtime = self._load(candidate, self.out_dir / "candidate" / SOLUTION_FILE, source)
+            self._run_inputs(candidate, inputs, runtime, static)
+            baseline_images = self._baseline_images(inputs) if need_baseline else None
+            quality = self._absolute(candidate, inputs, baseline_images)
+            if self.task.level < 4:
+                return {"quality_metric": quality["metric"]}
+            return self._relative(candidate, quality)
+
+    def _static(self, source: str) -> dict[str, Any]:
+        stage = self._stage("static")
+        result = analyze(source)
+        if result.compile_error:
+            raise self._reject(stage, ErrorMode.COMPILE, result.compile_error)
+        found = result.attributes
+        assert found is not None
+        problems = mismatches(self.task.key_attributes, found, self.task.baseline_attributes)
+        stage.figures["attributes"] = found.model_dump(mode="json", exclude_none=True)
+        if problems:
+            stage.problems.extend(problems)
+            raise self._reject(stage, ErrorMode.KEY_ATTRIBUTES, problems[0]) from None
+        stage.passed = True
+        return {"attributes": found, "strength": result.strength}
+
+    def _session(self, name: str) -> WorkerSession:
+        work = self.out_dir / name
+        shutil.rmtree(work, ignore_errors=True)
+        return WorkerSession(work, self.profile.env(), self.options.limits, hidden=(self.cache_dir,))
+
+    def _load(self, run: WorkerSession, path: Path, source: str) -> dict[str, Any]:
+        stage = self._stage("runtime")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(source)
+        try:
+            answer, _ = run.call(
+                {"op": "load", "module": str(path), "device": self.options.device}, self.options.load_timeout_s
+            )
+        except SessionError as err:
+            raise self._reject(stage, ErrorMode.RUNTIME, f"load_pipeline: {err}") from None
+        if not answer.get("ok"):
+            raise self._reject(stage, ErrorMode.RUNTIME, f"load_pipeline raised {answer.get('error')}")
+        runtime = answer["runtime"]
+        stage.figures["load_seconds"] = answer["load_seconds"]
+        stage.figures["built"] = runtime
+        want = self.task.key_attributes.pipeline_class
+        if want and runtime["pipeline_class"] != want:
+            raise self._reject(
+                stage,
+                ErrorMode.KEY_ATTRIBUTES,
+                f"rule built-class: the built pipeline is {runtime['pipeline_class']}, the task asks for {want}",
+            )
+        return runtime
+
+    def _call(self, run: WorkerSession, stage: Stage, inp: EvalInput, name: str) -> tuple[dict[str, Any], float]:
+        folder = run.workdir
+        image = inp.write_image(folder, f"{name}-input")
+        try:
+            answer, waited = run.call(
+                {"op": "generate", "request": inp.request(image), "save_as": name}, self.options.call_timeout_s
+            )
+        except SessionError as err:
+            raise self._reject(stage, ErrorMode.RUNTIME, f"generate: {err}") from None
+        if not answer.get("ok"):
+            raise self._reject(stage, ErrorMode.RUNTIME, f"generate raised {answer.get('error')}")
+        if answer["seconds"] > waited + 0.01 or answer["seconds"] < 0.5 * waited - 0.25:
+            raise self._reject(
+                stage,
+                ErrorMode.RUNTIME,
+                f"rule wall-clock: the child reported {answer['seconds']:.3f} s for a call the harness "
+                f"waited {waited:.3f} s for",
+            )
+        return answer, waited
+
+    def _run_inputs(self, run: WorkerSession, inputs: list[EvalInput], runtime: dict, static: dict) -> None:
+        stage = self.stages[-1]
+        res = self.task.resolution
+        outputs: list[np.ndarray] = []
+        self.candidate_images: list[Path] = []
+        methods_seen: dict[str, Any] = dict(runtime.get("methods", {}))
+        for i, inp in enumerate(inputs):
+            answer, _ = self._call(run, stage, inp, f"sample-{i}")
+            if len(answer["images"]) != 1:
+                raise self._reject(
+                    stage,
+                    ErrorMode.RUNTIME,
+                    f"rule count: generate() returned {len(answer['images'])} images for one request",
+                )
+            if answer["sizes"][0] != [res, res]:
+                w, h = answer["sizes"][0]
+                raise self._reject(
+                    stage,
+                    ErrorMode.KEY_ATTRIBUTES,
+                    f"rule resolution: the output is {w}x{h}, the task asks for {res}x{res}",
+                )
+            self._check_observed(stage, answer, runtime, static)
+            array = _image_array(Path(answer["images"][0]))
+            for j, earlier in enumerate(outputs):
+                if np.array_equal(array, earlier):
+                    rule = {(0, 1): "seed", (0, 2): "prompt" if inp.prompt is not None else "class label"}.get((j, i))
+                    why = f"does not change with the {rule}" if rule else f"repeats the output of input {j}"
+                    raise self._reject(stage, ErrorMode.RUNTIME, f"rule fresh-output: the output for input {i} {why}")
+            outputs.append(array)
+            self.candidate_images.append(Path(answer["images"][0]))
+            methods_seen.update(answer["observed"].get("methods", {}))
+        for key in self.task.key_attributes.methods or {}:
+            if key not in methods_seen:
+                raise self._reject(
+                    stage, ErrorMode.KEY_ATTRIBUTES, f"rule methods-at-run-time: {key} is not on the built pipeline"
+                )
+        stage.figures["methods_at_run_time"] = sorted(methods_seen)
+        stage.passed = True
+
+    def _check_observed(self, stage: Stage, answer: dict, runtime: dict, static: dict) -> None:
+        observed = answer["observed"]
+        if answer["lingering_threads"] or answer["child_processes"]:
+            raise self._reject(
+                stage,
+                ErrorMode.RUNTIME,
+                "rule no-side-work: work still running after generate() returned "
+                f"(threads {answer['lingering_threads']}, processes {answer['child_processes']})",
+            )
+        attrs = static["attributes"]
+        want_scheduler = self.task.key_attributes.scheduler_class or attrs.scheduler_class
+        if want_scheduler and observed["scheduler_class"] != want_scheduler:
+            raise self._reject(
+                stage,
+                ErrorMode.KEY_ATTRIBUTES,
+                f"rule scheduler-at-run-time: {observed['scheduler_class']} ran, the code says {want_scheduler}",
+            )
+        claimed = attrs.num_inference_steps
+        if claimed:
+            expected = math.floor(claimed * static["strength"]) if static.get("strength") else claimed
+            if observed["steps"] < expected:
+                ran = observed["steps"] if not observed["scheduler_replaced"] else "an unobserved number of"
+                raise self._reject(
+                    stage,
+                    ErrorMode.KEY_ATTRIBUTES,
+                    f"rule steps-at-run-time: the code claims {claimed} steps, the pipeline ran {ran} scheduler "
+                    f"steps (at least {expected} expected)",
+                )
+        factor = runtime.get("vae_scale_factor")
+        res = self.task.resolution
+        for h, w in observed["latent_sizes"]:
+            if factor and (h * factor, w * factor) != (res, res):
+                raise self._reject(
+                    stage,
+                    ErrorMode.KEY_ATTRIBUTES,
+                    f"rule resolution-at-run-time: the denoiser ran at {w * factor}x{h * factor}, "
+                    f"the task asks for {res}x{res}",
+                )
+
+    # ---- baseline -------------------------------------------------------------------------------------------
+    def _baseline_key(self, inputs: list[EvalInput]) -> str:
+        blob = json.dumps([self.task.baseline_code, self.profile.name, self.options.device, [i.key() for i in inputs]])
+        return hashlib.sha256(blob.encode()).hexdigest()[:24]
+
+    def _baseline_images(self, inputs: list[EvalInput]) -> list[Path]:
+        """The baseline's image for every input: cached per (baseline code, profile, device, inputs)."""
+        folder = self.cache_dir / self._baseline_key(inputs)
+        paths = [folder / f"sample-{i}-0.png" for i in range(len(inputs))]
+        if all(p.is_file() for p in paths):
+            return paths
+        stage = Stage(name="baseline")
+        with self._session("baseline") as run:
+            answer, _ = run.call(
+                {"op": "load", "module": str(self._write_baseline(run)), "device": self.options.device},
+                self.options.load_timeout_s,
+            )
+            if not answer.get("ok"):
+                raise RuntimeError(f"the task's baseline does not load: {answer.get('error')}")
+            folder.mkdir(parents=True, exist_ok=True)
+            for i, inp in enumerate(inputs):
+                reply, _ = self._call(run, stage, inp, f"sample-{i}")
+                shutil.copy(reply["images"][0], paths[i])
+        return paths
+
+    def _write_baseline(self, run: WorkerSession) -> Path:
+        path = run.workdir / "baseline.py"
+        path.write_text(self.task.baseline_code)
+        return path
+
+    # ---- stage 2 --------------------------------------------------------------------------------------------
+    def _absolute(self, run: WorkerSession, inputs: list[EvalInput], baseline: list[Path] | None) -> dict[str, Any]:
+        stage = self._stage("absolute quality")
+        metric = self.profile.quality_metric
+        if metric == "fidelity":
+            assert baseline is not None
+            pairs = [
+                fidelity(Image.open(b), Image.open(c)) for b, c in zip(baseline, self.candidate_images, strict=True)
+            ]
+            scores = [s for _, s in pairs]
+            base_scores = [1.0] * len(scores)
+            stage.figures["psnr_db"] = [round(p, 2) if math.isfinite(p) else None for p, _ in pairs]
+            label = "fidelity to the baseline (PSNR mapped to 0-1; not CLIP)"
+        else:
+            scorer = clip_scorer(QUALITY_MODEL_ID, self.options.device)
+            texts = [i.prompt or f"a photo of class {i.class_label}" for i in inputs]
+            scores = [scorer.score(Image.open(c), t) for c, t in zip(self.candidate_images, texts, strict=True)]
+            base_scores = (
+                [scorer.score(Image.open(b), t) for b, t in zip(baseline, texts, strict=True)] if baseline else []
+            )
+            label = f"CLIP score ({QUALITY_MODEL_ID})"
+        mean = fmean(scores)
+        threshold = ABSOLUTE_THRESHOLD[metric]
+        stage.figures |= {"metric": label, "mean_score": mean, "threshold": threshold, "scores": scores}
+        if mean < threshold:
+            raise self._reject(
+                stage, ErrorMode.ABSOLUTE_QUALITY, f"mean {label} {mean:.3f} is below the threshold {threshold}"
+            )
+        stage.passed = True
+        return {"metric": label, "scores": scores, "base_scores": base_scores}
+
+    # ---- stage 3 --------------------------------------------------------------------------------------------
+    def _relative(self, candidate: WorkerSession, quality: dict[str, Any]) -> dict[str, Any]:
+        stage = self._stage("relative")
+        loss = quality_loss(quality["base_scores"], quality["scores"])
+        base_times, cand_times, timed = self._timing(candidate, stage)
+        u = speedup([median(t) for t in base_times], [median(t) for t in cand_times])
+        latency = median([s for t in cand_times for s in t])
+        figures: dict[str, Any] = {
+            "quality_metric": quality["metric"],
+            "quality_loss": loss,
+            "speedup": u,
+            "latency_s": latency,
+            "baseline_timing": Timing(samples=[s for t in base_times for s in t]).summary(),
+            "candidate_timing": Timing(samples=[s for t in cand_times for s in t]).summary(),
+        }
+        stage.figures |= {"timed_seconds": timed, **{k: v for k, v in figures.items() if k != "quality_metric"}}
+        stage.figures["_result"] = figures
+        target = self.task.targets.get(self.profile.name)
+        if target is None:
+            raise self._reject(
+                stage,
+                ErrorMode.RELATIVE_SPEED,
+                f"no {self.profile.name} targets for {self.task.id}: "
+                f"run `diffbench calibrate --profile {self.profile.name}`",
+            )
+        delta = self.task.delta or 0.05
+        if self.task.difficulty == Difficulty.HARD:
+            figures["achievement"] = achievement(u, target.speedup)
+        too_slow = u < target.speedup if self.task.level == 4 else latency > target.latency_s
+        stage.figures["too_slow"] = too_slow
+        if loss > delta:
+            raise self._reject(
+                stage, ErrorMode.RELATIVE_QUALITY, f"quality loss L = {loss:.1%} exceeds delta = {delta:.0%}"
+            )
+        if too_slow:
+            want = f"U >= {target.speedup:.2f}" if self.task.level == 4 else f"latency <= {target.latency_s:.2f} s"
+            got = f"U = {u:.2f}" if self.task.level == 4 else f"latency {latency:.2f} s"
+            raise self._reject(stage, ErrorMode.RELATIVE_SPEED, f"{got}, the task asks {want}")
+        stage.passed = True
+        return figures
+
+    def _timing(
+        self, candidate: WorkerSession, stage: Stage
+    ) -> tuple[list[list[float]], list[list[float]], list[float]]:
+        """Per timing input, the baseline's and the candidate's seconds over the repetitions, interleaved."""
+        opts = self.options
+        n = opts.timing_inputs
+        base: list[list[float]] = [[] for _ in range(n)]
+        cand: list[list[float]] = [[] for _ in range(n)]
+        timed: list[float] = []
+        with self._session("baseline-timing") as baseline:
+            answer, _ = baseline.call(
+                {"op": "load", "module": str(self._write_baseline(baseline)), "device": opts.device},
+                opts.load_timeout_s,
+            )
+            if not answer.get("ok"):
+                raise RuntimeError(f"the task's baseline does not load: {answer.get('error')}")
+            seed = None if opts.inputs_seed is None else opts.inputs_seed + 1
+            warm = draw_inputs(self.task.conditioning, 3, seed, opts.prompts)[0]
+            self._call(baseline, stage, warm, "warmup")  # the candidate was warmed by the quality pass
+            for rep in range(opts.repetitions):
+                rep_seed = None if opts.inputs_seed is None else opts.inputs_seed + 100 + rep
+                fresh = draw_inputs(self.task.conditioning, max(3, n), rep_seed, opts.prompts)[:n]
+                for i, inp in enumerate(fresh):
+                    order = (
+                        [(baseline, base), (candidate, cand)]
+                        if (rep + i) % 2 == 0
+                        else [(candidate, cand), (baseline, base)]
+                    )
+                    for run, sink in order:
+                        answer, waited = self._call(run, stage, inp, f"timed-{rep}-{i}")
+                        sink[i].append(answer["seconds"])
+                        timed.append(waited)
+        return base, cand, timed
+
+
+def evaluate(
+    task: Task, source: str, profile: Profile, out_dir: Path, options: JudgeOptions | None = None
+) -> EvalResult:
+    """Judge `source` on `task` under `profile`; images, logs and result.json go to `out_dir`."""
+    return Judge(task, profile, out_dir, options).evaluate(source)

@@ -1,0 +1,81 @@
+"""What the judge returns for one candidate on one task."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from statistics import median
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class ErrorMode(StrEnum):
+    """The paper's Figure 4 error modes, plus runtime failures (crash, timeout, limit, a broken rule)."""
+
+    COMPILE = "compile"
+    KEY_ATTRIBUTES = "key_attributes"
+    RUNTIME = "runtime"
+    ABSOLUTE_QUALITY = "absolute_quality"
+    RELATIVE_QUALITY = "relative_quality"
+    RELATIVE_SPEED = "relative_speed"
+
+
+class Stage(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    passed: bool | None = Field(default=None, description="None: the stage did not run")
+    problems: list[str] = Field(default_factory=list, description="one line per failed check, naming the rule")
+    figures: dict[str, Any] = Field(default_factory=dict)
+
+
+class Timing(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    samples: list[float]
+
+    @property
+    def median(self) -> float:
+        return median(self.samples)
+
+    @property
+    def spread(self) -> tuple[float, float]:
+        return min(self.samples), max(self.samples)
+
+    def summary(self) -> dict[str, float]:
+        low, high = self.spread
+        return {"median_s": self.median, "min_s": low, "max_s": high, "n": len(self.samples)}
+
+
+class EvalResult(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    task_id: str
+    profile: str
+    device: str
+    passed: bool
+    error_modes: list[ErrorMode] = Field(default_factory=list)
+    stages: list[Stage] = Field(default_factory=list)
+    quality_metric: str | None = Field(default=None, description="what scored quality: never 'CLIP' on tiny-cpu")
+    quality_loss: float | None = Field(default=None, description="L, equation 1")
+    speedup: float | None = Field(default=None, description="U, equation 2")
+    latency_s: float | None = Field(default=None, description="level 5: median seconds per generate() call")
+    achievement: float | None = Field(default=None, description="S_a for hard tasks")
+    baseline_timing: dict[str, float] | None = None
+    candidate_timing: dict[str, float] | None = None
+    images_dir: str | None = None
+    sandbox: dict[str, Any] = Field(default_factory=dict)
+    seconds: float = 0.0
+    harness_overhead_s: float | None = Field(
+        default=None, description="wall time outside the candidate's and baseline's timed calls"
+    )
+
+    def stage(self, name: str) -> Stage | None:
+        return next((s for s in self.stages if s.name == name), None)
+
+    @property
+    def first_problem(self) -> str | None:
+        for stage in self.stages:
+            if stage.problems:
+                return f"{stage.name}: {stage.problems[0]}"
+        return None
