@@ -46,7 +46,7 @@ UNET = [
     ("DPM-Solver++ 20 steps", "moderate", [("dpm_solver", {"num_inference_steps": 20})]),
     ("DDIM 25 steps", "moderate", [("ddim", {"num_inference_steps": 25})]),
     ("ToMe ratio 0.5", "moderate", [("ddim", {"num_inference_steps": 50}), ("tome", {"ratio": 0.5})]),
-    ("UniPC 4 steps", "over", [("unipc", {"num_inference_steps": 4})]),
+    ("UniPC 5 steps", "over", [("unipc", {"num_inference_steps": 5})]),
     ("DDIM 5 steps", "over", [("ddim", {"num_inference_steps": 5})]),
     (
         "DeepCache 10 + ToMe 0.75, DDIM 10 steps",
@@ -59,7 +59,7 @@ TRANSFORMER = [
     ("DPM-Solver++ 20 steps", "moderate", [("dpm_solver", {"num_inference_steps": 20})]),
     ("DDIM 25 steps", "moderate", [("ddim", {"num_inference_steps": 25})]),
     ("PAB spatial_skip 2", "moderate", [("ddim", {"num_inference_steps": 50}), ("pab", {"spatial_skip": 2})]),
-    ("UniPC 4 steps", "over", [("unipc", {"num_inference_steps": 4})]),
+    ("UniPC 5 steps", "over", [("unipc", {"num_inference_steps": 5})]),
     ("DDIM 5 steps", "over", [("ddim", {"num_inference_steps": 5})]),
     (
         "PAB 8 + FirstBlockCache 0.5, DDIM 10 steps",

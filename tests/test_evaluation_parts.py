@@ -1,0 +1,65 @@
+"""The judge's pure parts: the paper's metrics, the run-time input draw, the fidelity score."""
+
+import math
+
+import pytest
+
+from diffbench.evaluation.inputs import class_labels, draw_inputs, read_prompts
+from diffbench.evaluation.metrics import achievement, quality_loss, speedup
+from diffbench.evaluation.quality import fidelity_score
+from diffbench.models.families import Conditioning
+
+
+def test_quality_loss_is_equation_1():
+    assert quality_loss([30.0, 32.0], [29.0, 30.0]) == pytest.approx((31.0 - 29.5) / 31.0)
+    assert quality_loss([1.0, 1.0], [1.0, 1.0]) == 0.0
+    with pytest.raises(ValueError):
+        quality_loss([1.0], [1.0, 2.0])
+
+
+def test_speedup_is_a_ratio_of_means_equation_2():
+    assert speedup([2.0, 4.0], [1.0, 1.0]) == pytest.approx(3.0)
+    assert speedup([2.0, 4.0], [1.0, 2.0]) == pytest.approx(2.0)  # not the mean of per-sample ratios (2.0)
+    assert speedup([3.0, 1.0], [1.0, 1.0]) != pytest.approx((3.0 + 1.0) / 2 / 1.5)
+
+
+def test_achievement_caps_at_one():
+    assert achievement(1.5, 3.0) == 0.5 and achievement(4.0, 3.0) == 1.0
+
+
+def test_fidelity_score_is_monotone_and_one_for_identical():
+    assert fidelity_score(math.inf) == 1.0
+    values = [fidelity_score(p) for p in (10, 20, 25, 30, 40, 60)]
+    assert values == sorted(values) and 0 < values[0] < values[-1] <= 1
+
+
+@pytest.mark.parametrize("conditioning", list(Conditioning))
+def test_inputs_vary_one_thing_at_a_time_in_the_first_three(conditioning):
+    inputs = draw_inputs(conditioning, 10, seed=7)
+    a, b, c = inputs[:3]
+    assert a.seed != b.seed and a.seed == c.seed
+    if conditioning == Conditioning.CLASS:
+        assert a.class_label == b.class_label != c.class_label and a.prompt is None
+    else:
+        assert a.prompt == b.prompt != c.prompt and a.class_label is None
+    if conditioning in (Conditioning.IMAGE, Conditioning.CANNY):
+        assert a.image_seed == b.image_seed == c.image_seed and a.image_size not in (None, 512, 768, 1024)
+    assert len({i.key() for i in inputs}) == 10
+
+
+def test_inputs_are_secret_unless_seeded():
+    assert draw_inputs(Conditioning.TEXT, 5, seed=1) == draw_inputs(Conditioning.TEXT, 5, seed=1)
+    assert draw_inputs(Conditioning.TEXT, 5) != draw_inputs(Conditioning.TEXT, 5)
+
+
+def test_shipped_prompts_and_labels():
+    prompts = read_prompts()
+    assert len(prompts) >= 50 and len(set(prompts)) == len(prompts)
+    assert len(class_labels()) >= 10
+
+
+def test_a_prompt_file_can_replace_the_shipped_set(tmp_path):
+    path = tmp_path / "coco.txt"
+    path.write_text("# captions\nA dog on a couch.\nA red train.\nTwo cups of tea.\n")
+    inputs = draw_inputs(Conditioning.TEXT, 3, seed=2, prompts=read_prompts(path))
+    assert {i.prompt for i in inputs} <= {"A dog on a couch.", "A red train.", "Two cups of tea."}
