@@ -16,6 +16,7 @@ import os
 import resource
 import shutil
 import subprocess
+import sys
 import time
 import uuid
 import warnings
@@ -53,6 +54,21 @@ def unshare_works() -> bool:
 def _cgroup_writable(controller: str) -> bool:
     folder = CGROUP_V1 / controller
     return folder.is_dir() and os.access(folder, os.W_OK)
+
+
+def interpreter_paths() -> list[Path]:
+    """What the child's Python needs that a fresh /tmp would hide: the interpreter, its prefix and every import
+    path under /tmp (a checkout or virtual environment under /tmp, as CI may use)."""
+    candidates = [Path(sys.executable).parent, Path(sys.prefix), Path(sys.base_prefix)]
+    candidates += [Path(p) for p in sys.path if p and os.path.isabs(p)]
+    candidates += [Path(p) for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p and os.path.isabs(p)]
+    seen: list[Path] = []
+    for path in candidates:
+        resolved = path.resolve()
+        for candidate in (path, resolved):
+            if candidate.is_relative_to("/tmp") and candidate.exists() and candidate not in seen:
+                seen.append(candidate)
+    return seen
 
 
 @dataclass
@@ -152,7 +168,7 @@ class Confinement:
             return []
         if bubblewrap_works():
             args = ["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
-            for path in self.readable:
+            for path in (*self.readable, *interpreter_paths()):
                 if path.exists():
                     args += ["--ro-bind", str(path), str(path)]
             for path in self.hidden:
