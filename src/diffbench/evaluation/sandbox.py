@@ -54,8 +54,10 @@ def child_env(extra: dict[str, str]) -> dict[str, str]:
 
 
 def store_paths(env: dict[str, str]) -> tuple[Path, ...]:
-    """Folders a child must be able to read although /tmp is replaced in its view (the model store)."""
-    return tuple(Path(env[k]) for k in _STORE_VARIABLES if k in env and Path(env[k]).is_absolute())
+    """Folders a child must be able to read although /tmp is replaced in its view (model store, import paths)."""
+    paths = [Path(env[k]) for k in _STORE_VARIABLES if k in env and Path(env[k]).is_absolute()]
+    paths += [Path(p) for p in env.get("PYTHONPATH", "").split(os.pathsep) if p and Path(p).is_absolute()]
+    return tuple(paths)
 
 
 def run_module(
