@@ -47,6 +47,11 @@ Every reference and baseline compiles and defines the contract's functions; the 
 reference exactly its task's key attributes, and from every baseline its declared baseline attributes; on levels
 2-5 every baseline fails the key attributes (it lacks what the task asks for); the level counts are 41 / 116 /
 261 / 93 / 93; the files equal the generator's output.
+
+Every reference also runs: `tests/test_task_references.py` builds each on the stand-ins and makes one image at
+the task's resolution (3 steps). CI runs one task per (level, family); `DIFFBENCH_FULL_SIZE=1` runs every
+distinct pipeline-and-methods shape: 368 passed in 6 min 26 s on this machine (2026-11-23; the slowest, a
+torch.compile task, 38 s).
 """
 
 
