@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from diffbench.tasks.schema import LEVEL_NAMES
-from diffbench.tasks.stats import stats
+from diffbench.tasks.stats import TITLES, stats
 from diffbench.tasks.suite import suite
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "tasks.md"
@@ -65,19 +65,9 @@ def main() -> None:
     tasks = list(suite())
     data = stats(tasks)
     parts = [INTRO, f"## Coverage ({data['total']} tasks)\n"]
-    parts.append(table("level", data["by_level"], lambda k: f"{k} ({LEVEL_NAMES[int(k)]})"))
-    for key, title in (
-        ("by_family", "family"),
-        ("by_model", "checkpoint"),
-        ("by_conditioning", "conditioning"),
-        ("by_resolution", "resolution"),
-        ("by_baseline_sampler", "baseline sampler"),
-        ("by_sampler", "reference sampler"),
-        ("by_method", "required method (levels 2-3)"),
-        ("by_method_count", "methods per task (levels 2-3)"),
-        ("by_difficulty", "difficulty (levels 4-5)"),
-    ):
-        parts.append(table(title, data[key]))
+    for key, title in TITLES.items():
+        label = (lambda k: f"{k} ({LEVEL_NAMES[int(k)]})") if key == "by_level" else (lambda k: k)
+        parts.append(table(title, data[key], label))
     parts.append("## One prompt per level\n")
     for level in range(1, 6):
         task = next(t for t in tasks if t.level == level)

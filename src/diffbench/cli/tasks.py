@@ -12,6 +12,7 @@ from rich.table import Table
 from diffbench.cli.common import DEFAULT, JsonOption, ProfileOption, console, err_console, friendly_errors, print_json
 from diffbench.models.families import family as family_by_key
 from diffbench.tasks.schema import LEVEL_NAMES, LEVELS, Task
+from diffbench.tasks.stats import TITLES
 from diffbench.tasks.stats import stats as suite_stats
 from diffbench.tasks.suite import get_task, load_suite
 
@@ -93,17 +94,7 @@ def stats(as_json: JsonOption = False) -> None:
         print_json(data)
         return
     console.print(f"[bold]{data['total']} tasks[/]")
-    for key, title in (
-        ("by_level", "level"),
-        ("by_family", "family"),
-        ("by_conditioning", "conditioning"),
-        ("by_resolution", "resolution"),
-        ("by_baseline_sampler", "baseline sampler"),
-        ("by_sampler", "reference sampler"),
-        ("by_method", "required method (levels 2-3)"),
-        ("by_method_count", "methods per task (levels 2-3)"),
-        ("by_difficulty", "difficulty (levels 4-5)"),
-    ):
+    for key, title in TITLES.items():
         table = Table(title=title, title_justify="left")
         table.add_column(title)
         table.add_column("tasks", justify="right")

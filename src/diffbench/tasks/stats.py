@@ -8,6 +8,20 @@ from typing import Any
 from diffbench.models.families import FAMILIES
 from diffbench.tasks.schema import Task
 
+# The count tables people read (CLI and docs/tasks.md), in order: stats key -> title.
+TITLES = {
+    "by_level": "level",
+    "by_family": "family",
+    "by_model": "checkpoint",
+    "by_conditioning": "conditioning",
+    "by_resolution": "resolution",
+    "by_baseline_sampler": "baseline sampler",
+    "by_sampler": "reference sampler",
+    "by_method": "required method (levels 2-3)",
+    "by_method_count": "methods per task (levels 2-3)",
+    "by_difficulty": "difficulty (levels 4-5)",
+}
+
 
 def _ordered(counter: Counter, order: list[Any] | None = None) -> dict[str, int]:
     keys = [k for k in order if k in counter] if order else sorted(counter, key=lambda k: (-counter[k], str(k)))
