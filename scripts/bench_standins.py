@@ -33,6 +33,7 @@ from diffbench.models.families import FAMILIES  # noqa: E402
 from diffbench.models.loading import default_resolution, generation_kwargs, load_pipeline  # noqa: E402
 from diffbench.models.standins.build import build_standins  # noqa: E402
 from diffbench.models.standins.ladder import LADDER_PROMPTS, ladder, strictly_decreasing  # noqa: E402
+from doc_sections import write_section  # noqa: E402
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 BEGIN, END = "<!-- standins:begin -->", "<!-- standins:end -->"
@@ -126,19 +127,6 @@ def render(timings: list[dict], rungs: dict, reps: int, prompts: int) -> str:
     return "\n".join(lines)
 
 
-def write_section(section: str) -> None:
-    text = (
-        DOC.read_text()
-        if DOC.exists()
-        else "# Benchmarks\n\nEvery figure names its profile and the command that produced it.\n"
-    )
-    if BEGIN in text:
-        text = re.sub(re.escape(BEGIN) + ".*?" + re.escape(END), lambda _: section, text, flags=re.S)
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    DOC.write_text(text)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--reps", type=int, default=5)
@@ -160,7 +148,7 @@ def main() -> None:
     if args.no_write:
         print(section)
     else:
-        write_section(section)
+        write_section(DOC, BEGIN, END, section)
         print(f"wrote {DOC}")
 
 

@@ -1,13 +1,15 @@
-"""Measure how far accelerated stand-ins drift from their baseline, to choose the tiny-cpu quality score.
+"""Measure the tiny-cpu fidelity scale of every checkpoint, and show how it judges known settings.
 
-For each family's default checkpoint (plain conditioning, its real resolution), the baseline is DDIM at 50
-steps; each setting below is composed from the knowledge base, run on the same prompts and seeds, and compared
-with the baseline image (PSNR, SSIM). Settings are labelled *moderate* (real models lose well under 5% CLIP
-score with them: DeepCache interval 3, T-GATE, DPM-Solver++ at 25 steps, ...) or *over* (a handful of steps,
-stacked aggressive caching). The table goes into docs/quality.md between markers, with the score mapping's
-verdict for each setting.
+First, for every checkpoint's stand-in, the anchors: PSNR of DDIM at 25 and at 5 steps against DDIM at 50 steps
+(mean over the prompts); they set the checkpoint's logistic (quality.FidelityScale.from_anchors), written to
+src/diffbench/evaluation/data/fidelity_scale.json. Then, on each family's default checkpoint (plain conditioning,
+its real resolution) against DDIM at 50 steps, each setting below is composed from the knowledge base, run on the
+same prompts and seeds, and compared with the baseline image (PSNR, SSIM). Settings are labelled *moderate* (real
+models lose well under 5% CLIP score with them: DeepCache interval 3, T-GATE, DPM-Solver++ at 25 steps, ...) or
+*over* (a handful of steps, stacked aggressive caching). The table goes into docs/quality.md between markers, with
+the score mapping's verdict for each setting.
 
-    .venv/bin/python scripts/measure_fidelity_scale.py            # 3 prompts
+    .venv/bin/python scripts/measure_fidelity_scale.py            # 3 prompts, writes the scale and the doc
     .venv/bin/python scripts/measure_fidelity_scale.py --prompts 1 --no-write
 """
 
@@ -16,6 +18,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import importlib.util
+import json
 import statistics
 import sys
 import tempfile
@@ -27,7 +30,7 @@ from diffbench.models.profiles import get_profile
 PROFILE = get_profile("tiny-cpu")
 activate(PROFILE)
 
-from diffbench.evaluation.quality import FIDELITY_MIDPOINT_DB, FIDELITY_WIDTH_DB, fidelity_score  # noqa: E402
+from diffbench.evaluation.quality import ANCHORS, SCALE_FILE, FidelityScale  # noqa: E402
 from diffbench.images import psnr, ssim  # noqa: E402
 from diffbench.knowledge import load_knowledge  # noqa: E402
 from diffbench.knowledge.compose import Applied, compose  # noqa: E402
@@ -84,45 +87,87 @@ def run(source: str, folder: Path, prompts: list[str], label: int) -> list:
     return [module.generate(pipe, {"seed": i, "prompt": p, "class_label": label})[0] for i, p in enumerate(prompts)]
 
 
-def measure(n_prompts: int) -> list[dict]:
+def mean_psnr(base: list, images: list) -> float:
+    return statistics.fmean(psnr(b, i) for b, i in zip(base, images, strict=True))
+
+
+def measure_anchors(n_prompts: int, folder: Path) -> dict[str, dict]:
+    """Per checkpoint: the anchors' PSNR against DDIM-50 and the logistic through them."""
+    kb = load_knowledge()
+    prompts = LADDER_PROMPTS[:n_prompts]
+    store = PROFILE.store
+    scales = {}
+    for fam in FAMILIES.values():
+        for ck in fam.checkpoints:
+
+            def ddim(steps: int, ck=ck, fam=fam) -> list:
+                applied = [Applied("ddim", {"num_inference_steps": steps})]
+                return run(compose(kb, ck.id, fam.plain_conditioning, ck.resolution, 50, applied), folder, prompts, 207)
+
+            base = ddim(50)
+            moderate, over = mean_psnr(base, ddim(25)), mean_psnr(base, ddim(5))
+            scale = FidelityScale.from_anchors(moderate, over)
+            scales[ck.id] = {
+                "moderate_db": round(moderate, 3),
+                "over_db": round(over, 3),
+                "midpoint_db": round(scale.midpoint_db, 3),
+                "width_db": round(scale.width_db, 3),
+                "standin_revision": store.revision(ck.id),
+            }
+            print(f"{ck.id:45s} DDIM-25 {moderate:6.2f} dB  DDIM-5 {over:6.2f} dB", flush=True)
+    return scales
+
+
+def measure(n_prompts: int, folder: Path, scales: dict[str, dict]) -> list[dict]:
     kb = load_knowledge()
     prompts = LADDER_PROMPTS[:n_prompts]
     rows = []
-    with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp)
-        for fam in FAMILIES.values():
-            ck = fam.default
-            cond = fam.plain_conditioning
-            settings = UNET if fam.backbone == "unet" else TRANSFORMER + (PIXART_EXTRA if "pixart" in fam.key else [])
+    for fam in FAMILIES.values():
+        ck = fam.default
+        cond = fam.plain_conditioning
+        settings = UNET if fam.backbone == "unet" else TRANSFORMER + (PIXART_EXTRA if "pixart" in fam.key else [])
+        scale = FidelityScale(scales[ck.id]["midpoint_db"], scales[ck.id]["width_db"])
 
-            def source(methods: list, ck=ck, cond=cond) -> str:
-                return compose(kb, ck.id, cond, ck.resolution, 50, [Applied(k, p) for k, p in methods])
+        def source(methods: list, ck=ck, cond=cond) -> str:
+            return compose(kb, ck.id, cond, ck.resolution, 50, [Applied(k, p) for k, p in methods])
 
-            base = run(source([("ddim", {"num_inference_steps": 50})]), folder, prompts, 207)
-            for label, kind, methods in settings:
-                images = run(source(methods), folder, prompts, 207)
-                values = [psnr(b, i) for b, i in zip(base, images, strict=True)]
-                rows.append(
-                    {
-                        "family": fam.display,
-                        "setting": label,
-                        "kind": kind,
-                        "psnr": statistics.fmean(values),
-                        "ssim": statistics.fmean(ssim(b, i) for b, i in zip(base, images, strict=True)),
-                        "loss": 1 - statistics.fmean(fidelity_score(v) for v in values),
-                    }
-                )
-                print(f"{fam.display:13s} {label:45s} {rows[-1]['psnr']:6.2f} dB  L={rows[-1]['loss']:.1%}", flush=True)
+        base = run(source([("ddim", {"num_inference_steps": 50})]), folder, prompts, 207)
+        for label, kind, methods in settings:
+            images = run(source(methods), folder, prompts, 207)
+            values = [psnr(b, i) for b, i in zip(base, images, strict=True)]
+            rows.append(
+                {
+                    "family": fam.display,
+                    "setting": label,
+                    "kind": kind,
+                    "psnr": statistics.fmean(values),
+                    "ssim": statistics.fmean(ssim(b, i) for b, i in zip(base, images, strict=True)),
+                    "loss": 1 - statistics.fmean(scale.score(v) for v in values),
+                }
+            )
+            print(f"{fam.display:13s} {label:45s} {rows[-1]['psnr']:6.2f} dB  L={rows[-1]['loss']:.1%}", flush=True)
     return rows
 
 
-def render(rows: list[dict], n_prompts: int) -> str:
+def render(rows: list[dict], n_prompts: int, scales: dict[str, dict]) -> str:
     lines = [
         BEGIN,
         f"Measured {datetime.date.today()} with `scripts/measure_fidelity_scale.py --prompts {n_prompts}` (profile "
-        "`tiny-cpu`). Baseline: DDIM 50 steps on each family's default checkpoint at its real resolution; mean over "
-        f"{n_prompts} prompt(s), seed i for prompt i. Score: logistic in PSNR with midpoint "
-        f"{FIDELITY_MIDPOINT_DB:g} dB and width {FIDELITY_WIDTH_DB:g} dB; L = 1 - mean score.",
+        "`tiny-cpu`). Baseline: DDIM 50 steps at each checkpoint's real resolution; mean over "
+        f"{n_prompts} prompt(s), seed i for prompt i. Score: per-checkpoint logistic in PSNR through the anchors "
+        f"{ANCHORS['moderate'][0]} (L = {ANCHORS['moderate'][1]:.0%}) and {ANCHORS['over'][0]} "
+        f"(L = {ANCHORS['over'][1]:.0%}); L = 1 - mean score.",
+        "",
+        "Anchors and scales (every checkpoint):",
+        "",
+        "| checkpoint | DDIM 25 dB | DDIM 5 dB | midpoint dB | width dB |",
+        "|---|---|---|---|---|",
+        *(
+            f"| {mid} | {e['moderate_db']:.2f} | {e['over_db']:.2f} | {e['midpoint_db']:.2f} | {e['width_db']:.2f} |"
+            for mid, e in scales.items()
+        ),
+        "",
+        "Known settings on each family's default checkpoint:",
         "",
         "| family | setting | kind | PSNR dB | SSIM | L | within 5%? |",
         "|---|---|---|---|---|---|---|",
@@ -150,15 +195,26 @@ def main() -> None:
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
     build_standins(PROFILE)
-    rows = measure(args.prompts)
-    block = render(rows, args.prompts)
+    with tempfile.TemporaryDirectory() as tmp:
+        scales = measure_anchors(args.prompts, Path(tmp))
+        rows = measure(args.prompts, Path(tmp), scales)
+    block = render(rows, args.prompts, scales)
     if args.no_write:
         print(block)
         return
+    SCALE_FILE.parent.mkdir(parents=True, exist_ok=True)
+    record = {
+        "profile": PROFILE.name,
+        "date": datetime.date.today().isoformat(),
+        "command": f".venv/bin/python scripts/measure_fidelity_scale.py --prompts {args.prompts}",
+        "anchors": {kind: {"setting": setting, "loss": loss} for kind, (setting, loss) in ANCHORS.items()},
+        "checkpoints": scales,
+    }
+    SCALE_FILE.write_text(json.dumps(record, indent=1) + "\n")
     text = DOC.read_text() if DOC.is_file() else "# Quality on the tiny-cpu profile\n\n" + BEGIN + "\n" + END + "\n"
     head, rest = text.split(BEGIN, 1)
     DOC.write_text(head + block + rest.split(END, 1)[1])
-    print(f"wrote {DOC}", file=sys.stderr)
+    print(f"wrote {SCALE_FILE} and {DOC}", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -61,15 +61,16 @@ def measured(kb, profile: str) -> list[str]:
     defaults = [p for p in data["pairs"] if p.get("variant", p["method"]) == p["method"]]
     swept = [p for p in data["pairs"] if p.get("variant", p["method"]) != p["method"]]
     ok = sum(p["ok"] for p in defaults)
+    history = data.get("runs") or [{"date": data["date"], "command": data["command"], "wall_s": data["wall_s"]}]
+    runs = "; then ".join(f"`{r['command']}` on {r['date']} ({r['wall_s'] / 60:.1f} min)" for r in history)
     lines = [
         f"## Measured on profile `{profile}` (tiny stand-ins, this machine's CPU)",
         "",
-        f"Recorded {data['date']} by `{data['command']}`: {ok}/{len(defaults)} pairs ok at default parameters, "
-        f"{data['wall_s'] / 60:.1f} min wall time. Each family's pairs run in one sandboxed child (a pair whose child "
-        "dies is re-run alone): the family's default checkpoint with its default scheduler at 50 steps (the "
-        "baseline) against the same with the method at its default parameters, median of "
-        f"{data['reps']} timed calls taken round-robin after one warm-up each, same seed and prompt; PSNR/SSIM of "
-        "the method's image against the baseline's. Samplers run their own step count "
+        f"Recorded by {runs}: {ok}/{len(defaults)} pairs ok at default parameters. Each family's pairs run in one "
+        "sandboxed child (a pair whose child dies is re-run alone): the family's default checkpoint with its "
+        "default scheduler at 50 steps (the baseline) against the same with the method at its default parameters, "
+        f"median of {data['reps']} timed calls taken round-robin after one warm-up each, same seed and prompt; "
+        "PSNR/SSIM of the method's image against the baseline's. Samplers run their own step count "
         "(column *steps*). These are stand-in figures: they show how a method behaves on this CPU, not what a real "
         "model on a GPU gains (next section).",
         "",

@@ -6,8 +6,8 @@ import pytest
 
 from diffbench.evaluation.inputs import class_labels, draw_inputs, read_prompts
 from diffbench.evaluation.metrics import achievement, quality_loss, speedup
-from diffbench.evaluation.quality import fidelity_score
-from diffbench.models.families import Conditioning
+from diffbench.evaluation.quality import ANCHORS, FidelityScale, fidelity_scale
+from diffbench.models.families import FAMILIES, Conditioning
 
 
 def test_quality_loss_is_equation_1():
@@ -28,9 +28,25 @@ def test_achievement_caps_at_one():
 
 
 def test_fidelity_score_is_monotone_and_one_for_identical():
-    assert fidelity_score(math.inf) == 1.0
-    values = [fidelity_score(p) for p in (10, 20, 25, 30, 40, 60)]
+    scale = FidelityScale(midpoint_db=24.0, width_db=3.0)
+    assert scale.score(math.inf) == 1.0
+    values = [scale.score(p) for p in (10, 20, 25, 30, 40, 60)]
     assert values == sorted(values) and 0 < values[0] < values[-1] <= 1
+
+
+def test_fidelity_scale_goes_through_its_anchors():
+    scale = FidelityScale.from_anchors(moderate_db=40.0, over_db=22.0)
+    assert 1 - scale.score(40.0) == pytest.approx(ANCHORS["moderate"][1])
+    assert 1 - scale.score(22.0) == pytest.approx(ANCHORS["over"][1])
+    with pytest.raises(ValueError):
+        FidelityScale.from_anchors(moderate_db=20.0, over_db=30.0)
+
+
+def test_every_checkpoint_has_a_measured_fidelity_scale():
+    for fam in FAMILIES.values():
+        for ck in fam.checkpoints:
+            scale = fidelity_scale(ck.id)
+            assert scale.width_db > 0 and 0 < scale.midpoint_db < 60, ck.id
 
 
 @pytest.mark.parametrize("conditioning", list(Conditioning))

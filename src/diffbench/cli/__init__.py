@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from diffbench.cli.calibrate import calibrate_command
 from diffbench.cli.evaluate import eval_command
 from diffbench.cli.methods import app as methods_app
 from diffbench.cli.models import app as models_app
@@ -19,3 +20,4 @@ app.add_typer(models_app, name="models")
 app.add_typer(methods_app, name="methods")
 app.add_typer(tasks_app, name="tasks")
 app.command("eval")(eval_command)
+app.command("calibrate")(calibrate_command)

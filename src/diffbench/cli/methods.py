@@ -80,7 +80,7 @@ def check(
     if record:
         from diffbench.knowledge.check import record_results
 
-        err_console.print(f"recorded in {record_results(prof, results, reps, wall_s, sweep)}", highlight=False)
+        err_console.print(f"recorded in {record_results(prof, results, reps, wall_s, sweep, family)}", highlight=False)
     if as_json:
         print_json({"profile": prof.name, "ok": all_ok, "wall_s": wall_s, "pairs": [r.model_dump() for r in results]})
     else:

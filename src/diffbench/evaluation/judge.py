@@ -22,12 +22,12 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from diffbench.evaluation.child import SolutionChild, SolutionError
 from diffbench.evaluation.confinement import Limits
 from diffbench.evaluation.inputs import EvalInput, draw_inputs
 from diffbench.evaluation.metrics import achievement, quality_loss, speedup
-from diffbench.evaluation.quality import ABSOLUTE_THRESHOLD, clip_scorer, fidelity
+from diffbench.evaluation.quality import ABSOLUTE_THRESHOLD, clip_scorer, fidelity, fidelity_scale
 from diffbench.evaluation.result import ErrorMode, EvalResult, Stage, Timing
-from diffbench.evaluation.session import SessionError, WorkerSession
 from diffbench.evaluation.static import analyze
 from diffbench.models.families import QUALITY_MODEL_ID
 from diffbench.models.profiles import Profile, diffbench_home
@@ -56,18 +56,6 @@ class _Rejected(Exception):
         super().__init__(stage.problems[0] if stage.problems else mode)
         self.mode = mode
         self.stage = stage
-
-
-@dataclass
-class _Run:
-    """One solution module's child and what came back from it."""
-
-    session: WorkerSession
-    name: str
-    images: dict[int, Path] = field(default_factory=dict)
-    calls: list[dict[str, Any]] = field(default_factory=list)
-    timed: list[float] = field(default_factory=list)
-    waited: list[float] = field(default_factory=list)
 
 
 def _image_array(path: Path) -> np.ndarray:
@@ -125,8 +113,8 @@ class Judge:
         )
         (self.out_dir / SOLUTION_FILE).write_text(source)
         need_baseline = self.profile.quality_metric == "fidelity" or self.task.level >= 4
-        with self._session("candidate") as candidate:
-            runtime = self._load(candidate, self.out_dir / "candidate" / SOLUTION_FILE, source)
+        with self._child("candidate") as candidate:
+            runtime = self._load(candidate, source)
             self._run_inputs(candidate, inputs, runtime, static)
             baseline_images = self._baseline_images(inputs) if need_baseline else None
             quality = self._absolute(candidate, inputs, baseline_images)
@@ -149,23 +137,20 @@ class Judge:
         stage.passed = True
         return {"attributes": found, "strength": result.strength}
 
-    def _session(self, name: str) -> WorkerSession:
+    def _child(self, name: str) -> SolutionChild:
         work = self.out_dir / name
         shutil.rmtree(work, ignore_errors=True)
-        return WorkerSession(work, self.profile.env(), self.options.limits, hidden=(self.cache_dir,))
+        opts = self.options
+        return SolutionChild(
+            work, self.profile, opts.limits, (self.cache_dir,), opts.device, opts.load_timeout_s, opts.call_timeout_s
+        )
 
-    def _load(self, run: WorkerSession, path: Path, source: str) -> dict[str, Any]:
+    def _load(self, run: SolutionChild, source: str) -> dict[str, Any]:
         stage = self._stage("runtime")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(source)
         try:
-            answer, _ = run.call(
-                {"op": "load", "module": str(path), "device": self.options.device}, self.options.load_timeout_s
-            )
-        except SessionError as err:
-            raise self._reject(stage, ErrorMode.RUNTIME, f"load_pipeline: {err}") from None
-        if not answer.get("ok"):
-            raise self._reject(stage, ErrorMode.RUNTIME, f"load_pipeline raised {answer.get('error')}")
+            answer = run.load(source, SOLUTION_FILE)
+        except SolutionError as err:
+            raise self._reject(stage, ErrorMode.RUNTIME, str(err)) from None
         runtime = answer["runtime"]
         stage.figures["load_seconds"] = answer["load_seconds"]
         stage.figures["built"] = runtime
@@ -178,27 +163,13 @@ class Judge:
             )
         return runtime
 
-    def _call(self, run: WorkerSession, stage: Stage, inp: EvalInput, name: str) -> tuple[dict[str, Any], float]:
-        folder = run.workdir
-        image = inp.write_image(folder, f"{name}-input")
+    def _call(self, run: SolutionChild, stage: Stage, inp: EvalInput, name: str) -> tuple[dict[str, Any], float]:
         try:
-            answer, waited = run.call(
-                {"op": "generate", "request": inp.request(image), "save_as": name}, self.options.call_timeout_s
-            )
-        except SessionError as err:
-            raise self._reject(stage, ErrorMode.RUNTIME, f"generate: {err}") from None
-        if not answer.get("ok"):
-            raise self._reject(stage, ErrorMode.RUNTIME, f"generate raised {answer.get('error')}")
-        if answer["seconds"] > waited + 0.01 or answer["seconds"] < 0.5 * waited - 0.25:
-            raise self._reject(
-                stage,
-                ErrorMode.RUNTIME,
-                f"rule wall-clock: the child reported {answer['seconds']:.3f} s for a call the harness "
-                f"waited {waited:.3f} s for",
-            )
-        return answer, waited
+            return run.generate(inp, name)
+        except SolutionError as err:
+            raise self._reject(stage, ErrorMode.RUNTIME, str(err)) from None
 
-    def _run_inputs(self, run: WorkerSession, inputs: list[EvalInput], runtime: dict, static: dict) -> None:
+    def _run_inputs(self, run: SolutionChild, inputs: list[EvalInput], runtime: dict, static: dict) -> None:
         stage = self.stages[-1]
         res = self.task.resolution
         outputs: list[np.ndarray] = []
@@ -288,37 +259,38 @@ class Judge:
         if all(p.is_file() for p in paths):
             return paths
         stage = Stage(name="baseline")
-        with self._session("baseline") as run:
-            answer, _ = run.call(
-                {"op": "load", "module": str(self._write_baseline(run)), "device": self.options.device},
-                self.options.load_timeout_s,
-            )
-            if not answer.get("ok"):
-                raise RuntimeError(f"the task's baseline does not load: {answer.get('error')}")
+        with self._child("baseline") as run:
+            self._load_baseline(run)
             folder.mkdir(parents=True, exist_ok=True)
             for i, inp in enumerate(inputs):
                 reply, _ = self._call(run, stage, inp, f"sample-{i}")
                 shutil.copy(reply["images"][0], paths[i])
         return paths
 
-    def _write_baseline(self, run: WorkerSession) -> Path:
-        path = run.workdir / "baseline.py"
-        path.write_text(self.task.baseline_code)
-        return path
+    def _load_baseline(self, run: SolutionChild) -> None:
+        try:
+            run.load(self.task.baseline_code, "baseline.py")
+        except SolutionError as err:
+            raise RuntimeError(f"the task's baseline does not run: {err}") from None
 
     # ---- stage 2 --------------------------------------------------------------------------------------------
-    def _absolute(self, run: WorkerSession, inputs: list[EvalInput], baseline: list[Path] | None) -> dict[str, Any]:
+    def _absolute(self, run: SolutionChild, inputs: list[EvalInput], baseline: list[Path] | None) -> dict[str, Any]:
         stage = self._stage("absolute quality")
         metric = self.profile.quality_metric
         if metric == "fidelity":
             assert baseline is not None
+            scale = fidelity_scale(self.task.model_id)
             pairs = [
-                fidelity(Image.open(b), Image.open(c)) for b, c in zip(baseline, self.candidate_images, strict=True)
+                fidelity(Image.open(b), Image.open(c), scale)
+                for b, c in zip(baseline, self.candidate_images, strict=True)
             ]
             scores = [s for _, s in pairs]
             base_scores = [1.0] * len(scores)
             stage.figures["psnr_db"] = [round(p, 2) if math.isfinite(p) else None for p, _ in pairs]
-            label = "fidelity to the baseline (PSNR mapped to 0-1; not CLIP)"
+            label = (
+                f"fidelity to the baseline (PSNR, logistic midpoint {scale.midpoint_db:.1f} dB, "
+                f"width {scale.width_db:.2f} dB; not CLIP)"
+            )
         else:
             scorer = clip_scorer(QUALITY_MODEL_ID, self.options.device)
             texts = [i.prompt or f"a photo of class {i.class_label}" for i in inputs]
@@ -338,7 +310,7 @@ class Judge:
         return {"metric": label, "scores": scores, "base_scores": base_scores}
 
     # ---- stage 3 --------------------------------------------------------------------------------------------
-    def _relative(self, candidate: WorkerSession, quality: dict[str, Any]) -> dict[str, Any]:
+    def _relative(self, candidate: SolutionChild, quality: dict[str, Any]) -> dict[str, Any]:
         stage = self._stage("relative")
         loss = quality_loss(quality["base_scores"], quality["scores"])
         base_times, cand_times, timed = self._timing(candidate, stage)
@@ -379,7 +351,7 @@ class Judge:
         return figures
 
     def _timing(
-        self, candidate: WorkerSession, stage: Stage
+        self, candidate: SolutionChild, stage: Stage
     ) -> tuple[list[list[float]], list[list[float]], list[float]]:
         """Per timing input, the baseline's and the candidate's seconds over the repetitions, interleaved."""
         opts = self.options
@@ -387,13 +359,8 @@ class Judge:
         base: list[list[float]] = [[] for _ in range(n)]
         cand: list[list[float]] = [[] for _ in range(n)]
         timed: list[float] = []
-        with self._session("baseline-timing") as baseline:
-            answer, _ = baseline.call(
-                {"op": "load", "module": str(self._write_baseline(baseline)), "device": opts.device},
-                opts.load_timeout_s,
-            )
-            if not answer.get("ok"):
-                raise RuntimeError(f"the task's baseline does not load: {answer.get('error')}")
+        with self._child("baseline-timing") as baseline:
+            self._load_baseline(baseline)
             seed = None if opts.inputs_seed is None else opts.inputs_seed + 1
             warm = draw_inputs(self.task.conditioning, 3, seed, opts.prompts)[0]
             self._call(baseline, stage, warm, "warmup")  # the candidate was warmed by the quality pass

@@ -125,19 +125,36 @@ def check_methods(
     return results
 
 
-def record_results(profile: Profile, results: list[PairResult], reps: int, wall_s: float, sweep: bool) -> Path:
-    """Store the figures as the knowledge base's measured insights for `profile` (read by `kb.measured`)."""
+def record_results(
+    profile: Profile, results: list[PairResult], reps: int, wall_s: float, sweep: bool, family: str | None = None
+) -> Path:
+    """Store the figures as the knowledge base's measured insights for `profile` (read by `kb.measured`).
+
+    With `family`, only that family's pairs are replaced and the others kept; the record lists each run."""
     MEASURED_DIR.mkdir(exist_ok=True)
     path = MEASURED_DIR / f"{profile.name}.json"
+    command = (
+        f"diffbench methods check --profile {profile.name} --reps {reps}"
+        + (f" --family {family}" if family else "")
+        + (" --sweep" if sweep else "")
+        + " --record"
+    )
+    today = datetime.date.today().isoformat()
+    pairs = [r.model_dump(exclude={"profile"}) for r in results]
+    runs = [{"date": today, "command": command, "wall_s": round(wall_s, 1)}]
+    if family and path.is_file():
+        old = json.loads(path.read_text())
+        runs = old.get("runs") or [{k: old[k] for k in ("date", "command", "wall_s") if k in old}]
+        runs.append({"date": today, "command": command, "wall_s": round(wall_s, 1)})
+        pairs = [p for p in old["pairs"] if p["family"] != family] + pairs
     data = {
         "profile": profile.name,
-        "date": datetime.date.today().isoformat(),
-        "command": f"diffbench methods check --profile {profile.name} --reps {reps}"
-        + (" --sweep" if sweep else "")
-        + " --record",
+        "date": today,
+        "command": command,
         "reps": reps,
         "wall_s": round(wall_s, 1),
-        "pairs": [r.model_dump(exclude={"profile"}) for r in results],
+        "runs": runs,
+        "pairs": pairs,
     }
     path.write_text(json.dumps(data, indent=1) + "\n")
     return path

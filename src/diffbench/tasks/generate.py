@@ -7,7 +7,9 @@ byte (one seeded RNG, everything iterated in a fixed order). What it draws on:
   DPM-Solver++ or UniPC 30 steps);
 - level 2: one method the knowledge base supports for the pipeline (a sampler change counts);
 - level 3: two or three methods, every pair of them declared compatible (`composes_with`), one sampler at most;
-- levels 4-5: 31 baselines shared by both levels, each at three difficulties; targets come from calibration.
+- levels 4-5: 31 baselines shared by both levels, each at three difficulties; targets and the reference code
+  come from the committed calibration records (`diffbench calibrate`, tasks/data/calibration/); a baseline not
+  yet calibrated keeps the knowledge base's usual first move as its reference and has no targets.
 Parameters a prompt states are drawn from the knowledge base's sensible range for the family.
 """
 
@@ -23,6 +25,8 @@ from typing import Any
 
 import yaml
 
+from diffbench.calibration.space import Config
+from diffbench.calibration.store import REFERENCE_PROFILES, CalibrationRecord, all_records, baseline_key
 from diffbench.knowledge.compose import Applied, compose
 from diffbench.knowledge.loader import KnowledgeBase, load_knowledge
 from diffbench.models.families import FAMILIES, Conditioning, Family
@@ -85,8 +89,11 @@ def phrasing() -> dict[str, Any]:
 
 
 class Generator:
-    def __init__(self, kb: KnowledgeBase | None = None, seed: int = SEED) -> None:
+    def __init__(
+        self, kb: KnowledgeBase | None = None, seed: int = SEED, calibration: dict[str, CalibrationRecord] | None = None
+    ) -> None:
         self.kb = kb or load_knowledge()
+        self.calibration = all_records() if calibration is None else calibration
         self.rng = random.Random(seed)
         self.samplers = sorted(m.key for m in self.kb if m.category == "sampler")
         self.compatible = {frozenset((m.key, o)) for m in self.kb for o in m.composes_with}
@@ -175,8 +182,23 @@ class Generator:
             params = {name: self.value(key, name, pipe.family) for name in method.task_parameters}
             methods.append(AppliedMethod(key=key, params=method.resolve(params)))
             stated[key] = params
-        if spec.level >= 4:  # until calibration: the knowledge base's usual first move
-            if fam.backbone == "unet":
+        targets = {}
+        reference_source = "generator"
+        if spec.level >= 4:
+            key = baseline_key(pipe.model_id, str(pipe.conditioning), spec.base, BASE_STEPS[spec.base])
+            found = {name: rec.baselines[key] for name, rec in self.calibration.items() if key in rec.baselines}
+            assert spec.difficulty is not None
+            for name, cal in found.items():
+                target = cal.targets(spec.difficulty, self.calibration[name].platform)
+                if target is not None:
+                    targets[name] = target
+            chosen = next((found[n] for n in REFERENCE_PROFILES if n in found and found[n].best), None)
+            if chosen is not None and chosen.best is not None:
+                config = Config.from_json(chosen.best)
+                sampler, steps = config.sampler, config.steps
+                methods = [AppliedMethod(key=m.key, params=m.params) for m in config.methods]
+                reference_source = "calibration"
+            elif fam.backbone == "unet":  # until calibration: the knowledge base's usual first move
                 methods = [AppliedMethod(key="deepcache", params=self.kb.method("deepcache").resolve({}))]
             else:
                 sampler, steps = "dpm_solver", 20
@@ -222,8 +244,10 @@ class Generator:
             baseline_attributes=baseline_attributes,
             reference_code=reference,
             baseline_code=baseline,
+            reference_source=reference_source,
             difficulty=spec.difficulty,
             delta=DELTA if spec.level >= 4 else None,
+            targets=targets,
         )
 
     def code(self, pipe: Pipe, sampler: str, steps: int, methods: list[AppliedMethod], title: str) -> str:
@@ -277,9 +301,9 @@ def _order(spec: Spec) -> tuple:
             if spec.difficulty else -1)  # fmt: skip
 
 
-def generate(kb: KnowledgeBase | None = None) -> list[Task]:
-    """The whole suite, in id order."""
-    gen = Generator(kb)
+def generate(kb: KnowledgeBase | None = None, calibration: dict[str, CalibrationRecord] | None = None) -> list[Task]:
+    """The whole suite, in id order (calibration: profile -> record; the committed records by default)."""
+    gen = Generator(kb, calibration=calibration)
     specs = sorted(gen.specs(), key=_order)
     tasks, numbers = [], Counter()
     for spec in specs:

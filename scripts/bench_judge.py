@@ -1,0 +1,114 @@
+"""How far the judge can be trusted: the same candidate measured several times in a row, and the harness's cost.
+
+Runs `diffbench.evaluation.judge.evaluate` on one level-4 task's reference code `--runs` times (default 5), with
+fixed inputs, and reports each run's speedup U, the max/min ratio of the speedups (the issue's bound: 1.10), and
+the harness overhead per candidate (wall seconds outside the timed generate() calls: child start-up, pipeline
+loading, quality scoring, images). Writes a section of docs/benchmarks.md.
+
+    .venv/bin/python scripts/bench_judge.py                 # L4-001, 5 runs
+    .venv/bin/python scripts/bench_judge.py --task L4-062 --runs 3 --no-write
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import statistics
+import tempfile
+from pathlib import Path
+
+from diffbench.models.loading import activate
+from diffbench.models.profiles import get_profile
+
+PROFILE = get_profile("tiny-cpu")
+activate(PROFILE)
+
+from diffbench.evaluation.judge import JudgeOptions, evaluate  # noqa: E402
+from diffbench.models.standins.build import build_standins  # noqa: E402
+from diffbench.tasks.suite import get_task  # noqa: E402
+from doc_sections import write_section  # noqa: E402
+
+DOC = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
+BEGIN, END = "<!-- judge:begin -->", "<!-- judge:end -->"
+
+
+def run(task_id: str, runs: int, options: JudgeOptions) -> list[dict]:
+    task = get_task(task_id)
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="bench-judge-") as tmp:
+        for i in range(runs):
+            result = evaluate(task, task.reference_code, PROFILE, Path(tmp) / f"run-{i}", options)
+            if result.speedup is None:
+                raise SystemExit(f"run {i}: no timing ({result.error_modes}: {result.stages[-1].problems})")
+            rows.append(
+                {
+                    "passed": result.passed,
+                    "speedup": result.speedup,
+                    "loss": result.quality_loss,
+                    "baseline": result.baseline_timing,
+                    "candidate": result.candidate_timing,
+                    "seconds": result.seconds,
+                    "overhead": result.harness_overhead_s,
+                }
+            )
+            print(f"run {i}: U = {result.speedup:.3f}, overhead {result.harness_overhead_s:.1f} s", flush=True)
+    return rows
+
+
+def render(task_id: str, rows: list[dict], options: JudgeOptions) -> str:
+    task = get_task(task_id)
+    speedups = [r["speedup"] for r in rows]
+    ratio = max(speedups) / min(speedups)
+    lines = [
+        BEGIN,
+        "## Judge stability and harness overhead",
+        "",
+        f"Measured {datetime.date.today()} with `.venv/bin/python scripts/bench_judge.py --task {task_id} --runs "
+        f"{len(rows)}` (profile `{PROFILE.name}`, no other process running). The candidate is {task_id}'s reference "
+        f"code ({task.family}, {task.model_id}, {task.resolution} px; {task.reference_source} reference) judged "
+        f"{len(rows)} times in a row; each run: {options.samples} quality inputs, {options.repetitions} timing "
+        f"rounds x {options.timing_inputs} fresh inputs, baseline and candidate interleaved in two children.",
+        "",
+        "| run | U | L | baseline s (median, min-max) | candidate s (median, min-max) | run s | overhead s |",
+        "|---|---|---|---|---|---|---|",
+    ]
+
+    def spread(t: dict) -> str:
+        return f"{t['median_s']:.3f} ({t['min_s']:.3f}-{t['max_s']:.3f})"
+
+    for i, r in enumerate(rows):
+        lines.append(
+            f"| {i} | {r['speedup']:.3f} | {r['loss']:.2%} | {spread(r['baseline'])} | {spread(r['candidate'])} | "
+            f"{r['seconds']:.1f} | {r['overhead']:.1f} |"
+        )
+    lines += [
+        "",
+        f"Speedup max/min = {ratio:.3f} (bound 1.10: {'met' if ratio <= 1.10 else 'NOT met'}). Harness overhead "
+        f"per candidate: median {statistics.median(r['overhead'] for r in rows):.1f} s of a median "
+        f"{statistics.median(r['seconds'] for r in rows):.1f} s run (the first run also makes the cached baseline "
+        "images).",
+        END,
+    ]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--task", default="L4-001")
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--samples", type=int, default=3)
+    parser.add_argument("--no-write", action="store_true")
+    args = parser.parse_args()
+    build_standins(PROFILE)
+    options = JudgeOptions(samples=args.samples, inputs_seed=11)
+    rows = run(args.task, args.runs, options)
+    section = render(args.task, rows, options)
+    if args.no_write:
+        print(section)
+    else:
+        write_section(DOC, BEGIN, END, section)
+        print(f"wrote {DOC}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,18 @@
+"""Replace one marked section of a markdown doc (between `<!-- name:begin -->` and `<!-- name:end -->`)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+DEFAULT_HEAD = "# Benchmarks\n\nEvery figure names its profile and the command that produced it.\n"
+
+
+def write_section(doc: Path, begin: str, end: str, section: str, head: str = DEFAULT_HEAD) -> None:
+    """`section` must start with `begin` and end with `end`; it replaces the old one or is appended."""
+    text = doc.read_text() if doc.exists() else head
+    if begin in text:
+        text = re.sub(re.escape(begin) + ".*?" + re.escape(end), lambda _: section, text, flags=re.S)
+    else:
+        text = text.rstrip("\n") + "\n\n" + section + "\n"
+    doc.write_text(text)

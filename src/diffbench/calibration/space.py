@@ -1,0 +1,128 @@
+"""The search space for one baseline pipeline: a sampler and its steps, plus up to two compatible methods.
+
+What is left out, and why:
+- torch.compile: compiling costs minutes per trial on a CPU, more than a whole trial budget;
+- methods the knowledge base measured no faster than MIN_SPEEDUP on this profile and family (`methods check
+  --record`): on a CPU, fp16 and the kernel switches only cost time.
+Parameters range over each method's sensible range for the family (its full range where none is given).
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from typing import Any
+
+from diffbench.knowledge.compose import Applied
+from diffbench.knowledge.loader import KnowledgeBase
+from diffbench.models.families import Conditioning, family_of
+
+EXCLUDED = {"torch_compile": "compiling costs minutes per trial"}
+MIN_SPEEDUP = 1.02
+MAX_EXTRA_METHODS = 2
+MIN_STEPS = 4
+NONE = "none"
+
+
+@dataclass(frozen=True)
+class Config:
+    """One point of the space: the sampler with its steps, and the other methods in order."""
+
+    sampler: str
+    steps: int
+    methods: tuple[Applied, ...] = ()
+
+    def applied(self) -> list[Applied]:
+        return [Applied(self.sampler, {"num_inference_steps": self.steps}), *self.methods]
+
+    def describe(self) -> str:
+        parts = [f"{self.sampler} {self.steps} steps"]
+        for m in self.methods:
+            params = ", ".join(f"{k}={v}" for k, v in m.params.items())
+            parts.append(f"{m.key}({params})" if params else m.key)
+        return " + ".join(parts)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "sampler": self.sampler,
+            "steps": self.steps,
+            "methods": [{"key": m.key, "params": m.params} for m in self.methods],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Config:
+        methods = tuple(Applied(m["key"], dict(m["params"])) for m in data["methods"])
+        return cls(data["sampler"], int(data["steps"]), methods)
+
+
+class SearchSpace:
+    def __init__(
+        self, kb: KnowledgeBase, model_id: str, conditioning: Conditioning, base_steps: int, profile: str
+    ) -> None:
+        self.kb = kb
+        self.family = family_of(model_id).key
+        self.base_steps = base_steps
+        usable = [
+            m.key for m in kb if m.why_unsupported(self.family, str(conditioning)) is None and m.key not in EXCLUDED
+        ]
+        self.samplers = sorted(k for k in usable if kb.method(k).category == "sampler")
+        measured = {
+            p["method"]: p.get("speedup") or 0.0
+            for p in kb.measured(profile).get("pairs", [])
+            if p["family"] == self.family and p.get("variant", p["method"]) == p["method"] and p.get("ok")
+        }
+        self.methods = sorted(
+            k for k in usable if k not in self.samplers and (k not in measured or measured[k] >= MIN_SPEEDUP)
+        )
+        self.compatible = {frozenset((m.key, o)) for m in kb for o in m.composes_with}
+
+    def compatible_set(self, keys: list[str]) -> bool:
+        return all(frozenset(pair) in self.compatible for pair in itertools.combinations(keys, 2))
+
+    def _value(self, trial: Any, key: str, name: str) -> Any:
+        param = self.kb.method(key).parameter(name)
+        label = f"{key}.{name}"
+        if param.type == "choice":
+            return trial.suggest_categorical(label, list(param.choices or ()))
+        if param.type == "bool":
+            return trial.suggest_categorical(label, [True, False])
+        low, high = param.sensible.get(self.family, (param.low, param.high))
+        if param.type == "int":
+            return trial.suggest_int(label, int(low), int(high))
+        return trial.suggest_float(label, float(low), float(high))
+
+    def suggest(self, trial: Any) -> Config | None:
+        """The trial's configuration, or None when its methods do not compose (the trial is pruned)."""
+        sampler = trial.suggest_categorical("sampler", self.samplers)
+        steps = trial.suggest_int("steps", MIN_STEPS, self.base_steps)
+        keys = []
+        for slot in range(MAX_EXTRA_METHODS):
+            key = trial.suggest_categorical(f"method{slot}", [NONE, *self.methods])
+            if key != NONE and key not in keys:
+                keys.append(key)
+        if not self.compatible_set([sampler, *keys]):
+            return None
+        methods = []
+        for key in keys:
+            method = self.kb.method(key)
+            tunable = [p.name for p in method.parameters if p.name != "num_inference_steps"]
+            params = {name: self._value(trial, key, name) for name in tunable}
+            for name in list(params):  # a drawn range (timestep_low > timestep_high) is put in order
+                high = name.removesuffix("_low") + "_high"
+                if name.endswith("_low") and high in params and params[name] > params[high]:
+                    params[name], params[high] = params[high], params[name]
+            methods.append(Applied(key, method.resolve(params)))
+        return Config(sampler, steps, tuple(methods))
+
+    def warm_starts(self, base_sampler: str) -> list[dict[str, Any]]:
+        """Points the search tries first (Optuna `enqueue_trial`): the knowledge base's usual first moves."""
+        starts: list[dict[str, Any]] = [
+            {"sampler": base_sampler, "steps": max(MIN_STEPS, self.base_steps * 2 // 5), "method0": NONE,
+             "method1": NONE},
+        ]  # fmt: skip
+        if "deepcache" in self.methods and self.compatible_set([base_sampler, "deepcache"]):
+            for steps in (self.base_steps, max(MIN_STEPS, self.base_steps * 3 // 5)):
+                starts.append({"sampler": base_sampler, "steps": steps, "method0": "deepcache", "method1": NONE})
+        if "dpm_solver" in self.samplers:
+            starts.append({"sampler": "dpm_solver", "steps": 20, "method0": NONE, "method1": NONE})
+        return starts

@@ -1,0 +1,116 @@
+"""The calibration record of one profile (`tasks/data/calibration/<profile>.json`) and the targets it implies.
+
+The task generator reads these records, so the suite's level-4/5 targets and reference code follow from
+committed data and regenerating the suite stays byte for byte. Targets from one baseline's best speedup U*
+(the largest found with L within sigma):
+- medium: U* / (1 + TIMING_TOLERANCE), because a re-measurement of the same configuration moves by up to the
+  harness's measured stability (docs/benchmarks.md); the reference must be able to pass its own task;
+- easy 0.8x and hard 1.2x of medium (the paper's Delta values). Latency targets likewise, from the best
+  configuration's latency per call: easy allows 1/0.8 of it, hard 1/1.2.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from diffbench.tasks.schema import Difficulty, Targets
+
+CALIBRATION_DIR = Path(__file__).resolve().parent.parent / "tasks" / "data" / "calibration"
+DIFFICULTY_FACTOR = {Difficulty.EASY: 0.8, Difficulty.MEDIUM: 1.0, Difficulty.HARD: 1.2}
+TIMING_TOLERANCE = 0.05
+# Which profile's search supplies a task's reference code when several are calibrated.
+REFERENCE_PROFILES = ("cuda", "tiny-cpu")
+
+
+class TrialRecord(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    number: int
+    config: dict[str, Any] | None = None
+    describe: str = ""
+    loss: float | None = None
+    speedup: float | None = None
+    latency_s: float | None = None
+    psnr_db: float | None = None
+    error: str | None = None
+
+
+class BaselineCalibration(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    model_id: str
+    conditioning: str
+    resolution: int
+    baseline_sampler: str
+    baseline_steps: int
+    best: dict[str, Any] | None = Field(default=None, description="the best configuration within sigma")
+    best_describe: str = ""
+    speedup: float | None = None
+    latency_s: float | None = None
+    loss: float | None = None
+    baseline_s: float | None = None
+    seconds: float = 0.0
+    trials: list[TrialRecord] = Field(default_factory=list)
+
+    def targets(self, difficulty: Difficulty, platform: str) -> Targets | None:
+        if self.best is None or self.speedup is None or self.latency_s is None:
+            return None
+        factor = DIFFICULTY_FACTOR[difficulty]
+        medium_speedup = self.speedup / (1 + TIMING_TOLERANCE)
+        medium_latency = self.latency_s * (1 + TIMING_TOLERANCE)
+        return Targets(
+            speedup=round(medium_speedup * factor, 2),
+            latency_s=round(medium_latency / factor, 2),
+            platform=platform,
+            best_speedup=round(self.speedup, 3),
+        )
+
+
+class CalibrationRecord(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    profile: str
+    platform: str
+    date: str
+    command: str
+    trials: int
+    samples: int
+    sigma: float
+    seed: int
+    baselines: dict[str, BaselineCalibration] = Field(default_factory=dict)
+
+
+def baseline_key(model_id: str, conditioning: str, sampler: str, steps: int) -> str:
+    return f"{model_id}|{conditioning}|{sampler}|{steps}"
+
+
+def record_path(profile: str, folder: Path = CALIBRATION_DIR) -> Path:
+    return folder / f"{profile}.json"
+
+
+def read_record(profile: str, folder: Path = CALIBRATION_DIR) -> CalibrationRecord | None:
+    path = record_path(profile, folder)
+    if not path.is_file():
+        return None
+    return CalibrationRecord.model_validate_json(path.read_text())
+
+
+def write_record(record: CalibrationRecord, folder: Path = CALIBRATION_DIR) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = record_path(record.profile, folder)
+    path.write_text(record.model_dump_json(indent=1) + "\n")
+    return path
+
+
+def all_records(folder: Path = CALIBRATION_DIR) -> dict[str, CalibrationRecord]:
+    """Every committed calibration record, by profile name, in name order."""
+    if not folder.is_dir():
+        return {}
+    out = {}
+    for path in sorted(folder.glob("*.json")):
+        record = CalibrationRecord.model_validate_json(path.read_text())
+        out[record.profile] = record
+    return out

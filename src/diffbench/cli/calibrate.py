@@ -1,0 +1,81 @@
+"""`diffbench calibrate`: search level-4/5 targets for a profile and write them into the task data."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from diffbench.cli.common import DEFAULT, JsonOption, ProfileOption, console, err_console, friendly_errors, print_json
+from diffbench.models.loading import activate
+from diffbench.models.profiles import get_profile
+from diffbench.tasks.schema import Difficulty
+
+# Smaller than the paper's 50 trials and 36 samples so that all 31 baselines finish in about an hour on a
+# 2-core CPU with the tiny-cpu stand-ins (docs/calibration.md has the measured time).
+DEFAULT_TRIALS = 6
+DEFAULT_SAMPLES = 2
+
+
+@friendly_errors
+def calibrate_command(
+    profile: ProfileOption = DEFAULT,
+    trials: Annotated[int, typer.Option(min=1, help="measured trials per baseline (the paper: 50)")] = DEFAULT_TRIALS,
+    samples: Annotated[int, typer.Option(min=1, help="validation inputs per trial (the paper: 36)")] = DEFAULT_SAMPLES,
+    only: Annotated[
+        list[str] | None, typer.Option("--only", help="a task id or baseline key to (re)calibrate; repeatable")
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="search again baselines already recorded")] = False,
+    seed: Annotated[int, typer.Option(help="the search's random seed")] = 0,
+    as_json: JsonOption = False,
+) -> None:
+    """For every distinct level-4/5 baseline, search the knowledge base's space (Optuna) for the largest speedup
+    within sigma = 5% quality loss; record it, then regenerate the suite so the tasks carry the targets (medium:
+    the best found, easy 0.8x, hard 1.2x) and the configuration found as reference code. Resumable: baselines
+    already recorded with the same settings are skipped."""
+    prof = get_profile(profile)
+    activate(prof)  # before anything imports huggingface_hub
+
+    from diffbench.calibration.search import calibrate
+    from diffbench.calibration.store import record_path
+    from diffbench.models.standins.build import build_standins
+    from diffbench.tasks.generate import generate
+    from diffbench.tasks.suite import load_suite, write_suite
+
+    if prof.builds_standins:
+        build_standins(prof)
+
+    def on_trial(t) -> None:
+        got = t.error or f"L = {t.loss:.1%}, U = {t.speedup:.2f}x"
+        err_console.print(f"    trial {t.number}: {t.describe}: {got}", highlight=False)
+
+    def on_baseline(key, result) -> None:
+        best = f"{result.best_describe}: U* = {result.speedup:.2f}x" if result.best else "nothing within sigma"
+        err_console.print(f"  {key}: {best} ({result.seconds:.0f} s)", highlight=False)
+
+    with tempfile.TemporaryDirectory(prefix="diffbench-calibrate-") as tmp:
+        record = calibrate(
+            prof, load_suite(), Path(tmp), trials, samples, seed=seed, force=force, only=only,
+            on_baseline=on_baseline, on_trial=on_trial,
+        )  # fmt: skip
+    write_suite(generate())
+    if as_json:
+        print_json(record.model_dump(mode="json"))
+        return
+    table = Table(title=f"Calibration, profile {prof.name} ({record.trials} trials, {record.samples} samples)")
+    for col in ("baseline", "best configuration", "L", "U*", "medium target"):
+        table.add_column(col, overflow="fold")
+    for key, cal in record.baselines.items():
+        medium = cal.targets(Difficulty.MEDIUM, record.platform)
+        table.add_row(
+            key,
+            cal.best_describe or "-",
+            f"{cal.loss:.1%}" if cal.loss is not None else "-",
+            f"{cal.speedup:.2f}" if cal.speedup is not None else "-",
+            f"{medium.speedup:.2f}x / {medium.latency_s:.2f} s" if medium else "-",
+        )
+    console.print(table)
+    console.print(f"record: {record_path(prof.name)}; task data regenerated")

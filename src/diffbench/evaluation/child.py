@@ -1,0 +1,83 @@
+"""One solution module in its own confined child: load it once, then one generate() per input.
+
+Shared by the judge and the calibration search. Every failure comes back as `SolutionError` with a message that
+says what went wrong, never as a hang or an exception from inside the child.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from diffbench.errors import DiffbenchError
+from diffbench.evaluation.confinement import Limits
+from diffbench.evaluation.inputs import EvalInput
+from diffbench.evaluation.session import SessionError, WorkerSession
+from diffbench.models.profiles import Profile
+
+
+class SolutionError(DiffbenchError):
+    """The solution crashed, raised, hit a limit, or lied about its timing."""
+
+
+class SolutionChild:
+    def __init__(
+        self,
+        workdir: Path,
+        profile: Profile,
+        limits: Limits | None = None,
+        hidden: tuple[Path, ...] = (),
+        device: str = "cpu",
+        load_timeout_s: float = 900.0,
+        call_timeout_s: float = 300.0,
+    ) -> None:
+        self.session = WorkerSession(workdir, profile.env(), limits or Limits(), hidden=hidden)
+        self.device = device
+        self.load_timeout_s = load_timeout_s
+        self.call_timeout_s = call_timeout_s
+
+    @property
+    def workdir(self) -> Path:
+        return self.session.workdir
+
+    def __enter__(self) -> SolutionChild:
+        self.session.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.session.close()
+
+    def load(self, source: str, filename: str = "solution.py") -> dict[str, Any]:
+        """Write the module into the child's folder and run its load_pipeline(); the worker's answer."""
+        path = self.workdir / filename
+        path.write_text(source)
+        try:
+            answer, _ = self.session.call(
+                {"op": "load", "module": str(path), "device": self.device}, self.load_timeout_s
+            )
+        except SessionError as err:
+            raise SolutionError(f"load_pipeline: {err}") from None
+        if not answer.get("ok"):
+            raise SolutionError(f"load_pipeline raised {answer.get('error')}")
+        return answer
+
+    def generate(self, inp: EvalInput, name: str) -> tuple[dict[str, Any], float]:
+        """One timed generate() call: the worker's answer and the seconds the parent waited for it.
+
+        The child's own timer was captured before the solution was imported; a report that disagrees with the
+        parent's wall clock (faster than half of it, or longer than it) means the solution tampered with time."""
+        image = inp.write_image(self.workdir, f"{name}-input")
+        try:
+            answer, waited = self.session.call(
+                {"op": "generate", "request": inp.request(image), "save_as": name}, self.call_timeout_s
+            )
+        except SessionError as err:
+            raise SolutionError(f"generate: {err}") from None
+        if not answer.get("ok"):
+            raise SolutionError(f"generate raised {answer.get('error')}")
+        if answer["seconds"] > waited + 0.01 or answer["seconds"] < 0.5 * waited - 0.25:
+            raise SolutionError(
+                f"rule wall-clock: the child reported {answer['seconds']:.3f} s for a call the harness "
+                f"waited {waited:.3f} s for"
+            )
+        return answer, waited

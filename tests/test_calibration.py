@@ -1,0 +1,113 @@
+"""Calibration: the search space, the targets a record implies, the suite generated from records, resuming."""
+
+from __future__ import annotations
+
+import optuna
+import pytest
+
+from diffbench.calibration.search import calibrate, distinct_baselines
+from diffbench.calibration.space import NONE, Config, SearchSpace
+from diffbench.calibration.store import (
+    BaselineCalibration,
+    CalibrationRecord,
+    baseline_key,
+    read_record,
+    write_record,
+)
+from diffbench.knowledge import load_knowledge
+from diffbench.knowledge.compose import Applied
+from diffbench.models.families import Conditioning
+from diffbench.tasks.generate import generate
+from diffbench.tasks.schema import Difficulty
+from diffbench.tasks.suite import suite
+from diffbench.tasks.validate import check_task
+
+SD15 = "stable-diffusion-v1-5/stable-diffusion-v1-5"
+
+
+def test_there_are_31_distinct_level_4_5_baselines():
+    baselines = distinct_baselines(list(suite()))
+    assert len(baselines) == 31
+    assert all(t.level == 4 for t in baselines.values())
+
+
+def test_search_space_leaves_out_compile_and_what_measured_slower():
+    space = SearchSpace(load_knowledge(), SD15, Conditioning.TEXT, 50, "tiny-cpu")
+    assert space.samplers == ["ddim", "dpm_solver", "unipc"]
+    assert "torch_compile" not in space.methods
+    assert "fp16" not in space.methods  # measured 0.83x on the sd15 stand-in
+    assert "deepcache" in space.methods
+
+
+def test_search_space_suggests_composable_configs_and_prunes_others():
+    space = SearchSpace(load_knowledge(), SD15, Conditioning.TEXT, 50, "tiny-cpu")
+    trial = optuna.trial.FixedTrial(
+        {"sampler": "ddim", "steps": 30, "method0": "deepcache", "method1": NONE,
+         "deepcache.cache_interval": 4, "deepcache.cache_branch_id": 0}
+    )  # fmt: skip
+    config = space.suggest(trial)
+    assert config is not None and config.methods[0].key == "deepcache"
+    assert config.methods[0].params["cache_interval"] == 4
+    assert Config.from_json(config.to_json()) == config
+    clash = optuna.trial.FixedTrial({"sampler": "unipc", "steps": 20, "method0": "deepcache", "method1": "tgate"})
+    assert space.suggest(clash) is None  # deepcache and tgate are not declared compatible
+
+
+def _record(best: dict | None, speedup: float | None = 2.1, latency: float | None = 1.0) -> CalibrationRecord:
+    task = next(t for t in suite() if t.level == 4)
+    key = baseline_key(task.model_id, str(task.conditioning), task.baseline_sampler, task.baseline_steps)
+    cal = BaselineCalibration(
+        model_id=task.model_id, conditioning=str(task.conditioning), resolution=task.resolution,
+        baseline_sampler=task.baseline_sampler, baseline_steps=task.baseline_steps, best=best,
+        speedup=speedup if best else None, latency_s=latency if best else None, loss=0.02 if best else None,
+    )  # fmt: skip
+    return CalibrationRecord(
+        profile="tiny-cpu", platform="a test CPU", date="2026-11-23", command="test", trials=1, samples=1,
+        sigma=0.05, seed=0, baselines={key: cal},
+    )  # fmt: skip
+
+
+def test_targets_follow_the_best_speedup_with_the_papers_factors():
+    cal = next(iter(_record(Config("ddim", 20).to_json()).baselines.values()))
+    medium = cal.targets(Difficulty.MEDIUM, "cpu")
+    easy, hard = cal.targets(Difficulty.EASY, "cpu"), cal.targets(Difficulty.HARD, "cpu")
+    assert medium.speedup == pytest.approx(2.1 / 1.05, abs=0.01)
+    assert easy.speedup == pytest.approx(0.8 * medium.speedup, abs=0.01)
+    assert hard.speedup == pytest.approx(1.2 * medium.speedup, abs=0.01)
+    assert easy.latency_s > medium.latency_s > hard.latency_s
+    assert next(iter(_record(None).baselines.values())).targets(Difficulty.MEDIUM, "cpu") is None
+
+
+def test_a_record_sets_targets_and_reference_of_its_tasks_and_they_still_validate():
+    best = Config("dpm_solver", 12, (Applied("tome", {"ratio": 0.4, "max_downsample": 1}),)).to_json()
+    record = _record(best)
+    tasks = generate(calibration={"tiny-cpu": record})
+    key = next(iter(record.baselines))
+    mine = [
+        t for t in tasks
+        if t.level >= 4 and baseline_key(t.model_id, str(t.conditioning), t.baseline_sampler, t.baseline_steps) == key
+    ]  # fmt: skip
+    assert len(mine) == 6  # three difficulties at levels 4 and 5
+    kb = load_knowledge()
+    for task in mine:
+        assert task.reference_source == "calibration"
+        assert task.sampler == "dpm_solver" and task.steps == 12
+        assert "tomesd" in task.reference_code
+        assert "tiny-cpu" in task.targets
+        assert "not calibrated" not in task.prompt_for("tiny-cpu")
+        assert check_task(task, kb) == []
+    others = [t for t in tasks if t.level >= 4 and t not in mine]
+    assert all(t.reference_source == "generator" and not t.targets for t in others)
+
+
+def test_calibration_resumes_without_measuring_recorded_baselines(tmp_path, profile):
+    record = _record(Config("ddim", 20).to_json())
+    record.command, record.trials, record.samples = "x", 3, 2
+    write_record(record, folder=tmp_path)
+    key = next(iter(record.baselines))
+    task = distinct_baselines(list(suite()))[key]
+    # Only the recorded baseline is asked for: nothing is measured, so no child is started at all.
+    again = calibrate(profile, list(suite()), tmp_path / "work", 3, 2, only=[task.id], folder=tmp_path)
+    assert again.baselines[key].speedup == 2.1
+    assert read_record("tiny-cpu", folder=tmp_path) is not None
+    assert not (tmp_path / "work").exists()
