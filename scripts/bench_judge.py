@@ -26,7 +26,7 @@ activate(PROFILE)
 from diffbench.evaluation.judge import JudgeOptions, evaluate  # noqa: E402
 from diffbench.models.standins.build import build_standins  # noqa: E402
 from diffbench.tasks.suite import get_task  # noqa: E402
-from doc_sections import write_section  # noqa: E402
+from doc_sections import publish  # noqa: E402
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 BEGIN, END = "<!-- judge:begin -->", "<!-- judge:end -->"
@@ -103,11 +103,7 @@ def main() -> None:
     options = JudgeOptions(samples=args.samples, inputs_seed=11)
     rows = run(args.task, args.runs, options)
     section = render(args.task, rows, options)
-    if args.no_write:
-        print(section)
-    else:
-        write_section(DOC, BEGIN, END, section)
-        print(f"wrote {DOC}")
+    publish(DOC, BEGIN, END, section, args.no_write)
 
 
 if __name__ == "__main__":

@@ -33,7 +33,7 @@ from diffbench.models.families import FAMILIES  # noqa: E402
 from diffbench.models.loading import default_resolution, generation_kwargs, load_pipeline  # noqa: E402
 from diffbench.models.standins.build import build_standins  # noqa: E402
 from diffbench.models.standins.ladder import LADDER_PROMPTS, ladder, strictly_decreasing  # noqa: E402
-from doc_sections import write_section  # noqa: E402
+from doc_sections import publish  # noqa: E402
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 BEGIN, END = "<!-- standins:begin -->", "<!-- standins:end -->"
@@ -145,11 +145,7 @@ def main() -> None:
             "ladder": {k: [r.__dict__ for r in v] for k, v in rungs.items()},
         }
         args.json.write_text(json.dumps(raw, indent=2))
-    if args.no_write:
-        print(section)
-    else:
-        write_section(DOC, BEGIN, END, section)
-        print(f"wrote {DOC}")
+    publish(DOC, BEGIN, END, section, args.no_write)
 
 
 if __name__ == "__main__":

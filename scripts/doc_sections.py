@@ -16,3 +16,12 @@ def write_section(doc: Path, begin: str, end: str, section: str, head: str = DEF
     else:
         text = text.rstrip("\n") + "\n\n" + section + "\n"
     doc.write_text(text)
+
+
+def publish(doc: Path, begin: str, end: str, section: str, dry_run: bool, head: str = DEFAULT_HEAD) -> None:
+    """Print the section (`dry_run`, a script's --no-write) or write it into `doc`."""
+    if dry_run:
+        print(section)
+        return
+    write_section(doc, begin, end, section, head)
+    print(f"wrote {doc}")

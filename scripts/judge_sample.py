@@ -28,7 +28,7 @@ from diffbench.evaluation.sample import stratified_sample  # noqa: E402
 from diffbench.models.standins.build import build_standins  # noqa: E402
 from diffbench.tasks.schema import Difficulty, Task  # noqa: E402
 from diffbench.tasks.suite import get_task, suite  # noqa: E402
-from doc_sections import write_section  # noqa: E402
+from doc_sections import publish  # noqa: E402
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "evaluation.md"
 BEGIN, END = "<!-- sample:begin -->", "<!-- sample:end -->"
@@ -102,11 +102,7 @@ def main() -> None:
             END,
         ]
     )
-    if args.no_write:
-        print(section)
-    else:
-        write_section(DOC, BEGIN, END, section, head="# Evaluation\n")
-        print(f"wrote {DOC}")
+    publish(DOC, BEGIN, END, section, args.no_write, head="# Evaluation\n")
 
 
 if __name__ == "__main__":

@@ -32,9 +32,11 @@ generator writes; `diffbench tasks validate` checks every task (below). Counts o
 - for levels 4-5: a **difficulty** (easy, medium, hard), the quality bound **delta** (5%) and per-profile
   **targets** (speedup for level 4; latency and platform for level 5). Prompts keep `{speedup}`, `{latency}` and
   `{platform}` placeholders that `diffbench tasks show ID --profile P` fills from the targets. Targets come only
-  from `diffbench calibrate` (a search for the largest speedup within delta on that profile); until a profile is
-  calibrated its targets are absent, never invented, and the reference of a level-4/5 task is the knowledge
-  base's usual first move (DeepCache interval 3 on U-Nets, DPM-Solver++ at 20 steps on transformers).
+  from `diffbench calibrate` (a search for the largest speedup within delta on that profile; see
+  [calibration.md](calibration.md)), whose configuration found is also the task's reference code (`reference_source:
+  calibration`); until a profile is calibrated its targets are absent, never invented. The `tiny-cpu` targets are
+  committed; a baseline not yet calibrated keeps the knowledge base's usual first move as its reference
+  (DeepCache interval 3 on U-Nets, DPM-Solver++ at 20 steps on transformers).
 
 Levels: 1 builds the pipeline as asked (sampler, steps, resolution; the baseline is the reference itself);
 2 adds one method (a change of sampler or step count counts); 3 combines two or three methods, every pair of them

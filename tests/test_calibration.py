@@ -10,10 +10,11 @@ from diffbench.calibration.space import NONE, Config, SearchSpace
 from diffbench.calibration.store import (
     BaselineCalibration,
     CalibrationRecord,
-    baseline_key,
     read_record,
+    task_baseline_key,
     write_record,
 )
+from diffbench.errors import DiffbenchError
 from diffbench.knowledge import load_knowledge
 from diffbench.knowledge.compose import Applied
 from diffbench.models.families import Conditioning
@@ -55,7 +56,7 @@ def test_search_space_suggests_composable_configs_and_prunes_others():
 
 def _record(best: dict | None, speedup: float | None = 2.1, latency: float | None = 1.0) -> CalibrationRecord:
     task = next(t for t in suite() if t.level == 4)
-    key = baseline_key(task.model_id, str(task.conditioning), task.baseline_sampler, task.baseline_steps)
+    key = task_baseline_key(task)
     cal = BaselineCalibration(
         model_id=task.model_id, conditioning=str(task.conditioning), resolution=task.resolution,
         baseline_sampler=task.baseline_sampler, baseline_steps=task.baseline_steps, best=best,
@@ -83,10 +84,7 @@ def test_a_record_sets_targets_and_reference_of_its_tasks_and_they_still_validat
     record = _record(best)
     tasks = generate(calibration={"tiny-cpu": record})
     key = next(iter(record.baselines))
-    mine = [
-        t for t in tasks
-        if t.level >= 4 and baseline_key(t.model_id, str(t.conditioning), t.baseline_sampler, t.baseline_steps) == key
-    ]  # fmt: skip
+    mine = [t for t in tasks if t.level >= 4 and task_baseline_key(t) == key]
     assert len(mine) == 6  # three difficulties at levels 4 and 5
     kb = load_knowledge()
     for task in mine:
@@ -111,3 +109,5 @@ def test_calibration_resumes_without_measuring_recorded_baselines(tmp_path, prof
     assert again.baselines[key].speedup == 2.1
     assert read_record("tiny-cpu", folder=tmp_path) is not None
     assert not (tmp_path / "work").exists()
+    with pytest.raises(DiffbenchError, match="L1-001"):
+        calibrate(profile, list(suite()), tmp_path / "work", 3, 2, only=["L1-001"], folder=tmp_path)

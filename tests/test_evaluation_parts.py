@@ -1,13 +1,15 @@
 """The judge's pure parts: the paper's metrics, the run-time input draw, the fidelity score."""
 
+import json
 import math
 
 import pytest
 
 from diffbench.evaluation.inputs import class_labels, draw_inputs, read_prompts
 from diffbench.evaluation.metrics import achievement, quality_loss, speedup
-from diffbench.evaluation.quality import ANCHORS, FidelityScale, fidelity_scale
+from diffbench.evaluation.quality import ANCHORS, SCALE_FILE, FidelityScale, fidelity_scale
 from diffbench.models.families import FAMILIES, Conditioning
+from diffbench.models.standins.recipes import recipe
 
 
 def test_quality_loss_is_equation_1():
@@ -42,11 +44,14 @@ def test_fidelity_scale_goes_through_its_anchors():
         FidelityScale.from_anchors(moderate_db=20.0, over_db=30.0)
 
 
-def test_every_checkpoint_has_a_measured_fidelity_scale():
+def test_every_checkpoint_has_a_fidelity_scale_measured_on_todays_stand_in():
+    recorded = json.loads(SCALE_FILE.read_text())["checkpoints"]
     for fam in FAMILIES.values():
         for ck in fam.checkpoints:
             scale = fidelity_scale(ck.id)
             assert scale.width_db > 0 and 0 < scale.midpoint_db < 60, ck.id
+            # A rebuilt stand-in moves differently: re-run scripts/measure_fidelity_scale.py.
+            assert recorded[ck.id]["standin_revision"] == recipe(ck.id).revision, ck.id
 
 
 @pytest.mark.parametrize("conditioning", list(Conditioning))

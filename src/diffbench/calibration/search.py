@@ -23,10 +23,11 @@ from diffbench.calibration.store import (
     BaselineCalibration,
     CalibrationRecord,
     TrialRecord,
-    baseline_key,
     read_record,
+    task_baseline_key,
     write_record,
 )
+from diffbench.errors import DiffbenchError
 from diffbench.evaluation.child import SolutionError
 from diffbench.evaluation.inputs import draw_inputs
 from diffbench.knowledge.compose import compose
@@ -64,8 +65,7 @@ def distinct_baselines(tasks: list[Task]) -> dict[str, Task]:
     out: dict[str, Task] = {}
     for task in tasks:
         if task.level >= 4:
-            key = baseline_key(task.model_id, str(task.conditioning), task.baseline_sampler, task.baseline_steps)
-            out.setdefault(key, task)
+            out.setdefault(task_baseline_key(task), task)
     return out
 
 
@@ -153,8 +153,14 @@ def calibrate(
             trials=trials, samples=samples, sigma=sigma, seed=seed,
         )  # fmt: skip
     baselines = distinct_baselines(tasks)
+    if only:
+        by_task = {t.id: task_baseline_key(t) for t in tasks}
+        unknown = [o for o in only if o not in baselines and by_task.get(o) not in baselines]
+        if unknown:
+            raise DiffbenchError(f"--only {unknown[0]!r} is neither a level-4/5 task id nor a baseline key")
+        only = [by_task.get(o, o) for o in only]
     for key, task in baselines.items():
-        if (only and key not in only and task.id not in only) or (key in record.baselines and not force):
+        if (only and key not in only) or (key in record.baselines and not force):
             continue
         start = time.perf_counter()
         validation = draw_inputs(task.conditioning, max(3, samples), INPUTS_SEED)[:samples]

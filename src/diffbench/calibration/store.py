@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from diffbench.tasks.schema import Difficulty, Targets
+from diffbench.tasks.schema import Difficulty, Targets, Task
 
 CALIBRATION_DIR = Path(__file__).resolve().parent.parent / "tasks" / "data" / "calibration"
 DIFFICULTY_FACTOR = {Difficulty.EASY: 0.8, Difficulty.MEDIUM: 1.0, Difficulty.HARD: 1.2}
@@ -85,6 +85,10 @@ class CalibrationRecord(BaseModel):
 
 def baseline_key(model_id: str, conditioning: str, sampler: str, steps: int) -> str:
     return f"{model_id}|{conditioning}|{sampler}|{steps}"
+
+
+def task_baseline_key(task: Task) -> str:
+    return baseline_key(task.model_id, str(task.conditioning), task.baseline_sampler, task.baseline_steps)
 
 
 def record_path(profile: str, folder: Path = CALIBRATION_DIR) -> Path:

@@ -1,0 +1,73 @@
+"""Write docs/calibration.md's figures from the committed calibration record of a profile (no measuring).
+
+.venv/bin/diffbench calibrate --profile tiny-cpu      # measures, writes tasks/data/calibration/tiny-cpu.json
+.venv/bin/python scripts/write_calibration_doc.py     # renders it into docs/calibration.md
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from diffbench.calibration.store import read_record
+from diffbench.tasks.schema import Difficulty
+from doc_sections import write_section
+
+DOC = Path(__file__).resolve().parent.parent / "docs" / "calibration.md"
+
+
+def render(profile: str) -> str:
+    begin, end = f"<!-- calibration-{profile}:begin -->", f"<!-- calibration-{profile}:end -->"
+    record = read_record(profile)
+    if record is None:
+        return "\n".join([begin, f"Profile `{profile}`: not calibrated yet.", end])
+    cals = list(record.baselines.values())
+    measured = [t for c in cals for t in c.trials]
+    failed = [t for t in measured if t.error]
+    minutes = sum(c.seconds for c in cals) / 60
+    mediums = [c.targets(Difficulty.MEDIUM, record.platform) for c in cals]
+    low = min((m.speedup for m in mediums if m), default=None)
+    lines = [
+        begin,
+        f"## Profile `{profile}`",
+        "",
+        f"Recorded {record.date} by `{record.command}` on {record.platform}: {len(cals)} baselines, "
+        f"{len(measured)} measured trials ({len(failed)} failed to run), {minutes:.0f} min of searching. Sigma "
+        f"{record.sigma:.0%}; {record.samples} validation inputs per trial (seeded, the same for every trial).",
+        "",
+        "| baseline (model, conditioning, sampler, steps) | baseline s | best configuration | L | U* | "
+        "targets easy / medium / hard | latency medium | s |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for key, cal in record.baselines.items():
+        targets = {d: cal.targets(d, record.platform) for d in Difficulty}
+        speedups = " / ".join(f"{t.speedup:.2f}x" for t in targets.values() if t) or "-"
+        medium = targets[Difficulty.MEDIUM]
+        lines.append(
+            f"| {key.replace('|', ', ')} | {cal.baseline_s or 0:.2f} | {cal.best_describe or 'nothing within sigma'} | "
+            + (f"{cal.loss:.1%}" if cal.loss is not None else "-")
+            + " | "
+            + (f"{cal.speedup:.2f}" if cal.speedup is not None else "-")
+            + f" | {speedups} | "
+            + (f"{medium.latency_s:.2f} s" if medium else "-")
+            + f" | {cal.seconds:.0f} |"
+        )
+    lines += [
+        "",
+        f"Lowest medium speedup target: {low:.2f}x." if low is not None else "No targets.",
+        end,
+    ]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--profile", default="tiny-cpu")
+    args = parser.parse_args()
+    begin, end = f"<!-- calibration-{args.profile}:begin -->", f"<!-- calibration-{args.profile}:end -->"
+    write_section(DOC, begin, end, render(args.profile), head="# Calibration of level-4/5 targets\n")
+    print(f"wrote {DOC}")
+
+
+if __name__ == "__main__":
+    main()
