@@ -14,7 +14,7 @@ from diffbench.models.loading import activate
 from diffbench.models.profiles import get_profile
 from diffbench.tasks.schema import Difficulty
 
-# Smaller than the paper's 50 trials and 36 samples so that all 31 baselines finish in about an hour on a
+# Smaller than the paper's 50 trials and 36 samples so that all 31 baselines finish in about 45 minutes on a
 # 2-core CPU with the tiny-cpu stand-ins (docs/calibration.md has the measured time).
 DEFAULT_TRIALS = 6
 DEFAULT_SAMPLES = 2
