@@ -1,0 +1,1 @@
+"""The agent's roles (planner, coder, debugger, selector) and what they share."""
