@@ -1,0 +1,60 @@
+"""The genetic selector on a synthetic task: an aggressiveness knob a gives U = 1 + a and L = a^2 / 200, so the
+target (U >= 3 within delta 5%) needs 2 <= a <= 3.16. Feedback-driven refinement (more aggressive while quality
+holds) must raise the best fitness over generations, and the loop must stop as soon as a candidate meets it."""
+
+from __future__ import annotations
+
+import random
+
+from diffagent.agent.selector import Candidate, Evolution, Goal, fitness, meets, sample_parents
+
+GOAL = Goal(delta=0.05, speedup=3.0)
+
+
+def evaluate(a: float, generation: int) -> Candidate:
+    if a < 0:  # a plan whose code would not run
+        return Candidate(plan=a, generation=generation, feedback="crashed")
+    loss, speed = a * a / 200, 1 + a
+    verdict = "quality over the bound" if loss > GOAL.delta else "too slow" if speed < GOAL.speedup else "meets"
+    return Candidate(plan=a, generation=generation, loss=loss, speedup=speed, feedback=verdict)
+
+
+def propose(parents: list[Candidate], fresh: int, generation: int) -> list[tuple[float, Candidate | None]]:
+    refined = [(p.plan + (0.5 if p.feedback == "too slow" else -0.3), p) for p in parents]
+    rng = random.Random(generation)
+    return refined + [(rng.uniform(-0.2, 0.5), None) for _ in range(fresh)]
+
+
+def test_best_fitness_rises_and_the_loop_stops_when_the_target_is_met():
+    evolution = Evolution(GOAL, propose, evaluate, population=7, parents=4, generations=8, seed=1)
+    winner = evolution.run()
+    assert winner is not None and meets(winner, GOAL)
+    assert evolution.stopped_early and winner.generation < 7
+    best = [b for b in evolution.best_by_generation if b is not None]
+    assert best == sorted(best) and best[-1] > best[0]
+    assert not any(meets(c, GOAL) for c in evolution.history[:7])  # the first population misses the target
+    assert winner.parent is not None  # reached by refinement, not by a lucky fresh plan
+    assert evolution.history[-1] is winner  # nothing evaluated after the first success
+
+
+def test_a_candidate_that_did_not_run_has_no_fitness_and_is_never_a_parent():
+    broken, good = evaluate(-1.0, 0), evaluate(1.0, 0)
+    for c in (broken, good):
+        c.fitness = fitness(c, GOAL)
+    assert broken.fitness is None and good.fitness is not None
+    assert sample_parents([broken, good], 2, random.Random(0)) == [good]
+
+
+def test_parents_are_drawn_by_fitness():
+    pool = [Candidate(plan=i, generation=0, loss=0.0, speedup=1.0 + i) for i in range(5)]
+    for c in pool:
+        c.fitness = fitness(c, GOAL)
+    firsts = [sample_parents(pool, 1, random.Random(seed))[0].plan for seed in range(300)]
+    assert firsts.count(4) > firsts.count(1) > 0 and firsts.count(0) < 10
+
+
+def test_a_latency_goal():
+    goal = Goal(delta=0.05, latency_s=1.0)
+    fast = Candidate(plan=0, generation=0, loss=0.01, speedup=2.0, latency_s=0.8)
+    slow = Candidate(plan=0, generation=0, loss=0.01, speedup=2.0, latency_s=1.2)
+    assert meets(fast, goal) and not meets(slow, goal)
