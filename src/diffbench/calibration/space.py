@@ -10,6 +10,7 @@ Parameters range over each method's sensible range for the family (its full rang
 from __future__ import annotations
 
 import itertools
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,6 +42,10 @@ class Config:
             params = ", ".join(f"{k}={v}" for k, v in m.params.items())
             parts.append(f"{m.key}({params})" if params else m.key)
         return " + ".join(parts)
+
+    def key(self) -> str:
+        """A hashable identity (its parameters are dicts, so the dataclass itself is not hashable)."""
+        return json.dumps(self.to_json(), sort_keys=True)
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -1,0 +1,168 @@
+"""The offline planner and coder: the knowledge base's insights and templates in place of a language model.
+
+It is the offline default of `diffagent`, not a fake LLM: every plan it makes is signed AUTHOR, and everything
+that reports a plan says so. Its moves, in the order the knowledge base ranks them for the pipeline (measured
+speedup on the profile where the knowledge base has one, published speedup otherwise):
+- each applicable method at its default parameters, on the baseline's sampler and steps;
+- the baseline's sampler at 60% of its steps, alone and with the best caching method;
+- DPM-Solver++ at 20 steps.
+Refinement reads the parent's feedback: over the quality bound, back off (more steps, a shorter cache interval,
+drop the last method); within it but too slow, push on (fewer steps, a longer cache interval, add the next
+compatible method).
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field, replace
+
+from diffbench.calibration.space import Config
+from diffbench.knowledge.compose import Applied, compose
+from diffbench.knowledge.loader import KnowledgeBase
+from diffbench.models.families import Conditioning, family_of
+
+AUTHOR = "heuristic planner (no LLM)"
+LEFT_OUT = {"torch_compile": "compiles for minutes on a CPU", "fp16": "slower than fp32 on a CPU"}
+MIN_STEPS = 8
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    """What the user's baseline is: the checkpoint, its conditioning and resolution, its sampler and steps."""
+
+    model_id: str
+    conditioning: Conditioning
+    resolution: int
+    sampler: str
+    steps: int
+
+
+@dataclass(frozen=True)
+class Plan:
+    config: Config
+    rationale: str
+    author: str = AUTHOR
+
+    def describe(self) -> str:
+        return f"{self.config.describe()} [{self.author}]"
+
+
+@dataclass
+class HeuristicPlanner:
+    kb: KnowledgeBase
+    pipeline: Pipeline
+    profile: str = "tiny-cpu"
+    proposed: set[str] = field(default_factory=set)  # Config.key() of every plan made
+
+    def __post_init__(self) -> None:
+        fam = family_of(self.pipeline.model_id)
+        self.family = fam.key
+        self.compatible = {frozenset((m.key, o)) for m in self.kb for o in m.composes_with}
+        measured = {
+            p["method"]: p.get("speedup") or 0.0
+            for p in self.kb.measured(self.profile).get("pairs", [])
+            if p["family"] == fam.key and p.get("variant", p["method"]) == p["method"] and p.get("ok")
+        }
+        usable = [
+            m
+            for m in self.kb
+            if m.why_unsupported(fam.key, str(self.pipeline.conditioning)) is None
+            and m.key not in LEFT_OUT
+            and m.category != "sampler"
+        ]
+
+        def expected(method) -> float:
+            if method.key in measured:
+                return measured[method.key]
+            return max((f.speedup for f in method.published), default=1.0)
+
+        ranked = sorted(usable, key=lambda m: (-expected(m), m.key))
+        self.methods = [m.key for m in ranked if expected(m) >= 1.02]
+        self.expected = {m.key: expected(m) for m in ranked}
+
+    # ---- plans --------------------------------------------------------------------------------------------
+    def _composes(self, keys: list[str]) -> bool:
+        return all(frozenset(p) in self.compatible for p in itertools.combinations(keys, 2))
+
+    def _method(self, key: str) -> Applied:
+        return Applied(key, self.kb.method(key).resolve({}))
+
+    def moves(self) -> list[Plan]:
+        base = self.pipeline
+        fewer = max(MIN_STEPS, base.steps * 3 // 5)
+        out: list[Plan] = []
+        for key in self.methods:
+            if self._composes([base.sampler, key]):
+                out.append(
+                    Plan(
+                        Config(base.sampler, base.steps, (self._method(key),)),
+                        f"{self.kb.method(key).name}: the knowledge base expects {self.expected[key]:.2f}x here",
+                    )
+                )
+        out.append(Plan(Config(base.sampler, fewer), f"{base.sampler} at {fewer} steps: 60% of the baseline's work"))
+        caching = next((k for k in self.methods if self.kb.method(k).category == "feature-caching"), None)
+        if caching and self._composes([base.sampler, caching]):
+            out.append(
+                Plan(
+                    Config(base.sampler, fewer, (self._method(caching),)),
+                    f"fewer steps and {self.kb.method(caching).name}: the two gains multiply",
+                )
+            )
+        if base.sampler != "dpm_solver" or base.steps > 20:
+            out.append(Plan(Config("dpm_solver", 20), "DPM-Solver++ converges in about 20 steps"))
+        return sorted(out, key=lambda p: -self._estimate(p.config))
+
+    def _estimate(self, config: Config) -> float:
+        gain = self.pipeline.steps / config.steps
+        for m in config.methods:
+            gain *= self.expected.get(m.key, 1.0)
+        return gain
+
+    def fresh(self, count: int) -> list[Plan]:
+        """The next `count` moves not proposed yet, most promising first."""
+        plans = [p for p in self.moves() if p.config.key() not in self.proposed][:count]
+        self.proposed.update(p.config.key() for p in plans)
+        return plans
+
+    def refine(self, parent: Plan, over_quality: bool) -> Plan:
+        """Back off when the parent broke the quality bound, push on when it was within it but too slow."""
+        config = parent.config
+        steps = config.steps
+        methods = list(config.methods)
+        if over_quality:
+            steps = min(self.pipeline.steps, round(steps * 1.25))
+            methods = [self._interval(m, -1) for m in methods]
+            why = "back off: the parent lost too much quality"
+            if steps == config.steps and methods == list(config.methods) and methods:
+                methods = methods[:-1]
+        else:
+            steps = max(MIN_STEPS, round(steps * 0.75))
+            methods = [self._interval(m, +1) for m in methods]
+            why = "push on: the parent kept quality but was too slow"
+            extra = next((k for k in self.methods if k not in {m.key for m in methods}
+                          and self._composes([config.sampler, *(m.key for m in methods), k])), None)  # fmt: skip
+            if extra and steps == config.steps:
+                methods.append(self._method(extra))
+        child = replace(config, steps=steps, methods=tuple(methods))
+        self.proposed.add(child.key())
+        return Plan(child, f"{why} ({config.describe()} -> {child.describe()})")
+
+    def _interval(self, applied: Applied, delta: int) -> Applied:
+        """A caching method's interval one step longer or shorter, within its sensible range."""
+        method = self.kb.method(applied.key)
+        for name in ("cache_interval", "spatial_skip"):
+            if name in applied.params:
+                param = method.parameter(name)
+                low, high = param.sensible.get(self.family, (param.low, param.high))
+                value = int(min(max(applied.params[name] + delta, max(2, low)), high))
+                return Applied(applied.key, {**applied.params, name: value})
+        return applied
+
+    # ---- code ---------------------------------------------------------------------------------------------
+    def write(self, plan: Plan) -> str:
+        """The solution module for `plan`, composed from the knowledge base's templates."""
+        base = self.pipeline
+        return compose(
+            self.kb, base.model_id, base.conditioning, base.resolution, plan.config.steps, plan.config.applied(),
+            title=f"{plan.config.describe()}; written by the {AUTHOR}",
+        )  # fmt: skip
