@@ -97,8 +97,12 @@ def test_prompts_are_varied(tasks):
 def test_hard_levels_render_their_targets_per_profile(tasks):
     task = next(t for t in tasks if t.level == 5)
     assert "{latency}" in task.prompt and "{platform}" in task.prompt
+    target = task.targets["tiny-cpu"]  # calibrated and committed
     rendered = task.prompt_for("tiny-cpu")
-    assert "not calibrated for tiny-cpu" in rendered and "5%" in rendered and "{" not in rendered
+    assert f"{target.latency_s:.2f} s" in rendered and target.platform in rendered
+    assert "5%" in rendered and "{" not in rendered
+    uncalibrated = task.prompt_for("cuda")
+    assert "not calibrated for cuda" in uncalibrated and "{" not in uncalibrated
 
 
 def copy_suite(tmp_path):
