@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import importlib.util
 import json
 import statistics
 import sys
@@ -37,6 +36,7 @@ from diffbench.knowledge.compose import Applied, compose  # noqa: E402
 from diffbench.models.families import FAMILIES  # noqa: E402
 from diffbench.models.standins.build import build_standins  # noqa: E402
 from diffbench.models.standins.ladder import LADDER_PROMPTS  # noqa: E402
+from diffbench.solution_module import write_and_import  # noqa: E402
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "quality.md"
 BEGIN, END = "<!-- fidelity:begin -->", "<!-- fidelity:end -->"
@@ -78,11 +78,7 @@ PIXART_EXTRA = [("T-GATE gate_step 10 (25 steps)", "moderate", [("ddim", {"num_i
 
 
 def run(source: str, folder: Path, prompts: list[str], label: int) -> list:
-    path = folder / f"m{abs(hash(source)) % 10**8}.py"
-    path.write_text(source)
-    spec = importlib.util.spec_from_file_location(path.stem, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = write_and_import(source, folder / f"m{abs(hash(source)) % 10**8}.py")
     pipe = module.load_pipeline("cpu")
     return [module.generate(pipe, {"seed": i, "prompt": p, "class_label": label})[0] for i, p in enumerate(prompts)]
 

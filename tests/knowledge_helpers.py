@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import itertools
 from pathlib import Path
 from typing import Any
@@ -13,6 +12,7 @@ from diffbench.knowledge.compose import Applied, compose
 from diffbench.models.families import FAMILIES, Conditioning
 from diffbench.models.loading import default_resolution
 from diffbench.models.profiles import Profile
+from diffbench.solution_module import write_and_import
 
 _counter = itertools.count()
 
@@ -37,11 +37,7 @@ def build(
     source = compose(
         kb, model_id, default_conditioning(family), resolution, steps, applied, allow_conflicts=allow_conflicts
     )
-    path = tmp / f"solution_{next(_counter)}.py"
-    path.write_text(source)
-    spec = importlib.util.spec_from_file_location(path.stem, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = write_and_import(source, tmp / f"solution_{next(_counter)}.py")
     pipe = module.load_pipeline("cpu")
     if run:
         request = {"seed": 0, "prompt": "a red car", "class_label": 207, "image": synthetic_photo(resolution)}

@@ -4,13 +4,13 @@ task's resolution (a few steps; the judge's full runs are the evaluator's job).
 CI runs one task per (level, family); DIFFBENCH_FULL_SIZE=1 runs every distinct pipeline-and-methods shape."""
 
 import gc
-import importlib.util
 import itertools
 
 import pytest
 
 from conftest import FULL_SIZE
 from diffbench.images import synthetic_photo
+from diffbench.solution_module import write_and_import
 from diffbench.tasks.suite import suite
 
 _counter = itertools.count()
@@ -37,12 +37,7 @@ def chosen_tasks():
 
 
 def load_module(source, tmp_path):
-    path = tmp_path / f"reference_{next(_counter)}.py"
-    path.write_text(source)
-    spec = importlib.util.spec_from_file_location(path.stem, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return write_and_import(source, tmp_path / f"reference_{next(_counter)}.py")
 
 
 @pytest.mark.slow

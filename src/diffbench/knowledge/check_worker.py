@@ -14,7 +14,6 @@ compared with a baseline at the same step count.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import statistics
 import time
@@ -29,6 +28,7 @@ from diffbench.knowledge.compose import Applied, compose
 from diffbench.models.families import FAMILIES
 from diffbench.models.loading import default_resolution
 from diffbench.models.profiles import Profile, get_profile
+from diffbench.solution_module import write_and_import
 
 WARMUP_STEPS = 3
 PROMPT = "a photo of a red car parked on a city street"
@@ -38,12 +38,7 @@ class Candidate:
     """One composed solution, built, with its timings and last image."""
 
     def __init__(self, name: str, source: str, device: str, request: dict) -> None:
-        path = Path(f"{name}.py")
-        path.write_text(source)
-        spec = importlib.util.spec_from_file_location(name, path)
-        assert spec is not None and spec.loader is not None
-        self.module: ModuleType = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(self.module)
+        self.module: ModuleType = write_and_import(source, Path(f"{name}.py"))
         self.pipe = self.module.load_pipeline(device)
         self.request = request
         self.times: list[float] = []
