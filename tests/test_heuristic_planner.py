@@ -40,8 +40,8 @@ def test_fresh_plans_are_distinct_accelerated_and_signed(family):
 def test_refinement_follows_the_feedback():
     planner = planner_for(level4("sd15"))
     cached = next(p for p in planner.fresh(7) if p.config.methods and p.config.methods[0].key == "deepcache")
-    push = planner.refine(cached, over_quality=False)
-    back = planner.refine(cached, over_quality=True)
+    push = planner.adjust(cached, over_quality=False)
+    back = planner.adjust(cached, over_quality=True)
     interval = cached.config.methods[0].params["cache_interval"]
     assert push.config.steps < cached.config.steps or push.config.methods[0].params["cache_interval"] > interval
     assert back.config.steps >= cached.config.steps

@@ -15,7 +15,8 @@ VALUES = {
                      "insights": ["interval 3 is the usual start"]}],
     },
     "planner_refine": {"task_prompt": "t", "parent_plan": "ddim 30", "feedback": "L = 7%", "insights": ["back off"]},
-    "coder": {"task_prompt": "t", "plan": "ddim 30 + deepcache 3", "reference_code": "import torch"},
+    "coder": {"task_prompt": "t", "baseline_code": "x = 1", "plan": "ddim 30 + deepcache 3",
+              "reference_code": "import torch"},
     "debugger": {"code": "x = (", "error": "SyntaxError", "reflections": ["an earlier fix"]},
 }  # fmt: skip
 

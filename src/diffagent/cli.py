@@ -1,10 +1,17 @@
-"""The `diffagent` command. `solve` arrives with the agent (planner, coder, debugger, selector)."""
+"""The `diffagent` command: `solve` turns a sentence (and optionally a baseline module) into faster code."""
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
+from typing import Annotated
+
 import typer
+from rich.markup import escape
 
 from diffagent import __version__
+from diffbench.cli.common import DEFAULT, ProfileOption, console, friendly_errors, quiet_transformers
+from diffbench.errors import DiffbenchError
 
 app = typer.Typer(
     name="diffagent",
@@ -13,8 +20,92 @@ app = typer.Typer(
     add_completion=False,
 )
 
+LLMOption = Annotated[
+    str | None,
+    typer.Option("--llm", help="openai/MODEL, anthropic/MODEL or replay/PATH; default: the offline heuristic "
+                 "planner (no LLM)"),
+]  # fmt: skip
+
 
 @app.command()
 def version() -> None:
     """Print the installed version."""
     typer.echo(f"diffagent {__version__}")
+
+
+@app.command()
+@friendly_errors
+def solve(
+    prompt: Annotated[
+        str,
+        typer.Argument(
+            help="what you want, e.g. 'Take an SD1.5 pipeline (DDIM, 50 steps) as the "
+            "baseline and reach a 2.5x speedup with at most 5% quality loss'"
+        ),
+    ],
+    baseline: Annotated[
+        Path | None, typer.Option(help="your baseline module (docs/contract.md); default: composed from the prompt")
+    ] = None,
+    llm: LLMOption = None,
+    llm_base_url: Annotated[str | None, typer.Option(help="an OpenAI-compatible server (vLLM, Ollama, ...)")] = None,
+    stream: Annotated[bool, typer.Option(help="stream the model's replies")] = False,
+    llm_retries: Annotated[int, typer.Option(min=0, help="retries on 429, 5xx and timeouts")] = 3,
+    llm_timeout: Annotated[float, typer.Option(help="seconds per model call")] = 120.0,
+    profile: ProfileOption = DEFAULT,
+    out: Annotated[Path, typer.Option(help="folder for solution.py, report.md, front.png, history.json")] = Path(
+        "diffagent-out"
+    ),
+    population: Annotated[int, typer.Option(min=1, help="P: candidates per generation")] = 7,
+    parents: Annotated[int, typer.Option(min=0, help="M: parents refined per generation")] = 4,
+    generations: Annotated[int, typer.Option(min=1, help="T_sel: generations at most")] = 4,
+    code_restarts: Annotated[int, typer.Option(min=1, help="T_code: coder restarts per plan")] = 5,
+    debug_rounds: Annotated[int, typer.Option(min=0, help="T_debug: repairs per written module")] = 3,
+    no_knowledge: Annotated[bool, typer.Option("--no-knowledge", help="ablation: no knowledge base")] = False,
+    no_ga: Annotated[bool, typer.Option("--no-ga", help="ablation: one plan, no genetic selection")] = False,
+    no_debugger: Annotated[bool, typer.Option("--no-debugger", help="ablation: no repair")] = False,
+    samples: Annotated[int, typer.Option(min=1, help="validation inputs per measurement")] = 3,
+    seed: Annotated[int, typer.Option(help="the selector's seed")] = 0,
+) -> None:
+    """Find faster code for PROMPT's pipeline under its quality bound; write the code and a report to --out."""
+    quiet_transformers()
+    from diffbench.models.loading import activate, require
+    from diffbench.models.profiles import get_profile
+
+    prof = get_profile(profile)
+    activate(prof)
+    from diffagent.agent.loop import AgentOptions
+    from diffagent.agent.problem import from_prompt
+    from diffagent.report import write_report
+    from diffagent.solve import LLMSettings, run_agent
+    from diffbench.calibration.search import describe_platform
+    from diffbench.knowledge.loader import load_knowledge
+
+    kb = load_knowledge()
+    if baseline is not None and not baseline.is_file():
+        raise DiffbenchError(f"baseline file {baseline} does not exist")
+    problem = from_prompt(prompt, kb, baseline.read_text() if baseline else None)
+    require(problem.pipeline.model_id, prof)
+    options = AgentOptions(
+        population=population, parents=parents, generations=generations, code_restarts=code_restarts,
+        debug_rounds=debug_rounds, use_knowledge=not no_knowledge, use_ga=not no_ga, use_debugger=not no_debugger,
+        samples=samples, seed=seed,
+    )  # fmt: skip
+    planner = llm or "heuristic planner (no LLM)"
+    console.print(f"[bold]diffagent solve[/] on profile [bold]{prof.name}[/] with {planner}", highlight=False)
+    console.print(f"goal: {problem.describe_goal()}; baseline {problem.pipeline.sampler} {problem.pipeline.steps} "
+                  f"steps on {problem.pipeline.model_id}", highlight=False)  # fmt: skip
+    start = time.perf_counter()
+
+    def progress(event: str) -> None:
+        console.print(f"[dim]{time.perf_counter() - start:6.0f}s[/] {escape(event)}", highlight=False)
+
+    out.mkdir(parents=True, exist_ok=True)
+    settings = LLMSettings(llm, llm_base_url, stream, llm_retries, llm_timeout)
+    outcome, usage = run_agent(problem, kb, prof, out, settings, options, prof.device, progress)
+    paths = write_report(outcome, out, usage, prof.name, describe_platform(prof))
+    verdict = "[green]goal met[/]" if outcome.met else "[red]goal not met[/]"
+    console.print(f"{verdict} in {outcome.seconds:.0f} s; {len(outcome.history)} candidates, {usage.calls} LLM calls")
+    for name, path in paths.items():
+        console.print(f"  {name:9} {path}", highlight=False)
+    if not outcome.met:
+        raise typer.Exit(1)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass, field, replace
 
+from diffagent.agent.selector import Candidate
 from diffbench.calibration.space import Config
 from diffbench.knowledge.compose import Applied, compose
 from diffbench.knowledge.loader import KnowledgeBase
@@ -52,6 +53,9 @@ class HeuristicPlanner:
     kb: KnowledgeBase
     pipeline: Pipeline
     profile: str = "tiny-cpu"
+    delta: float = 0.05  # the quality bound refinement steers by
+    asked: Config | None = None  # levels 1-3: what the request's words ask for (agent.request reads them)
+    author: str = AUTHOR
     proposed: set[str] = field(default_factory=set)  # Config.key() of every plan made
 
     def __post_init__(self) -> None:
@@ -124,7 +128,17 @@ class HeuristicPlanner:
         self.proposed.update(p.config.key() for p in plans)
         return plans
 
-    def refine(self, parent: Plan, over_quality: bool) -> Plan:
+    def requested(self) -> Plan:
+        """Levels 1-3: the plan the request asks for, as read from its words."""
+        if self.asked is None:
+            raise ValueError("the heuristic planner was given no request to read")
+        return Plan(self.asked, "what the request asks for, read from its words")
+
+    def refine(self, parent: Candidate) -> Plan:
+        """The planner interface: a measured parent, refined by whether it kept within the quality bound."""
+        return self.adjust(parent.plan, over_quality=parent.loss is None or parent.loss > self.delta)
+
+    def adjust(self, parent: Plan, over_quality: bool) -> Plan:
         """Back off when the parent broke the quality bound, push on when it was within it but too slow."""
         config = parent.config
         steps = config.steps

@@ -48,6 +48,9 @@ class Candidate:
     feedback: str = ""
     parent: int | None = None  # the parent's index in the history; None for a fresh plan
     fitness: float | None = None
+    error: str | None = None  # why it did not run
+    attempts: list[Any] = field(default_factory=list)  # the coder's and debugger's attempts
+    seconds: float = 0.0  # spent developing and measuring it
 
     @property
     def ran(self) -> bool:

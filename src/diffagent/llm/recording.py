@@ -25,6 +25,10 @@ class RecordingLLM:
         self.name = inner.name
         self.path = path
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.calls = 0
+        self.tokens_in = 0
+        self.tokens_out = 0
+        self.cost_usd: float | None = None  # None until a call has a known price
 
     def complete(
         self, messages: list[Message], system: str | None = None, temperature: float = 0.7, max_tokens: int = 4096
@@ -43,6 +47,11 @@ class RecordingLLM:
         }
         with self.path.open("a", encoding="utf-8") as out:
             out.write(json.dumps(entry, ensure_ascii=False) + "\n")
+        self.calls += 1
+        self.tokens_in += reply.tokens_in
+        self.tokens_out += reply.tokens_out
+        if reply.cost_usd is not None:
+            self.cost_usd = (self.cost_usd or 0.0) + reply.cost_usd
         return reply
 
 

@@ -19,6 +19,10 @@ from diffbench.models.profiles import Profile
 class SolutionError(DiffbenchError):
     """The solution crashed, raised, hit a limit, or lied about its timing."""
 
+    def __init__(self, message: str, traceback: str | None = None) -> None:
+        super().__init__(message)
+        self.traceback = traceback  # the child's traceback when the solution raised (for a debugger to read)
+
 
 class SolutionChild:
     def __init__(
@@ -58,7 +62,7 @@ class SolutionChild:
         except SessionError as err:
             raise SolutionError(f"load_pipeline: {err}") from None
         if not answer.get("ok"):
-            raise SolutionError(f"load_pipeline raised {answer.get('error')}")
+            raise SolutionError(f"load_pipeline raised {answer.get('error')}", answer.get("traceback"))
         return answer
 
     def generate(self, inp: EvalInput, name: str) -> tuple[dict[str, Any], float]:
@@ -74,7 +78,7 @@ class SolutionChild:
         except SessionError as err:
             raise SolutionError(f"generate: {err}") from None
         if not answer.get("ok"):
-            raise SolutionError(f"generate raised {answer.get('error')}")
+            raise SolutionError(f"generate raised {answer.get('error')}", answer.get("traceback"))
         if answer["seconds"] > waited + 0.01 or answer["seconds"] < 0.5 * waited - 0.25:
             raise SolutionError(
                 f"rule wall-clock: the child reported {answer['seconds']:.3f} s for a call the harness "

@@ -1,0 +1,236 @@
+"""DiffAgent's loop: planner -> coder -> debugger -> measurement -> genetic selection, until the goal is met.
+
+Levels 1-3 (no speed target): one plan for what the request asks, developed until it runs (back to the planner
+for a new plan when T_code restarts are spent). Levels 4-5: the genetic selector over plans, each candidate's
+L and U (or latency) measured against the baseline the way the judge does it (calibration's `Bench`: the
+baseline in one confined child for the whole run, timed again after every candidate; each candidate in a fresh
+confined child). Ablations: no knowledge base in the prompts, no genetic selection (one plan, one candidate),
+no debugger (one write, no repair).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from diffagent.agent.debugger import DEFAULT_CODE_RESTARTS, DEFAULT_DEBUG_ROUNDS, Developer
+from diffagent.agent.heuristic import AUTHOR, Plan
+from diffagent.agent.problem import Problem
+from diffagent.agent.selector import (
+    DEFAULT_GENERATIONS,
+    DEFAULT_PARENTS,
+    DEFAULT_POPULATION,
+    Candidate,
+    Evolution,
+    Goal,
+    Weights,
+    meets,
+)
+from diffbench.calibration.measure import Bench, Measurement
+from diffbench.evaluation.child import SolutionError
+from diffbench.evaluation.inputs import draw_inputs
+from diffbench.models.profiles import Profile
+
+INPUTS_SEED = 7321  # the agent's own validation inputs; the judge draws its inputs in secret
+CANDIDATES_LOG = "candidates.jsonl"
+REPLANS = 2  # levels 1-3: new plans asked for after a plan's T_code restarts all failed
+
+
+class Planner(Protocol):
+    author: str
+
+    def fresh(self, count: int) -> list[Plan]: ...
+    def refine(self, parent: Candidate) -> Plan: ...
+    def requested(self) -> Plan: ...
+
+
+@dataclass
+class AgentOptions:
+    population: int = DEFAULT_POPULATION  # P
+    parents: int = DEFAULT_PARENTS  # M
+    generations: int = DEFAULT_GENERATIONS  # T_sel
+    code_restarts: int = DEFAULT_CODE_RESTARTS  # T_code
+    debug_rounds: int = DEFAULT_DEBUG_ROUNDS  # T_debug
+    use_knowledge: bool = True
+    use_ga: bool = True
+    use_debugger: bool = True
+    samples: int = 3  # validation inputs per candidate measurement
+    weights: Weights = field(default_factory=Weights)
+    seed: int = 0
+
+    def describe(self) -> str:
+        off = [name for name, on in (("knowledge", self.use_knowledge), ("ga", self.use_ga),
+                                     ("debugger", self.use_debugger)) if not on]  # fmt: skip
+        shape = f"P={self.population} M={self.parents} T_sel={self.generations}" if self.use_ga else "no GA"
+        return f"{shape}, T_code={self.code_restarts}, T_debug={self.debug_rounds}" + (
+            f"; ablated: {', '.join(off)}" if off else ""
+        )
+
+
+@dataclass
+class Outcome:
+    problem: Problem
+    author: str
+    options: AgentOptions
+    best: Candidate | None
+    history: list[Candidate]
+    met: bool
+    stopped_early: bool = False
+    best_by_generation: list[float | None] = field(default_factory=list)
+    evaluations: int = 0  # candidate measurements (levels 4-5)
+    smoke_runs: int = 0
+    baseline_s: float | None = None
+    seconds: float = 0.0
+
+
+def feedback(candidate: Candidate, goal: Goal) -> str:
+    """What a planner reads about a measured candidate: its figures against the goal, and what to do."""
+    assert candidate.loss is not None and candidate.speedup is not None
+    parts = [f"L = {candidate.loss:.2%} (bound {goal.delta:.0%})", f"U = {candidate.speedup:.2f}x"]
+    if goal.speedup is not None:
+        parts[-1] += f" (target {goal.speedup:.2f}x)"
+    if candidate.latency_s is not None:
+        parts.append(
+            f"latency {candidate.latency_s:.3f} s" + (f" (target {goal.latency_s:.3f} s)" if goal.latency_s else "")
+        )
+    if meets(candidate, goal):
+        verdict = "meets the goal"
+    elif candidate.loss > goal.delta:
+        verdict = "over the quality bound: back off (more steps, less caching)"
+    else:
+        verdict = "within the quality bound but not fast enough: push further"
+    return "; ".join(parts) + f". {verdict}."
+
+
+class DiffAgent:
+    def __init__(
+        self,
+        problem: Problem,
+        planner: Planner,
+        developer: Developer,
+        profile: Profile,
+        folder: Path,
+        options: AgentOptions | None = None,
+        device: str = "cpu",
+        on_event: Callable[[str], None] | None = None,
+    ) -> None:
+        self.problem = problem
+        self.planner = planner
+        self.developer = developer
+        self.profile = profile
+        self.folder = folder
+        self.options = options or AgentOptions()
+        self.device = device
+        self.on_event = on_event or (lambda _: None)
+        self._measured: dict[str, Measurement] = {}
+
+    def solve(self) -> Outcome:
+        start = time.perf_counter()
+        self.folder.mkdir(parents=True, exist_ok=True)
+        outcome = self._code_only() if self.problem.goal is None else self._evolve()
+        outcome.seconds = time.perf_counter() - start
+        if self.developer.smoke is not None:
+            outcome.smoke_runs = self.developer.smoke.runs
+        return outcome
+
+    # ---- levels 1-3 -----------------------------------------------------------------------------------------
+    def _code_only(self) -> Outcome:
+        history: list[Candidate] = []
+        for attempt in range(REPLANS + 1):
+            plan = self.planner.requested() if attempt == 0 else self.planner.fresh(1)[0]
+            self.on_event(f"plan: {plan.config.describe()} [{plan.author}]")
+            candidate = self._develop(plan, 0)
+            history.append(candidate)
+            self._report(candidate)
+            if candidate.error is None:
+                candidate.feedback = "runs: loads and answers a request with one image at the task's resolution"
+                return Outcome(self.problem, self.planner.author, self.options, candidate, history, met=True)
+            if self.planner.author == AUTHOR:
+                break  # the offline planner has one reading of the request; asking again gives the same plan
+        return Outcome(self.problem, self.planner.author, self.options, None, history, met=False)
+
+    def _develop(self, plan: Plan, generation: int) -> Candidate:
+        started = time.perf_counter()
+        dev = self.developer.develop(plan)
+        candidate = Candidate(plan=plan, generation=generation, code=dev.code or dev.last_code)
+        candidate.attempts = [vars(a) for a in dev.attempts]
+        if dev.code is None:
+            candidate.error = dev.error or "did not run"
+            candidate.feedback = f"did not run: {candidate.error.splitlines()[0][:300]}"
+        candidate.seconds = time.perf_counter() - started
+        return candidate
+
+    # ---- levels 4-5 -----------------------------------------------------------------------------------------
+    def _evolve(self) -> Outcome:
+        goal = self.problem.goal
+        assert goal is not None
+        opts = self.options
+        base = self.problem.pipeline
+        inputs = draw_inputs(base.conditioning, max(3, opts.samples), INPUTS_SEED)[: opts.samples]
+        warmup = draw_inputs(base.conditioning, 3, INPUTS_SEED + 1)[0]
+        self.on_event(f"baseline: {base.sampler} {base.steps} steps on {base.model_id}; measuring it")
+        with Bench(self.folder / "bench", self.profile, base.model_id, self.problem.baseline_code, inputs, warmup,
+                   self.device) as bench:  # fmt: skip
+            self.on_event(f"baseline: {bench.baseline_times[-1]:.3f} s per image")
+
+            def propose(parents: list[Candidate], fresh: int, generation: int) -> list[tuple[Any, Candidate | None]]:
+                if not opts.use_ga:
+                    return [(self.planner.fresh(1)[0], None)]
+                refined = [(self.planner.refine(p), p) for p in parents]
+                return refined + [(plan, None) for plan in self.planner.fresh(fresh)]
+
+            def evaluate(plan: Plan, generation: int) -> Candidate:
+                self.on_event(f"gen {generation}: {plan.config.describe()} [{plan.author}]")
+                candidate = self._develop(plan, generation)
+                if candidate.error is None:
+                    self._measure(bench, candidate, goal)
+                return candidate
+
+            evolution = Evolution(
+                goal, propose, evaluate,
+                population=opts.population if opts.use_ga else 1,
+                parents=min(opts.parents, opts.population - 1) if opts.use_ga else 0,
+                generations=opts.generations if opts.use_ga else 1,
+                weights=opts.weights, seed=opts.seed, on_candidate=self._report,
+            )  # fmt: skip
+            best = evolution.run()
+            baseline_s = sorted(bench.baseline_times)[len(bench.baseline_times) // 2]
+        met = best is not None and meets(best, goal)
+        return Outcome(
+            self.problem, self.planner.author, opts, best, evolution.history, met, evolution.stopped_early,
+            evolution.best_by_generation, evaluations=len(self._measured), baseline_s=baseline_s,
+        )  # fmt: skip
+
+    def _measure(self, bench: Bench, candidate: Candidate, goal: Goal) -> None:
+        assert candidate.code is not None
+        key = hashlib.sha256(candidate.code.encode()).hexdigest()[:16]
+        started = time.perf_counter()
+        try:
+            m = self._measured.get(key) or bench.measure(candidate.code, f"candidate-{len(self._measured)}")
+        except SolutionError as err:
+            candidate.error = str(err)
+            candidate.feedback = f"did not run when measured: {str(err)[:300]}"
+            return
+        finally:
+            candidate.seconds += time.perf_counter() - started
+        self._measured[key] = m
+        candidate.loss, candidate.speedup, candidate.latency_s = m.loss, m.speedup, m.latency_s
+        candidate.feedback = feedback(candidate, goal)
+
+    def _report(self, candidate: Candidate) -> None:
+        """Progress, and one JSON line per candidate as it is measured (a run that dies keeps what it measured)."""
+        with (self.folder / CANDIDATES_LOG).open("a", encoding="utf-8") as log:
+            log.write(json.dumps({
+                "generation": candidate.generation, "plan": candidate.plan.config.to_json(),
+                "author": candidate.plan.author, "loss": candidate.loss, "speedup": candidate.speedup,
+                "latency_s": candidate.latency_s, "error": candidate.error, "code": candidate.code,
+            }) + "\n")  # fmt: skip
+        if candidate.error is not None:
+            self.on_event(f"  -> failed: {candidate.feedback}")
+        else:
+            self.on_event(f"  -> {candidate.feedback}")

@@ -1,0 +1,72 @@
+"""DiffAgent over a real SDK client and a scripted fake server: the debugger repairs a syntax error and a wrong
+attribute, the repaired module passes the judge, and the recorded exchanges replay offline to the same result."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from diffagent.agent.loop import AgentOptions
+from diffagent.agent.problem import from_task
+from diffagent.solve import EXCHANGES_FILE, LLMSettings, run_agent
+from diffbench.evaluation.judge import JudgeOptions, evaluate
+from diffbench.knowledge.loader import load_knowledge
+from diffbench.tasks.suite import get_task
+from fake_llm_server import FakeLLMServer
+
+TASK = "L1-001"  # SD1.5 text-to-image, DDIM 30 steps, 512 px
+
+
+def fenced(code: str) -> str:
+    return f"Here is the module.\n\n```python\n{code}```\n"
+
+
+@pytest.fixture(autouse=True)
+def keys(monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+
+
+@pytest.mark.slow
+def test_the_debugger_repairs_two_faults_and_the_replay_reproduces_the_run(profile, tmp_path):
+    task = get_task(TASK)
+    good = task.reference_code
+    syntax_error = good.replace(
+        "def generate(pipe, request: dict) -> list:", "def generate(pipe, request: dict) -> list", 1
+    )
+    wrong_attribute = good.replace("    return pipe\n", "    pipe.unet.enable_turbo_mode()\n    return pipe\n", 1)
+    assert syntax_error != good and wrong_attribute != good
+    plan = {"sampler": "ddim", "steps": 30, "methods": [], "rationale": "what the task asks"}
+    script = [
+        ("reply", f"```json\n{json.dumps([plan])}\n```"),  # planner
+        ("reply", fenced(syntax_error)),  # coder
+        ("reply", "The colon after the signature is missing.\n" + fenced(wrong_attribute)),  # debugger, round 1
+        ("reply", "UNet2DConditionModel has no enable_turbo_mode; drop it.\n" + fenced(good)),  # debugger, round 2
+    ]
+    kb = load_knowledge()
+    problem = from_task(task, profile.name, kb)
+    first = tmp_path / "first"
+    with FakeLLMServer(script) as server:
+        settings = LLMSettings("openai/fake-model", base_url=server.url + "/v1", retries=0, timeout_s=10)
+        outcome, usage = run_agent(problem, kb, profile, first, settings, AgentOptions())
+    assert outcome.met and outcome.best is not None
+    attempts = outcome.best.attempts
+    assert [a["error"] is None for a in attempts] == [False, False, True]
+    assert "SyntaxError" in attempts[0]["error"]
+    assert "enable_turbo_mode" in attempts[1]["error"] and "AttributeError" in attempts[1]["error"]
+    assert attempts[2]["reflection"].startswith("UNet2DConditionModel has no enable_turbo_mode")
+    assert usage.calls == 4 and usage.tokens_in > 0 and usage.tokens_out > 0
+    assert outcome.best.code.strip() == good.strip()
+
+    verdict = evaluate(task, outcome.best.code, profile, tmp_path / "judge", JudgeOptions(samples=3, inputs_seed=5))
+    assert verdict.passed, verdict.stages
+
+    recording = first / EXCHANGES_FILE
+    assert len(recording.read_text().splitlines()) == 4
+    replayed, replay_usage = run_agent(
+        problem, kb, profile, tmp_path / "replay", LLMSettings(f"replay/{recording}"), AgentOptions()
+    )
+    assert replayed.best is not None and replayed.best.code == outcome.best.code
+    assert [a["error"] is None for a in replayed.best.attempts] == [False, False, True]
+    assert replay_usage.calls == 4

@@ -1,0 +1,69 @@
+"""DiffAgent with the offline heuristic planner (no LLM) on stand-ins, its report, and `diffagent solve`'s errors."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from diffagent.agent.heuristic import AUTHOR
+from diffagent.agent.loop import CANDIDATES_LOG, AgentOptions
+from diffagent.agent.problem import from_task
+from diffagent.cli import app
+from diffagent.report import write_report
+from diffagent.solve import LLMSettings, run_agent
+from diffbench.knowledge.loader import load_knowledge
+from diffbench.tasks.suite import get_task
+
+KB = load_knowledge()
+runner = CliRunner()
+
+
+@pytest.mark.slow
+def test_a_level_2_request_is_written_as_asked_and_runs(profile, tmp_path):
+    task = get_task("L2-002")  # SD1.5 DDIM 50 + ToMe 0.4
+    problem = from_task(task, profile.name, KB)
+    outcome, usage = run_agent(problem, KB, profile, tmp_path, LLMSettings(), AgentOptions())
+    assert outcome.met and outcome.author == AUTHOR and usage.calls == 0
+    assert outcome.best.plan.config.methods[0].key == "tome" and outcome.best.plan.config.methods[0].params == {
+        "ratio": 0.4
+    }
+    assert outcome.smoke_runs == 1 and "tomesd" in outcome.best.code
+
+
+@pytest.mark.slow
+def test_a_level_4_run_measures_candidates_and_reports_them(profile, tmp_path):
+    problem = from_task(get_task("L4-001"), profile.name, KB)
+    options = AgentOptions(population=2, parents=1, generations=2, samples=2)
+    outcome, usage = run_agent(problem, KB, profile, tmp_path / "run", LLMSettings(), options)
+    measured = [c for c in outcome.history if c.speedup is not None]
+    assert measured and all(c.loss is not None and c.latency_s is not None for c in measured)
+    assert outcome.evaluations == len({c.code for c in measured})
+    logged = (tmp_path / "run" / "work" / CANDIDATES_LOG).read_text().splitlines()
+    assert len(logged) == len(outcome.history)
+    paths = write_report(outcome, tmp_path / "out", usage, profile.name, "test machine")
+    report = paths["report"].read_text()
+    assert AUTHOR in report and "## Every candidate" in report and paths["plot"].stat().st_size > 1000
+    history = json.loads(paths["history"].read_text())
+    assert len(history["candidates"]) == len(outcome.history) and history["llm"]["calls"] == 0
+    if outcome.met:
+        assert paths["solution"].read_text() == outcome.best.code
+
+
+def test_solve_names_an_unknown_checkpoint_and_exits_2(tmp_path):
+    result = runner.invoke(app, ["solve", "make my Midjourney clone 3x faster", "--out", str(tmp_path)])
+    assert result.exit_code == 2 and "names no checkpoint" in result.output
+
+
+def test_no_knowledge_needs_a_language_model(profile, tmp_path):
+    result = runner.invoke(app, ["solve", "SD1.5 2x faster", "--no-knowledge", "--out", str(tmp_path)])
+    assert result.exit_code == 2 and "--no-knowledge needs --llm" in result.output
+
+
+def test_an_unreachable_endpoint_is_one_line_and_exit_2(profile, tmp_path, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    args = ["solve", "SD1.5 2x faster", "--llm", "openai/m", "--llm-base-url", "http://127.0.0.1:9/v1",
+            "--llm-retries", "0", "--llm-timeout", "2", "--out", str(tmp_path)]  # fmt: skip
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2 and "cannot reach" in result.output and "Traceback" not in result.output

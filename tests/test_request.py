@@ -1,0 +1,68 @@
+"""Reading a request's words without a language model: the engineer's sentence and every suite prompt."""
+
+from __future__ import annotations
+
+import pytest
+
+from diffagent.agent.problem import from_prompt, from_task
+from diffagent.agent.request import RequestError, parse_request
+from diffbench.knowledge.loader import load_knowledge
+from diffbench.models.families import Conditioning
+from diffbench.tasks.suite import load_suite
+
+KB = load_knowledge()
+
+
+def test_the_engineers_sentence():
+    problem = from_prompt(
+        "Take an SD1.5 pipeline (DDIM, 50 steps) as the baseline and reach a 2.5x speedup with at most 5% quality "
+        "loss", KB,
+    )  # fmt: skip
+    assert problem.pipeline.model_id == "stable-diffusion-v1-5/stable-diffusion-v1-5"
+    assert (problem.pipeline.sampler, problem.pipeline.steps, problem.pipeline.resolution) == ("ddim", 50, 512)
+    assert (problem.goal.speedup, problem.goal.latency_s, problem.goal.delta) == (2.5, None, 0.05)
+    assert problem.level == 4
+    assert "DDIMScheduler" in problem.baseline_code and "NUM_INFERENCE_STEPS = 50" in problem.baseline_code
+
+
+def test_latency_conditioning_and_an_unstated_sampler():
+    request = parse_request("Make SDXL img2img at 1024x1024 finish in 800 ms, losing no more than 3% quality", KB)
+    assert request.model_id == "stabilityai/stable-diffusion-xl-base-1.0"
+    assert request.conditioning == Conditioning.IMAGE and request.resolution == 1024
+    assert (request.latency_s, request.delta, request.speedup) == (0.8, 0.03, None)
+    problem = from_prompt("Make SDXL img2img at 1024x1024 finish in 800 ms", KB)
+    assert (problem.pipeline.sampler, problem.pipeline.steps) == ("ddim", 50)  # the suite's usual baseline
+
+
+def test_an_unknown_checkpoint_is_one_clear_error():
+    with pytest.raises(RequestError, match=r"names no checkpoint.*stable-diffusion-v1-5"):
+        parse_request("Make my Midjourney clone 3x faster", KB)
+
+
+def test_a_baseline_module_is_read_for_its_pipeline():
+    code = from_prompt("SD 1.5 with UniPC, 25 steps, 512 px", KB).baseline_code
+    problem = from_prompt("reach 2x with at most 5% quality loss on SD1.5", KB, baseline_code=code)
+    assert (problem.pipeline.sampler, problem.pipeline.steps) == ("unipc", 25)
+
+
+def test_every_suite_prompt_is_read_as_its_task_states():
+    """The offline planner reads the suite's own vocabulary; this pins that it reads all 604 prompts right."""
+    wrong = []
+    for task in load_suite():
+        problem = from_task(task, "tiny-cpu", KB)
+        request = problem.request
+        got = (request.model_id, request.conditioning, request.resolution)
+        want = (task.model_id, task.conditioning, task.resolution)
+        if task.level <= 3:
+            config = problem.requested_config()
+            got += (config.sampler, config.steps, {m.key: KB.method(m.key).resolve(m.params) for m in config.methods})
+            want += (task.sampler, task.steps, {m.key: KB.method(m.key).resolve(m.params) for m in task.methods})
+        else:
+            base = request.baseline_sampler
+            got += (base.key, base.steps, request.speedup, request.latency_s and round(request.latency_s, 2))
+            target = task.targets["tiny-cpu"]
+            want += (task.baseline_sampler, task.baseline_steps, target.speedup if task.level == 4 else None,
+                     target.latency_s if task.level == 5 else None)  # fmt: skip
+        if got != want:
+            wrong.append(f"{task.id}: {got} != {want}")
+    assert not wrong, wrong[:5]
