@@ -18,9 +18,16 @@ $(STAMP): $(BIN)/python pyproject.toml
 		echo "note: bubblewrap not installed; sandboxed children run without a read-only file system" >&2
 	touch $(STAMP)
 
+# The main job on the offline default: the agent with its heuristic planner (no LLM) on a level-4 style request.
+DEMO_REQUEST := Take an SD1.5 pipeline (DDIM, 50 steps) as the baseline and reach a 2.5x speedup with at most 5% quality loss
+DEMO_OUT := out/demo
+
 demo: $(STAMP)
 	$(BIN)/diffbench models build --profile tiny-cpu
-	$(BIN)/diffbench models check --profile tiny-cpu
+	$(BIN)/diffagent solve "$(DEMO_REQUEST)" --profile tiny-cpu --out $(DEMO_OUT)
+	@echo "code:   $(DEMO_OUT)/solution.py"
+	@echo "report: $(DEMO_OUT)/report.md (plot $(DEMO_OUT)/front.png, history $(DEMO_OUT)/history.json)"
+	@echo "check it independently: $(BIN)/diffbench eval L4-002 $(DEMO_OUT)/solution.py --profile tiny-cpu"
 
 # pytest exits 5 when it collected no test; a suite that ran nothing is a failure here.
 test: $(STAMP)

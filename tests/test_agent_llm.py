@@ -10,8 +10,10 @@ import pytest
 from diffagent.agent.loop import AgentOptions
 from diffagent.agent.problem import from_task
 from diffagent.solve import EXCHANGES_FILE, LLMSettings, run_agent
+from diffagent.solvers import solve_direct
 from diffbench.evaluation.judge import JudgeOptions, evaluate
 from diffbench.knowledge.loader import load_knowledge
+from diffbench.models.profiles import tiny_cpu
 from diffbench.tasks.suite import get_task
 from fake_llm_server import FakeLLMServer
 
@@ -70,3 +72,15 @@ def test_the_debugger_repairs_two_faults_and_the_replay_reproduces_the_run(profi
     assert replayed.best is not None and replayed.best.code == outcome.best.code
     assert [a["error"] is None for a in replayed.best.attempts] == [False, False, True]
     assert replay_usage.calls == 4
+
+
+def test_the_direct_solver_is_one_call_with_the_task_and_its_baseline(tmp_path):
+    task = get_task("L4-002")
+    with FakeLLMServer([("reply", fenced(task.reference_code))]) as server:
+        settings = LLMSettings("openai/fake-model", base_url=server.url + "/v1", retries=0, timeout_s=10)
+        solution = solve_direct(task, tiny_cpu(), tmp_path, settings)
+        sent = server.requests[0]["messages"][-1]["content"]
+    assert solution.code.strip() == task.reference_code.strip()
+    assert solution.usage.calls == 1 and (tmp_path / EXCHANGES_FILE).is_file()
+    assert task.prompt_for("tiny-cpu") in sent and task.baseline_code.strip() in sent
+    assert "def load_pipeline(device: str)" in sent  # the contract travels with every prompt
