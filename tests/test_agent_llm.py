@@ -1,22 +1,23 @@
-"""DiffAgent over a real SDK client and a scripted fake server: the debugger repairs a syntax error and a wrong
-attribute, the repaired module passes the judge, and the recorded exchanges replay offline to the same result."""
+"""`diffagent solve --llm openai/...` over the real SDK client and a scripted fake server: the debugger repairs a
+syntax error and a wrong attribute, the repaired module passes the judge, and `--llm replay/llm.jsonl` replays the
+recorded exchanges offline to the same result."""
 
 from __future__ import annotations
 
 import json
 
 import pytest
+from typer.testing import CliRunner
 
-from diffagent.agent.loop import AgentOptions
-from diffagent.agent.problem import from_task
-from diffagent.solve import EXCHANGES_FILE, LLMSettings, run_agent
+from diffagent.cli import app
+from diffagent.solve import EXCHANGES_FILE, LLMSettings
 from diffagent.solvers import solve_direct
 from diffbench.evaluation.judge import JudgeOptions, evaluate
-from diffbench.knowledge.loader import load_knowledge
 from diffbench.models.profiles import tiny_cpu
 from diffbench.tasks.suite import get_task
 from fake_llm_server import FakeLLMServer
 
+runner = CliRunner()
 TASK = "L1-001"  # SD1.5 text-to-image, DDIM 30 steps, 512 px
 
 
@@ -46,32 +47,35 @@ def test_the_debugger_repairs_two_faults_and_the_replay_reproduces_the_run(profi
         ("reply", "The colon after the signature is missing.\n" + fenced(wrong_attribute)),  # debugger, round 1
         ("reply", "UNet2DConditionModel has no enable_turbo_mode; drop it.\n" + fenced(good)),  # debugger, round 2
     ]
-    kb = load_knowledge()
-    problem = from_task(task, profile.name, kb)
     first = tmp_path / "first"
     with FakeLLMServer(script) as server:
-        settings = LLMSettings("openai/fake-model", base_url=server.url + "/v1", retries=0, timeout_s=10)
-        outcome, usage = run_agent(problem, kb, profile, first, settings, AgentOptions())
-    assert outcome.met and outcome.best is not None
-    attempts = outcome.best.attempts
+        args = ["solve", task.prompt, "--llm", "openai/fake-model", "--llm-base-url", server.url + "/v1",
+                "--llm-retries", "0", "--out", str(first)]  # fmt: skip
+        result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    history = json.loads((first / "history.json").read_text())
+    best = history["candidates"][history["best"]]
+    attempts = best["attempts"]
     assert [a["error"] is None for a in attempts] == [False, False, True]
     assert "SyntaxError" in attempts[0]["error"]
     assert "enable_turbo_mode" in attempts[1]["error"] and "AttributeError" in attempts[1]["error"]
     assert attempts[2]["reflection"].startswith("UNet2DConditionModel has no enable_turbo_mode")
-    assert usage.calls == 4 and usage.tokens_in > 0 and usage.tokens_out > 0
-    assert outcome.best.code.strip() == good.strip()
+    assert history["llm"]["calls"] == 4 and history["llm"]["tokens_in"] > 0 and history["llm"]["tokens_out"] > 0
+    solution = (first / "solution.py").read_text()
+    assert solution.strip() == good.strip()
 
-    verdict = evaluate(task, outcome.best.code, profile, tmp_path / "judge", JudgeOptions(samples=3, inputs_seed=5))
+    verdict = evaluate(task, solution, profile, tmp_path / "judge", JudgeOptions(samples=3, inputs_seed=5))
     assert verdict.passed, verdict.stages
 
     recording = first / EXCHANGES_FILE
     assert len(recording.read_text().splitlines()) == 4
-    replayed, replay_usage = run_agent(
-        problem, kb, profile, tmp_path / "replay", LLMSettings(f"replay/{recording}"), AgentOptions()
-    )
-    assert replayed.best is not None and replayed.best.code == outcome.best.code
-    assert [a["error"] is None for a in replayed.best.attempts] == [False, False, True]
-    assert replay_usage.calls == 4
+    replay = tmp_path / "replay"
+    result = runner.invoke(app, ["solve", task.prompt, "--llm", f"replay/{recording}", "--out", str(replay)])
+    assert result.exit_code == 0, result.output
+    assert (replay / "solution.py").read_text() == solution
+    replayed = json.loads((replay / "history.json").read_text())
+    assert [a["error"] for a in replayed["candidates"][replayed["best"]]["attempts"]] == [a["error"] for a in attempts]
+    assert replayed["llm"]["calls"] == 4
 
 
 def test_the_direct_solver_is_one_call_with_the_task_and_its_baseline(tmp_path):
