@@ -41,7 +41,7 @@ def test_an_unknown_checkpoint_is_one_clear_error():
 
 def test_a_baseline_module_is_read_for_its_pipeline():
     code = from_prompt("SD 1.5 with UniPC, 25 steps, 512 px", KB).baseline_code
-    problem = from_prompt("reach 2x with at most 5% quality loss on SD1.5", KB, baseline_code=code)
+    problem = from_prompt("reach 2x with at most 5% quality loss", KB, baseline_code=code)
     assert (problem.pipeline.sampler, problem.pipeline.steps) == ("unipc", 25)
 
 

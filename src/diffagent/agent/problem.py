@@ -74,12 +74,12 @@ def _sampler_of(scheduler_class: str | None, kb: KnowledgeBase) -> str | None:
 
 def from_prompt(text: str, kb: KnowledgeBase, baseline_code: str | None = None) -> Problem:
     """A problem from an engineer's sentence, with their baseline module or one composed from the sentence."""
-    request = parse_request(text, kb)
     if baseline_code is not None:
         found = analyze(baseline_code)
         if found.compile_error or found.attributes is None:
             raise RequestError(f"the baseline module does not compile: {found.compile_error}")
         attrs = found.attributes
+        request = parse_request(text, kb, attrs.model_id)
         sampler = _sampler_of(attrs.scheduler_class, kb)
         if attrs.model_id is None or sampler is None or attrs.num_inference_steps is None:
             raise RequestError(
@@ -93,6 +93,7 @@ def from_prompt(text: str, kb: KnowledgeBase, baseline_code: str | None = None) 
         resolution = attrs.resolution[0] if attrs.resolution else request.resolution
         pipeline = Pipeline(attrs.model_id, Conditioning(conditioning), resolution, sampler, attrs.num_inference_steps)
     else:
+        request = parse_request(text, kb)
         base = request.baseline_sampler
         sampler, steps = (base.key, base.steps) if base else DEFAULT_BASELINE
         pipeline = Pipeline(request.model_id, request.conditioning, request.resolution, sampler, steps)

@@ -22,7 +22,7 @@ from typing import Any
 from diffbench.errors import DiffbenchError
 from diffbench.knowledge.compose import Applied
 from diffbench.knowledge.loader import KnowledgeBase
-from diffbench.models.families import Conditioning, all_model_ids, checkpoint, family, family_of
+from diffbench.models.families import FAMILIES, Conditioning, checkpoint, family, family_of
 from diffbench.tasks.generate import phrasing
 
 DEFAULT_DELTA = 0.05
@@ -83,7 +83,7 @@ class Request:
 @cache
 def _model_names() -> list[tuple[str, str]]:
     """(lower-case name, model id), longest name first, so "SD 2.1 base" wins over "SD 2.1"."""
-    names = [(mid.lower(), mid) for mid in all_model_ids()]
+    names = [(mid.lower(), mid) for mid in _checkpoints()]
     for mid, aliases in phrasing()["models"].items():
         names += [(a.lower(), mid) for a in aliases]
     for key, aliases in _FAMILY_NAMES.items():
@@ -91,12 +91,18 @@ def _model_names() -> list[tuple[str, str]]:
     return sorted(set(names), key=lambda n: -len(n[0]))
 
 
-def _find_model(text: str) -> str:
+def _checkpoints() -> list[str]:
+    return [c.id for fam in FAMILIES.values() for c in fam.checkpoints]
+
+
+def _find_model(text: str, default: str | None) -> str:
     low = text.lower()
     for name, mid in _model_names():
         if re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", low):
             return mid
-    known = ", ".join(all_model_ids())
+    if default is not None:
+        return default
+    known = ", ".join(_checkpoints())
     raise RequestError(f"the request names no checkpoint this tool knows; name one of: {known}")
 
 
@@ -231,8 +237,9 @@ def _goal(text: str) -> tuple[float | None, float | None, float]:
     return (float(speed.group(1) or speed.group(2)) if speed else None), latency_s, bound
 
 
-def parse_request(text: str, kb: KnowledgeBase) -> Request:
-    model_id = _find_model(text)
+def parse_request(text: str, kb: KnowledgeBase, model_id: str | None = None) -> Request:
+    """What `text` asks for; `model_id` is the checkpoint when the words name none (a given baseline's)."""
+    model_id = _find_model(text, model_id)
     fam = family_of(model_id)
     conditioning = next((c for c, pat in _KINDS if pat.search(text) and c in fam.pipelines), fam.plain_conditioning)
     speedup, latency_s, delta = _goal(text)
