@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from diffagent.cli import app
-from diffagent.solve import EXCHANGES_FILE, LLMSettings
+from diffagent.solve import EXCHANGES_FILE
 from diffagent.solvers import solve_direct
 from diffbench.evaluation.judge import JudgeOptions, evaluate
 from diffbench.models.profiles import tiny_cpu
@@ -81,10 +81,12 @@ def test_the_debugger_repairs_two_faults_and_the_replay_reproduces_the_run(profi
 def test_the_direct_solver_is_one_call_with_the_task_and_its_baseline(tmp_path):
     task = get_task("L4-002")
     with FakeLLMServer([("reply", fenced(task.reference_code))]) as server:
-        settings = LLMSettings("openai/fake-model", base_url=server.url + "/v1", retries=0, timeout_s=10)
-        solution = solve_direct(task, tiny_cpu(), tmp_path, settings)
+        seen = []
+        solution = solve_direct(task, tiny_cpu(), tmp_path, llm="openai/fake-model", llm_base_url=server.url + "/v1",
+                                on_exchange=seen.append)  # fmt: skip
         sent = server.requests[0]["messages"][-1]["content"]
     assert solution.code.strip() == task.reference_code.strip()
-    assert solution.usage.calls == 1 and (tmp_path / EXCHANGES_FILE).is_file()
+    assert solution.usage["calls"] == 1 and (tmp_path / EXCHANGES_FILE).is_file()
+    assert len(seen) == 1 and seen[0]["reply"].startswith("Here is the module")
     assert task.prompt_for("tiny-cpu") in sent and task.baseline_code.strip() in sent
     assert "def load_pipeline(device: str)" in sent  # the contract travels with every prompt

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from diffagent.agent.coder import LLMCoder
 from diffagent.agent.debugger import Debugger, Developer, SmokeTest
@@ -36,12 +37,14 @@ class LLMSettings:
     timeout_s: float = 120.0
 
 
-def open_llm(settings: LLMSettings, folder: Path) -> RecordingLLM | None:
+def open_llm(
+    settings: LLMSettings, folder: Path, on_exchange: Callable[[dict[str, Any]], None] | None = None
+) -> RecordingLLM | None:
     """The model client, recording every exchange to folder/llm.jsonl (appended to: a resumed run keeps all)."""
     if settings.name is None:
         return None
     inner = get_llm(settings.name, settings.base_url, settings.stream, settings.retries, settings.timeout_s)
-    return RecordingLLM(inner, folder / EXCHANGES_FILE)
+    return RecordingLLM(inner, folder / EXCHANGES_FILE, on_exchange)
 
 
 def usage_of(llm: RecordingLLM | None, planner_name: str) -> Usage:
@@ -93,8 +96,9 @@ def run_agent(
     options: AgentOptions,
     device: str = "cpu",
     on_event: Callable[[str], None] | None = None,
+    on_exchange: Callable[[dict[str, Any]], None] | None = None,
 ) -> tuple[Outcome, Usage]:
-    llm = open_llm(settings, folder)
+    llm = open_llm(settings, folder, on_exchange)
     agent = build_agent(problem, kb, profile, folder / "work", llm, options, device, on_event)
     outcome = agent.solve()
     return outcome, usage_of(llm, outcome.author)

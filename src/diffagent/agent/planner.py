@@ -15,12 +15,18 @@ from typing import Any
 from diffagent.agent.heuristic import Plan
 from diffagent.agent.problem import Problem
 from diffagent.agent.selector import Candidate
-from diffagent.llm.base import LLM, LLMError, Message
+from diffagent.llm.base import LLM, Message
 from diffagent.prompt import render
 from diffbench.calibration.space import Config
+from diffbench.errors import DiffbenchError
 from diffbench.knowledge.compose import Applied
 from diffbench.knowledge.loader import KnowledgeBase, KnowledgeError
 from diffbench.models.families import family_of
+
+
+class PlanError(DiffbenchError):
+    """The model's planner replies held no usable plan (this task fails; the endpoint itself works)."""
+
 
 _JSON = re.compile(r"```(?:json)?\s*\n(.*?)```", re.S)
 
@@ -96,7 +102,7 @@ class LLMPlanner:
             unique = list({p.config.key(): p for p in plans}.values())
             if unique:
                 return unique[:count]
-        raise LLMError(f"{self.author}: two planner replies held no usable plan ({'; '.join(self.rejected[-2:])})")
+        raise PlanError(f"{self.author}: two planner replies held no usable plan ({'; '.join(self.rejected[-2:])})")
 
     def fresh(self, count: int) -> list[Plan]:
         prompt = render(

@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
-from diffbench.errors import DiffbenchError
+from diffbench.errors import RunAbort
 
 
-class LLMError(DiffbenchError):
-    """A model call that cannot succeed as asked: bad key, unknown model, unreachable endpoint, broken reply."""
+class LLMError(RunAbort):
+    """A model call that cannot succeed as asked: bad key, unknown model, unreachable endpoint, broken reply.
+    A benchmark run stops on it (resumable), since the next task's call would fail alike."""
 
 
 @dataclass(frozen=True)

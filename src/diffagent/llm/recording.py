@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
@@ -20,8 +21,9 @@ def prompt_hash(messages: list[Message], system: str | None) -> str:
 
 
 class RecordingLLM:
-    def __init__(self, inner: LLM, path: Path) -> None:
+    def __init__(self, inner: LLM, path: Path, on_exchange: Callable[[dict], None] | None = None) -> None:
         self.inner = inner
+        self.on_exchange = on_exchange
         self.name = inner.name
         self.path = path
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -47,6 +49,8 @@ class RecordingLLM:
         }
         with self.path.open("a", encoding="utf-8") as out:
             out.write(json.dumps(entry, ensure_ascii=False) + "\n")
+        if self.on_exchange:
+            self.on_exchange(entry)
         self.calls += 1
         self.tokens_in += reply.tokens_in
         self.tokens_out += reply.tokens_out

@@ -8,6 +8,8 @@ from diffbench.cli.calibrate import calibrate_command
 from diffbench.cli.evaluate import eval_command
 from diffbench.cli.methods import app as methods_app
 from diffbench.cli.models import app as models_app
+from diffbench.cli.report import report_command
+from diffbench.cli.run import run_command
 from diffbench.cli.tasks import app as tasks_app
 
 app = typer.Typer(
@@ -21,3 +23,5 @@ app.add_typer(methods_app, name="methods")
 app.add_typer(tasks_app, name="tasks")
 app.command("eval")(eval_command)
 app.command("calibrate")(calibrate_command)
+app.command("run")(run_command)
+app.command("report")(report_command)

@@ -274,8 +274,22 @@ class Judge:
             raise RuntimeError(f"the task's baseline does not run: {err}") from None
 
     # ---- stage 2 --------------------------------------------------------------------------------------------
+    def _image_pairs(self, baseline: list[Path] | None) -> list[dict[str, str | None]]:
+        """Each input's candidate image and, where made, the baseline's (copied here), relative to out_dir."""
+        pairs: list[dict[str, str | None]] = []
+        for i, cand in enumerate(self.candidate_images):
+            base = None
+            if baseline is not None and self.options.keep_images:
+                target = self.out_dir / "baseline-images" / f"sample-{i}.png"
+                target.parent.mkdir(exist_ok=True)
+                shutil.copy(baseline[i], target)
+                base = str(target.relative_to(self.out_dir))
+            pairs.append({"baseline": base, "candidate": str(cand.resolve().relative_to(self.out_dir))})
+        return pairs
+
     def _absolute(self, run: SolutionChild, inputs: list[EvalInput], baseline: list[Path] | None) -> dict[str, Any]:
         stage = self._stage("absolute quality")
+        stage.figures["images"] = self._image_pairs(baseline)
         metric = self.profile.quality_metric
         if metric == "fidelity":
             assert baseline is not None

@@ -1,0 +1,108 @@
+"""`diffbench run`: solve and judge a selection of tasks into a resumable run folder."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from diffbench.cli.common import DEFAULT, ProfileOption, console, friendly_errors
+from diffbench.errors import DiffbenchError
+from diffbench.evaluation.result import EvalResult
+from diffbench.tasks.schema import Task
+
+
+def _agent_options(population, parents, generations, code_restarts, debug_rounds, no_knowledge, no_ga,
+                   no_debugger, agent_samples) -> dict:  # fmt: skip
+    """Only what differs from the agent's defaults, so the run's identity names its real settings."""
+    given = {
+        "population": population, "parents": parents, "generations": generations, "code_restarts": code_restarts,
+        "debug_rounds": debug_rounds, "samples": agent_samples,
+        "use_knowledge": False if no_knowledge else None, "use_ga": False if no_ga else None,
+        "use_debugger": False if no_debugger else None,
+    }  # fmt: skip
+    return {k: v for k, v in given.items() if v is not None}
+
+
+@friendly_errors
+def run_command(
+    solver: Annotated[str, typer.Option(help="reference, baseline, direct or diffagent")],
+    llm: Annotated[str | None, typer.Option(help="openai/MODEL, anthropic/MODEL or replay/PATH")] = None,
+    llm_base_url: Annotated[str | None, typer.Option(help="an OpenAI-compatible server")] = None,
+    level: Annotated[list[int] | None, typer.Option(help="levels to run (repeatable)")] = None,
+    family: Annotated[list[str] | None, typer.Option(help="families to run (repeatable): sd15, sdxl, dit, ...")] = None,
+    task: Annotated[list[str] | None, typer.Option(help="task ids to run (repeatable)")] = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="the first N selected tasks")] = None,
+    profile: ProfileOption = DEFAULT,
+    run_dir: Annotated[Path, typer.Option(help="the run folder (resumed when it exists)")] = Path("runs/latest"),
+    executor: Annotated[str, typer.Option(help="local or ray")] = "local",
+    ray_address: Annotated[str | None, typer.Option(help="an existing Ray cluster (default: auto/local)")] = None,
+    ray_cpus: Annotated[int | None, typer.Option(help="CPUs per judge job under Ray (default: a node's)")] = None,
+    samples: Annotated[int, typer.Option(min=3, help="quality inputs per task (the paper's 10)")] = 10,
+    reps: Annotated[int, typer.Option(min=1, help="timing rounds (levels 4-5)")] = 3,
+    population: Annotated[int | None, typer.Option(help="agent: P")] = None,
+    parents: Annotated[int | None, typer.Option(help="agent: M")] = None,
+    generations: Annotated[int | None, typer.Option(help="agent: T_sel")] = None,
+    code_restarts: Annotated[int | None, typer.Option(help="agent: T_code")] = None,
+    debug_rounds: Annotated[int | None, typer.Option(help="agent: T_debug")] = None,
+    no_knowledge: Annotated[bool, typer.Option("--no-knowledge", help="agent ablation")] = False,
+    no_ga: Annotated[bool, typer.Option("--no-ga", help="agent ablation")] = False,
+    no_debugger: Annotated[bool, typer.Option("--no-debugger", help="agent ablation")] = False,
+    agent_samples: Annotated[int | None, typer.Option(help="agent: validation inputs per measurement")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="only the final line")] = False,
+    jsonl: Annotated[bool, typer.Option("--jsonl", help="one JSON line per finished task on stdout")] = False,
+) -> None:
+    """Solve and judge the selected tasks; results go to RUN_DIR/run.sqlite as they finish. Re-run the same
+    command to resume: only what is missing is done."""
+    from diffbench.evaluation.judge import JudgeOptions
+    from diffbench.models.loading import activate
+    from diffbench.models.profiles import get_profile
+    from diffbench.runner.run import Runner, RunSpec, select_tasks
+    from diffbench.tasks.suite import load_suite
+
+    prof = get_profile(profile)
+    activate(prof)
+    if executor not in ("local", "ray"):
+        raise DiffbenchError(f"unknown executor {executor!r}; local or ray")
+    tasks = select_tasks(load_suite(), level, family, task, limit)
+    options = _agent_options(population, parents, generations, code_restarts, debug_rounds, no_knowledge, no_ga,
+                             no_debugger, agent_samples)  # fmt: skip
+    spec = RunSpec(
+        solver=solver, profile=prof, llm=llm, llm_base_url=llm_base_url, agent_options=options,
+        judge=JudgeOptions(samples=samples, repetitions=reps, device=prof.device), executor=executor,
+        ray_address=ray_address, ray_cpus=ray_cpus,
+    )  # fmt: skip
+    show = not quiet and not jsonl
+    bar = Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[rate]}"),
+        TimeElapsedColumn(), TextColumn("ETA {task.fields[eta]}"), console=console, disable=not show,
+    )  # fmt: skip
+    bar_id = bar.add_task(f"{solver} on {prof.name}", total=len(tasks), rate="", eta="-")
+
+    def on_result(task_: Task, result: EvalResult, progress) -> None:
+        if jsonl:
+            line = {"task_id": task_.id, "level": task_.level, "passed": result.passed,
+                    "error_modes": [str(m) for m in result.error_modes], "quality_loss": result.quality_loss,
+                    "speedup": result.speedup, "latency_s": result.latency_s, "seconds": round(result.seconds, 1),
+                    "done": progress.done, "total": progress.total}  # fmt: skip
+            typer.echo(json.dumps(line))
+        eta = progress.eta_s
+        bar.update(bar_id, completed=progress.done, rate=f"pass {progress.passed}/{progress.done}",
+                   eta="-" if eta is None else f"{eta / 60:.0f} min")  # fmt: skip
+        if show:
+            verdict = "[green]pass[/]" if result.passed else f"[red]fail[/] {', '.join(result.error_modes)}"
+            console.print(f"{task_.id} {verdict} ({result.seconds:.0f} s)", highlight=False)
+
+    runner = Runner(run_dir, spec, on_result, on_event=lambda e: None)
+    with bar:
+        done = runner.run(tasks)
+        bar.update(bar_id, completed=done.done, rate=f"pass {done.passed}/{done.done}")
+    if not jsonl:
+        console.print(
+            f"{done.done}/{done.total} tasks judged, {done.passed} passed, profile {prof.name}; "
+            f"run folder {run_dir} (diffbench report {run_dir})",
+            highlight=False,
+        )
