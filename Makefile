@@ -11,11 +11,16 @@ $(BIN)/python:
 
 # bubblewrap (Debian) gives sandboxed children a read-only file system; without it they fall back to unshare,
 # with a warning. Installing it is best effort: it needs root and Debian's package registry.
+# chromium (Debian) renders the HTML report in the tests (Playwright drives it; its own browser download is
+# blocked here); without it that test fails and says so.
 $(STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	@command -v bwrap >/dev/null 2>&1 || apt-get install -y -qq bubblewrap >/dev/null 2>&1 || \
 		(apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq bubblewrap >/dev/null 2>&1) || \
 		echo "note: bubblewrap not installed; sandboxed children run without a read-only file system" >&2
+	@command -v chromium >/dev/null 2>&1 || apt-get install -y -qq chromium >/dev/null 2>&1 || \
+		(apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq chromium >/dev/null 2>&1) || \
+		echo "note: chromium not installed; the HTML report test will fail" >&2
 	touch $(STAMP)
 
 # The main job on the offline default: the agent with its heuristic planner (no LLM) on a level-4 style request.
