@@ -76,6 +76,9 @@ def scatter(task: TaskFigures) -> str | None:
         ax.axvline(task.target_speedup, color="green", lw=1, label=f"target {task.target_speedup:.2f}x")
     if task.delta:
         ax.axhline(100 * task.delta, color="red", lw=1, label=f"bound {task.delta:.0%}")
+    ax.set_ylim(bottom=0)  # no loss and no speedup are the reference points a reader compares against
+    low, high = ax.get_xlim()
+    ax.set_xlim(min(1.0, low), high + 0.06 * (high - min(1.0, low)))
     ax.set_xlabel("U (x)", fontsize=8)
     ax.set_ylabel("L (%)", fontsize=8)
     ax.tick_params(labelsize=7)

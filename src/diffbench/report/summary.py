@@ -61,11 +61,12 @@ class RunSummary(BaseModel):
     average_achievement: float | None
     levels: list[LevelFigures]
     usage: dict[str, Any]
+    planners: list[str]  # who wrote the modules, as the solvers report it (a model, or "heuristic planner (no LLM)")
     task_figures: list[TaskFigures]
 
     @property
     def label(self) -> str:
-        return f"{self.solver}" + (f" ({self.llm})" if self.llm else "")
+        return f"{self.solver} ({', '.join(self.planners)})" if self.planners else self.solver
 
 
 def _image_pairs(result: dict[str, Any]) -> list[dict[str, str | None]]:
@@ -108,6 +109,9 @@ def summarize(run_dir: Path) -> RunSummary:
                 )
             )
         usage = store.usage()
+        planners = sorted(
+            {json.loads(r["usage"]).get("llm") for r in store.db.execute("SELECT usage FROM solutions")} - {None}
+        )
     levels = []
     for level in LEVELS:
         mine = [t for t in tasks if t.level == level]
@@ -135,5 +139,6 @@ def summarize(run_dir: Path) -> RunSummary:
         run_dir=str(run_dir), solver=meta.get("solver", "?"), llm=meta.get("llm", ""),
         profile=meta.get("profile", "?"), options=meta.get("options", "{}"), tasks=len(tasks),
         passed=sum(t.passed for t in tasks), average_pass_rate=fmean(rates) if rates else None,
-        average_achievement=fmean(achieved) if achieved else None, levels=levels, usage=usage, task_figures=tasks,
+        average_achievement=fmean(achieved) if achieved else None, levels=levels, usage=usage,
+        planners=[p for p in planners if not p.startswith("none")], task_figures=tasks,
     )  # fmt: skip
