@@ -55,6 +55,8 @@ def test_verdicts_and_report(local_run):
     by_level = {lv["level"]: lv for lv in data["levels"]}
     assert by_level[1]["pass_rate"] == 1.0 and by_level[2]["pass_rate"] == 0.0
     assert by_level[2]["errors"]["key_attributes"] == 2 and by_level[3]["errors"]["key_attributes"] == 1
+    side_by_side = runner.invoke(app, ["report", str(local_run), "--compare", str(local_run)]).output
+    assert side_by_side.count("100.0 (2/2)") == 2  # Table 1 has a row per run
     again = runner.invoke(app, run_args(local_run))  # a finished run does nothing more
     assert again.exit_code == 0 and "5/5 tasks judged" in again.output
 
@@ -71,6 +73,26 @@ def test_the_baseline_fails_every_level_2_and_3_task_on_key_attributes(profile, 
         assert lv.pass_rate == 0.0 and lv.errors["key_attributes"] == lv.tasks
     table = runner.invoke(app, ["report", str(run_dir)]).output
     assert "0.0 (0/116)" in table and "0.0 (0/261)" in table
+
+
+def test_jsonl_mode_prints_one_object_per_finished_task(profile, tmp_path):
+    args = [
+        "run",
+        "--solver",
+        "baseline",
+        "--task",
+        "L2-079",
+        "--task",
+        "L3-174",
+        "--run-dir",
+        str(tmp_path),
+        "--jsonl",
+    ]
+    lines = [json.loads(line) for line in runner.invoke(app, args).output.splitlines()]
+    assert [(x["task_id"], x["passed"], x["error_modes"], x["done"]) for x in lines] == [
+        ("L2-079", False, ["key_attributes"], 1),
+        ("L3-174", False, ["key_attributes"], 2),
+    ]
 
 
 def test_a_run_folder_refuses_another_solver(profile, tmp_path):
