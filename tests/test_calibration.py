@@ -54,6 +54,15 @@ def test_search_space_suggests_composable_configs_and_prunes_others():
     assert space.suggest(clash) is None  # deepcache and tgate are not declared compatible
 
 
+def test_warm_starts_try_deepcache_at_its_documented_defaults():
+    space = SearchSpace(load_knowledge(), SD15, Conditioning.TEXT, 50, "tiny-cpu")
+    cached = [s for s in space.warm_starts("ddim") if s["method0"] == "deepcache"]
+    assert [s["steps"] for s in cached] == [50, 30]
+    for start in cached:
+        config = space.suggest(optuna.trial.FixedTrial(start))  # every parameter given: nothing left to chance
+        assert config.methods[0].params == {"cache_interval": 3, "cache_branch_id": 0}
+
+
 def _record(best: dict | None, speedup: float | None = 2.1, latency: float | None = 1.0) -> CalibrationRecord:
     task = next(t for t in suite() if t.level == 4)
     key = task_baseline_key(task)

@@ -119,6 +119,19 @@ class SearchSpace:
             methods.append(Applied(key, method.resolve(params)))
         return Config(sampler, steps, tuple(methods))
 
+    def defaults(self, key: str) -> dict[str, Any]:
+        """A method's default parameters as trial values (`key.name`), held within the family's sensible range."""
+        out: dict[str, Any] = {}
+        for param in self.kb.method(key).parameters:
+            if param.name == "num_inference_steps":
+                continue
+            value = param.default
+            if param.type in ("int", "float"):
+                low, high = param.sensible.get(self.family, (param.low, param.high))
+                value = min(max(value, low), high)
+            out[f"{key}.{param.name}"] = value
+        return out
+
     def warm_starts(self, base_sampler: str) -> list[dict[str, Any]]:
         """Points the search tries first (Optuna `enqueue_trial`): the knowledge base's usual first moves."""
         starts: list[dict[str, Any]] = [
@@ -126,8 +139,12 @@ class SearchSpace:
              "method1": NONE},
         ]  # fmt: skip
         if "deepcache" in self.methods and self.compatible_set([base_sampler, "deepcache"]):
+            # At its documented defaults: an enqueued trial that names a method but not its parameters gets them
+            # drawn at random (the first tiny-cpu record tried branch 1 and 2, never the default 0, and so
+            # under-estimated U* on every UNet family).
             for steps in (self.base_steps, max(MIN_STEPS, self.base_steps * 3 // 5)):
-                starts.append({"sampler": base_sampler, "steps": steps, "method0": "deepcache", "method1": NONE})
+                starts.append({"sampler": base_sampler, "steps": steps, "method0": "deepcache", "method1": NONE,
+                               **self.defaults("deepcache")})  # fmt: skip
         if "dpm_solver" in self.samplers:
             starts.append({"sampler": "dpm_solver", "steps": 20, "method0": NONE, "method1": NONE})
         return starts
