@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from diffagent.agent.heuristic import AUTHOR
-from diffagent.agent.loop import Outcome
+from diffagent.agent.loop import Outcome, candidate_record
 from diffagent.agent.selector import Candidate
 
 
@@ -99,15 +99,6 @@ def plot_front(outcome: Outcome, path: Path) -> bool:
 
 
 def history_json(outcome: Outcome, usage: Usage) -> dict[str, Any]:
-    def candidate(c: Candidate) -> dict[str, Any]:
-        return {
-            "generation": c.generation, "parent": c.parent, "plan": c.plan.config.to_json(),
-            "describe": c.plan.config.describe(), "rationale": c.plan.rationale, "author": c.plan.author,
-            "loss": c.loss, "speedup": c.speedup, "latency_s": c.latency_s, "fitness": c.fitness,
-            "feedback": c.feedback, "error": c.error, "attempts": c.attempts, "seconds": round(c.seconds, 2),
-            "code": c.code,
-        }  # fmt: skip
-
     goal = outcome.problem.goal
     return {
         "prompt": outcome.problem.prompt,
@@ -124,7 +115,7 @@ def history_json(outcome: Outcome, usage: Usage) -> dict[str, Any]:
         "smoke_runs": outcome.smoke_runs,
         "seconds": round(outcome.seconds, 1),
         "llm": vars(usage),
-        "candidates": [candidate(c) for c in outcome.history],
+        "candidates": [candidate_record(c) for c in outcome.history],
     }
 
 

@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from statistics import median
 from typing import Any, Protocol
 
 from diffagent.agent.debugger import DEFAULT_CODE_RESTARTS, DEFAULT_DEBUG_ROUNDS, Developer
@@ -86,6 +87,17 @@ class Outcome:
     smoke_runs: int = 0
     baseline_s: float | None = None
     seconds: float = 0.0
+
+
+def candidate_record(c: Candidate) -> dict[str, Any]:
+    """One candidate as JSON: what candidates.jsonl, history.json and the run database keep of it."""
+    return {
+        "generation": c.generation, "parent": c.parent, "plan": c.plan.config.to_json(),
+        "describe": c.plan.config.describe(), "rationale": c.plan.rationale, "author": c.plan.author,
+        "loss": c.loss, "speedup": c.speedup, "latency_s": c.latency_s, "fitness": c.fitness,
+        "feedback": c.feedback, "error": c.error, "attempts": c.attempts, "seconds": round(c.seconds, 2),
+        "code": c.code,
+    }  # fmt: skip
 
 
 def feedback(candidate: Candidate, goal: Goal) -> str:
@@ -199,7 +211,7 @@ class DiffAgent:
                 weights=opts.weights, seed=opts.seed, on_candidate=self._report,
             )  # fmt: skip
             best = evolution.run()
-            baseline_s = sorted(bench.baseline_times)[len(bench.baseline_times) // 2]
+            baseline_s = median(bench.baseline_times)
         met = best is not None and meets(best, goal)
         return Outcome(
             self.problem, self.planner.author, opts, best, evolution.history, met, evolution.stopped_early,
@@ -225,11 +237,7 @@ class DiffAgent:
     def _report(self, candidate: Candidate) -> None:
         """Progress, and one JSON line per candidate as it is measured (a run that dies keeps what it measured)."""
         with (self.folder / CANDIDATES_LOG).open("a", encoding="utf-8") as log:
-            log.write(json.dumps({
-                "generation": candidate.generation, "plan": candidate.plan.config.to_json(),
-                "author": candidate.plan.author, "loss": candidate.loss, "speedup": candidate.speedup,
-                "latency_s": candidate.latency_s, "error": candidate.error, "code": candidate.code,
-            }) + "\n")  # fmt: skip
+            log.write(json.dumps(candidate_record(candidate), default=str) + "\n")
         if candidate.error is not None:
             self.on_event(f"  -> failed: {candidate.feedback}")
         else:
