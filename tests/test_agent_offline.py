@@ -42,7 +42,7 @@ def test_a_level_4_run_measures_candidates_and_reports_them(profile, tmp_path):
     assert outcome.evaluations == len({c.code for c in measured})
     logged = (tmp_path / "run" / "work" / CANDIDATES_LOG).read_text().splitlines()
     assert len(logged) == len(outcome.history)
-    paths = write_report(outcome, tmp_path / "out", usage, profile.name, "test machine")
+    paths = write_report(outcome, tmp_path / "out", usage, profile)
     report = paths["report"].read_text()
     assert AUTHOR in report and "## Every candidate" in report and paths["plot"].stat().st_size > 1000
     history = json.loads(paths["history"].read_text())

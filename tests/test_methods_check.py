@@ -6,10 +6,10 @@ from pathlib import Path
 import pytest
 
 from conftest import FULL_SIZE
-from diffbench.evaluation.sandbox import ChildOutcome
 from diffbench.knowledge import check as check_module
 from diffbench.knowledge import load_knowledge
 from diffbench.knowledge.check import check_methods, declared_pairs
+from diffbench.sandbox.oneshot import ChildOutcome
 
 DIFFBENCH = Path(sys.executable).parent / "diffbench"
 

@@ -6,7 +6,7 @@ import uuid
 import pytest
 
 from conftest import FIXTURES
-from diffbench.evaluation.sandbox import network_isolation_available, run_module
+from diffbench.sandbox.oneshot import network_isolation_available, run_module
 
 CHILDREN = {"PYTHONPATH": str(FIXTURES / "children")}
 

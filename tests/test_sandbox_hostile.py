@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from conftest import FIXTURES
-from diffbench.evaluation.confinement import Limits, bubblewrap_works
-from diffbench.evaluation.session import SessionError, WorkerSession
+from diffbench.sandbox.confinement import Limits, bubblewrap_works
+from diffbench.sandbox.session import SessionError, WorkerSession
 from test_sandbox import processes_with
 
 CANDIDATES = FIXTURES / "candidates"

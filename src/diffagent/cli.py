@@ -10,7 +10,16 @@ import typer
 from rich.markup import escape
 
 from diffagent import __version__
-from diffbench.cli.common import DEFAULT, ProfileOption, console, friendly_errors, quiet_transformers
+from diffbench.cli.common import (
+    DEFAULT,
+    DeviceOption,
+    ProfileOption,
+    UnsafeOption,
+    console,
+    friendly_errors,
+    open_profile,
+    quiet_transformers,
+)
 from diffbench.errors import DiffbenchError
 
 app = typer.Typer(
@@ -52,6 +61,8 @@ def solve(
     llm_retries: Annotated[int, typer.Option(min=0, help="retries on 429, 5xx and timeouts")] = 3,
     llm_timeout: Annotated[float, typer.Option(help="seconds per model call")] = 120.0,
     profile: ProfileOption = DEFAULT,
+    device: DeviceOption = None,
+    unsafe_unconfined: UnsafeOption = False,
     out: Annotated[Path, typer.Option(help="folder for solution.py, report.md, front.png, history.json")] = Path(
         "diffagent-out"
     ),
@@ -68,17 +79,13 @@ def solve(
 ) -> None:
     """Find faster code for PROMPT's pipeline under its quality bound; write the code and a report to --out."""
     quiet_transformers()
-    from diffbench.models.loading import activate, require
-    from diffbench.models.profiles import get_profile
-
-    prof = get_profile(profile)
-    activate(prof)
+    prof = open_profile(profile, device, unsafe_unconfined)
     from diffagent.agent.loop import AgentOptions
     from diffagent.agent.problem import from_prompt
     from diffagent.report import write_report
     from diffagent.solve import LLMSettings, run_agent
-    from diffbench.calibration.search import describe_platform
     from diffbench.knowledge.loader import load_knowledge
+    from diffbench.models.loading import require
 
     kb = load_knowledge()
     if baseline is not None and not baseline.is_file():
@@ -91,7 +98,7 @@ def solve(
         samples=samples, seed=seed,
     )  # fmt: skip
     planner = llm or "heuristic planner (no LLM)"
-    console.print(f"[bold]diffagent solve[/] on profile [bold]{prof.name}[/] with {planner}", highlight=False)
+    console.print(f"[bold]diffagent solve[/] on {prof.describe()} with {planner}", highlight=False)
     console.print(f"goal: {problem.describe_goal()}; baseline {problem.pipeline.sampler} {problem.pipeline.steps} "
                   f"steps on {problem.pipeline.model_id}", highlight=False)  # fmt: skip
     start = time.perf_counter()
@@ -102,7 +109,7 @@ def solve(
     out.mkdir(parents=True, exist_ok=True)
     settings = LLMSettings(llm, llm_base_url, stream, llm_retries, llm_timeout)
     outcome, usage = run_agent(problem, kb, prof, out, settings, options, prof.device, progress)
-    paths = write_report(outcome, out, usage, prof.name, describe_platform(prof))
+    paths = write_report(outcome, out, usage, prof)
     verdict = "[green]goal met[/]" if outcome.met else "[red]goal not met[/]"
     console.print(f"{verdict} in {outcome.seconds:.0f} s; {len(outcome.history)} candidates, {usage.calls} LLM calls")
     for name, path in paths.items():

@@ -11,6 +11,8 @@ from typing import Any
 from diffagent.agent.heuristic import AUTHOR
 from diffagent.agent.loop import Outcome, candidate_record
 from diffagent.agent.selector import Candidate
+from diffbench.models.device import describe_hardware
+from diffbench.models.profiles import Profile
 
 
 @dataclass
@@ -119,7 +121,7 @@ def history_json(outcome: Outcome, usage: Usage) -> dict[str, Any]:
     }
 
 
-def write_report(outcome: Outcome, out: Path, usage: Usage, profile: str, platform: str) -> dict[str, Path]:
+def write_report(outcome: Outcome, out: Path, usage: Usage, profile: Profile) -> dict[str, Path]:
     out.mkdir(parents=True, exist_ok=True)
     paths = {"report": out / "report.md", "history": out / "history.json", "baseline": out / "baseline.py"}
     paths["baseline"].write_text(outcome.problem.baseline_code)
@@ -136,8 +138,9 @@ def write_report(outcome: Outcome, out: Path, usage: Usage, profile: str, platfo
         "",
         f"> {problem.prompt}",
         "",
-        f"- **Profile:** `{profile}` ({platform}). Every figure below was measured on it by the agent itself "
-        "(its own validation inputs); `diffbench eval` is the independent check.",
+        f"- **Profile:** `{profile.name}`: {profile.weights}, device `{profile.device}` "
+        f"({describe_hardware(profile.device)}), quality by {profile.quality_metric}. Every figure below was measured "
+        "on it by the agent itself (its own validation inputs); `diffbench eval` is the independent check.",
         f"- **Planner and coder:** {planner}. Loop: {outcome.options.describe()}.",
         f"- **Baseline:** {problem.pipeline.sampler} {problem.pipeline.steps} steps on `{problem.pipeline.model_id}` "
         f"({problem.pipeline.conditioning}, {problem.pipeline.resolution}x{problem.pipeline.resolution})"

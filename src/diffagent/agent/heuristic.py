@@ -78,7 +78,7 @@ class HeuristicPlanner:
         def expected(method) -> float:
             if method.key in measured:
                 return measured[method.key]
-            return max((f.speedup for f in method.published), default=1.0)
+            return max((f.speedup for f in method.published if f.speedup is not None), default=1.0)
 
         ranked = sorted(usable, key=lambda m: (-expected(m), m.key))
         self.methods = [m.key for m in ranked if expected(m) >= 1.02]

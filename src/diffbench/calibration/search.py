@@ -10,8 +10,6 @@ calibration resumes where it stopped.
 from __future__ import annotations
 
 import datetime
-import os
-import platform
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -32,6 +30,7 @@ from diffbench.evaluation.child import SolutionError
 from diffbench.evaluation.inputs import draw_inputs
 from diffbench.knowledge.compose import compose
 from diffbench.knowledge.loader import KnowledgeBase, load_knowledge
+from diffbench.models.device import describe_hardware
 from diffbench.models.profiles import Profile
 from diffbench.tasks.schema import Task
 
@@ -43,21 +42,11 @@ INPUTS_SEED = 5  # the validation inputs are fixed, so a calibration can be repe
 
 
 def describe_platform(profile: Profile) -> str:
-    """The hardware a target was measured on, as a level-5 prompt states it."""
-    if profile.device == "cuda":
-        import torch
-
-        name = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "an NVIDIA GPU"
-        return f"an {name} (fp32 baseline, real weights)"
-    model = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"a {os.cpu_count()}-core {model} CPU running the tiny-cpu stand-in weights"
+    """The hardware a target was measured on, as a level-5 prompt states it, and what weights ran."""
+    hardware = describe_hardware(profile.device)
+    if profile.builds_standins:
+        return f"{hardware} running the {profile.name} stand-in weights"
+    return f"{hardware} (fp32 baseline, real weights)"
 
 
 def distinct_baselines(tasks: list[Task]) -> dict[str, Task]:

@@ -9,9 +9,18 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from diffbench.cli.common import DEFAULT, JsonOption, ProfileOption, console, err_console, friendly_errors, print_json
-from diffbench.models.loading import activate
-from diffbench.models.profiles import get_profile
+from diffbench.cli.common import (
+    DEFAULT,
+    DeviceOption,
+    JsonOption,
+    ProfileOption,
+    UnsafeOption,
+    console,
+    err_console,
+    friendly_errors,
+    open_profile,
+    print_json,
+)
 from diffbench.tasks.schema import Difficulty
 
 # Smaller than the paper's 50 trials and 36 samples so that all 31 baselines finish in about 45 minutes on a
@@ -23,6 +32,8 @@ DEFAULT_SAMPLES = 2
 @friendly_errors
 def calibrate_command(
     profile: ProfileOption = DEFAULT,
+    device: DeviceOption = None,
+    unsafe_unconfined: UnsafeOption = False,
     trials: Annotated[int, typer.Option(min=1, help="measured trials per baseline (the paper: 50)")] = DEFAULT_TRIALS,
     samples: Annotated[int, typer.Option(min=1, help="validation inputs per trial (the paper: 36)")] = DEFAULT_SAMPLES,
     only: Annotated[
@@ -36,8 +47,7 @@ def calibrate_command(
     within sigma = 5% quality loss; record it, then regenerate the suite so the tasks carry the targets (medium:
     the best found, easy 0.8x, hard 1.2x) and the configuration found as reference code. Resumable: baselines
     already recorded with the same settings are skipped."""
-    prof = get_profile(profile)
-    activate(prof)  # before anything imports huggingface_hub
+    prof = open_profile(profile, device, unsafe_unconfined)  # before anything imports huggingface_hub
 
     from diffbench.calibration.search import calibrate
     from diffbench.calibration.store import record_path
@@ -65,7 +75,7 @@ def calibrate_command(
     if as_json:
         print_json(record.model_dump(mode="json"))
         return
-    table = Table(title=f"Calibration, profile {prof.name} ({record.trials} trials, {record.samples} samples)")
+    table = Table(title=f"Calibration, {prof.describe()} ({record.trials} trials, {record.samples} samples)")
     for col in ("baseline", "best configuration", "L", "U*", "medium target"):
         table.add_column(col, overflow="fold")
     for key, cal in record.baselines.items():

@@ -8,12 +8,20 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from diffbench.cli.common import DEFAULT, JsonOption, ProfileOption, console, friendly_errors, print_json
+from diffbench.cli.common import (
+    DEFAULT,
+    DeviceOption,
+    JsonOption,
+    ProfileOption,
+    UnsafeOption,
+    console,
+    friendly_errors,
+    open_profile,
+    print_json,
+)
 from diffbench.errors import DiffbenchError
 from diffbench.evaluation.inputs import read_prompts
 from diffbench.evaluation.judge import JudgeOptions, evaluate
-from diffbench.models.loading import activate
-from diffbench.models.profiles import get_profile
 from diffbench.tasks.suite import get_task, load_suite
 
 
@@ -22,6 +30,8 @@ def eval_command(
     task_id: Annotated[str, typer.Argument(help="a task id, e.g. L4-003")],
     candidate: Annotated[Path, typer.Argument(help="the solution module to judge (docs/contract.md)")],
     profile: ProfileOption = DEFAULT,
+    device: DeviceOption = None,
+    unsafe_unconfined: UnsafeOption = False,
     out: Annotated[Path | None, typer.Option("--out", help="folder for images, logs and result.json")] = None,
     samples: Annotated[int, typer.Option(min=3, help="quality inputs (the paper uses 10)")] = 10,
     reps: Annotated[int, typer.Option(min=1, help="timing rounds (levels 4-5)")] = 3,
@@ -34,8 +44,7 @@ def eval_command(
     if not candidate.is_file():
         raise DiffbenchError(f"candidate file {candidate} does not exist")
     task = get_task(task_id, load_suite())
-    prof = get_profile(profile)
-    activate(prof)
+    prof = open_profile(profile, device, unsafe_unconfined)
     options = JudgeOptions(
         samples=samples,
         repetitions=reps,
@@ -50,7 +59,7 @@ def eval_command(
         print_json(result.model_dump(mode="json"))
     else:
         verdict = "[green]PASSED[/]" if result.passed else f"[red]FAILED[/] ({', '.join(result.error_modes) or '-'})"
-        console.print(f"{task.id} on profile {prof.name}: {verdict}  in {result.seconds:.1f} s")
+        console.print(f"{task.id} on {prof.describe()}: {verdict}  in {result.seconds:.1f} s", highlight=False)
         table = Table(show_header=True)
         for col in ("stage", "result", "details"):
             table.add_column(col, overflow="fold")
@@ -64,6 +73,12 @@ def eval_command(
             console.print(
                 f"L = {result.quality_loss:.2%}, U = {result.speedup:.2f}x, latency {result.latency_s:.3f} s "
                 f"(baseline {result.baseline_timing}, candidate {result.candidate_timing})",
+                highlight=False,
+            )
+        if result.harness_overhead_s is not None:
+            console.print(
+                f"harness overhead {result.harness_overhead_s:.1f} s of {result.seconds:.1f} s (outside the solutions' "
+                f"load_pipeline and generate calls); sandbox: {result.sandbox.get('namespaces', '-')}",
                 highlight=False,
             )
         console.print(f"images and logs: {result.images_dir}")

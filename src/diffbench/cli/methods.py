@@ -8,10 +8,20 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from diffbench.cli.common import DEFAULT, JsonOption, ProfileOption, console, err_console, friendly_errors, print_json
+from diffbench.cli.common import (
+    DEFAULT,
+    DeviceOption,
+    JsonOption,
+    ProfileOption,
+    UnsafeOption,
+    console,
+    err_console,
+    friendly_errors,
+    open_profile,
+    print_json,
+)
 from diffbench.knowledge import load_knowledge
 from diffbench.models.families import family as family_by_key
-from diffbench.models.profiles import get_profile
 
 app = typer.Typer(help="Acceleration methods: templates, parameters, compatibility, insights.", no_args_is_help=True)
 
@@ -47,6 +57,8 @@ def list_methods(family: FamilyOption = None, as_json: JsonOption = False) -> No
 def check(
     family: FamilyOption = None,
     profile: ProfileOption = DEFAULT,
+    device: DeviceOption = None,
+    unsafe_unconfined: UnsafeOption = False,
     as_json: JsonOption = False,
     method: Annotated[list[str] | None, typer.Option("--method", "-m", help="only these methods")] = None,
     reps: Annotated[int, typer.Option(help="interleaved timed repetitions per pair (median)")] = 3,
@@ -62,7 +74,7 @@ def check(
     from diffbench.knowledge.check import check_methods, declared_pairs
 
     kb = load_knowledge()
-    prof = get_profile(profile)
+    prof = open_profile(profile, device, unsafe_unconfined, loads_here=False)
     if family is not None:
         family_by_key(family)
     for key in method or []:
@@ -82,9 +94,9 @@ def check(
 
         err_console.print(f"recorded in {record_results(prof, results, reps, wall_s, sweep, family)}", highlight=False)
     if as_json:
-        print_json({"profile": prof.name, "ok": all_ok, "wall_s": wall_s, "pairs": [r.model_dump() for r in results]})
+        print_json({**prof.facts(), "ok": all_ok, "wall_s": wall_s, "pairs": [r.model_dump() for r in results]})
     else:
-        table = Table(title=f"Methods check, profile {prof.name} (default parameters, median of {reps}, interleaved)")
+        table = Table(title=f"Methods check, {prof.describe()} (default parameters, median of {reps}, interleaved)")
         for col in ("method", "family", "steps", "speedup", "PSNR dB", "SSIM", "detected", "ok"):
             table.add_column(col, overflow="fold")
         for r in results:
@@ -100,6 +112,6 @@ def check(
             )
         console.print(table)
         ok = sum(r.ok for r in results)
-        console.print(f"profile {prof.name}: {ok}/{len(results)} pairs ok in {wall_s / 60:.1f} min", highlight=False)
+        console.print(f"{prof.describe()}: {ok}/{len(results)} pairs ok in {wall_s / 60:.1f} min", highlight=False)
     if not all_ok:
         raise typer.Exit(1)

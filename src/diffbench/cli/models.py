@@ -9,11 +9,14 @@ from rich.table import Table
 
 from diffbench.cli.common import (
     DEFAULT,
+    DeviceOption,
     JsonOption,
     ProfileOption,
+    UnsafeOption,
     console,
     err_console,
     friendly_errors,
+    open_profile,
     print_json,
     quiet_transformers,
 )
@@ -100,12 +103,14 @@ def build(
 @friendly_errors
 def check(
     profile: ProfileOption = DEFAULT,
+    device: DeviceOption = None,
+    unsafe_unconfined: UnsafeOption = False,
     as_json: JsonOption = False,
     steps: Annotated[int, typer.Option(help="inference steps of the one generation per row")] = 50,
     model_id: Annotated[list[str] | None, typer.Option("--id", help="check only these ids")] = None,
 ) -> None:
     """Load every id in a fresh process with the network off and generate once per conditioning kind."""
-    prof = get_profile(profile)
+    prof = open_profile(profile, device, unsafe_unconfined, loads_here=False)
 
     def progress(row: CheckRow) -> None:  # on stderr in every mode: --json keeps stdout clean for the data
         status = "ok" if row.ok else f"FAILED: {row.error}"
@@ -114,15 +119,15 @@ def check(
     rows = check_models(prof, ids=model_id or None, steps=steps, on_row=progress)
     all_ok = all(r.ok for r in rows)
     if as_json:
-        print_json({"profile": prof.name, "ok": all_ok, "models": [r.model_dump() for r in rows]})
+        print_json({**prof.facts(), "ok": all_ok, "models": [r.model_dump() for r in rows]})
     else:
-        _print_check_table(prof.name, steps, rows)
+        _print_check_table(prof.describe(), steps, rows)
     if not all_ok:
         raise typer.Exit(1)
 
 
 def _print_check_table(profile: str, steps: int, rows: list[CheckRow]) -> None:
-    table = Table(title=f"Model check, profile {profile} (one process per id, network off)")
+    table = Table(title=f"Model check, {profile} (one process per id, network off)")
     for col in ("id", "conditioning", "load s", f"{steps}-step s", "image", "ok"):
         table.add_column(col, justify="right" if col.endswith(" s") else "left")
     for r in rows:
@@ -136,4 +141,4 @@ def _print_check_table(profile: str, steps: int, rows: list[CheckRow]) -> None:
         )
     console.print(table)
     failed = sum(not r.ok for r in rows)
-    console.print(f"profile {profile}: {len(rows) - failed}/{len(rows)} ok", highlight=False)
+    console.print(f"{profile}: {len(rows) - failed}/{len(rows)} ok", highlight=False)

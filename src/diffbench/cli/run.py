@@ -9,7 +9,15 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from diffbench.cli.common import DEFAULT, ProfileOption, console, friendly_errors
+from diffbench.cli.common import (
+    DEFAULT,
+    DeviceOption,
+    ProfileOption,
+    UnsafeOption,
+    console,
+    friendly_errors,
+    open_profile,
+)
 from diffbench.errors import DiffbenchError
 from diffbench.evaluation.result import EvalResult
 from diffbench.tasks.schema import Task
@@ -37,6 +45,8 @@ def run_command(
     task: Annotated[list[str] | None, typer.Option(help="task ids to run (repeatable)")] = None,
     limit: Annotated[int | None, typer.Option(min=1, help="the first N selected tasks")] = None,
     profile: ProfileOption = DEFAULT,
+    device: DeviceOption = None,
+    unsafe_unconfined: UnsafeOption = False,
     run_dir: Annotated[Path, typer.Option(help="the run folder (resumed when it exists)")] = Path("runs/latest"),
     executor: Annotated[str, typer.Option(help="local or ray")] = "local",
     ray_address: Annotated[str | None, typer.Option(help="an existing Ray cluster (default: auto/local)")] = None,
@@ -58,13 +68,10 @@ def run_command(
     """Solve and judge the selected tasks; results go to RUN_DIR/run.sqlite as they finish. Re-run the same
     command to resume: only what is missing is done."""
     from diffbench.evaluation.judge import JudgeOptions
-    from diffbench.models.loading import activate
-    from diffbench.models.profiles import get_profile
     from diffbench.runner.run import Runner, RunSpec, select_tasks
     from diffbench.tasks.suite import load_suite
 
-    prof = get_profile(profile)
-    activate(prof)
+    prof = open_profile(profile, device, unsafe_unconfined)
     if executor not in ("local", "ray"):
         raise DiffbenchError(f"unknown executor {executor!r}; local or ray")
     tasks = select_tasks(load_suite(), level, family, task, limit)
@@ -102,7 +109,7 @@ def run_command(
         bar.update(bar_id, completed=done.done, rate=f"pass {done.passed}/{done.done}")
     if not jsonl:
         console.print(
-            f"{done.done}/{done.total} tasks judged, {done.passed} passed, profile {prof.name}; "
+            f"{done.done}/{done.total} tasks judged, {done.passed} passed, {prof.describe()}; "
             f"run folder {run_dir} (diffbench report {run_dir})",
             highlight=False,
         )

@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from diffbench.errors import DiffbenchError
-from diffbench.evaluation.confinement import Limits
 from diffbench.evaluation.inputs import EvalInput
-from diffbench.evaluation.session import SessionError, WorkerSession
 from diffbench.models.profiles import Profile
+from diffbench.sandbox.confinement import Limits
+from diffbench.sandbox.session import SessionError, WorkerSession
 
 
 class SolutionError(DiffbenchError):

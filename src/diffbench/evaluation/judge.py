@@ -23,14 +23,15 @@ import numpy as np
 from PIL import Image
 
 from diffbench.evaluation.child import SolutionChild, SolutionError
-from diffbench.evaluation.confinement import Limits
 from diffbench.evaluation.inputs import EvalInput, draw_inputs
-from diffbench.evaluation.metrics import achievement, quality_loss, speedup
+from diffbench.evaluation.metrics import MetricUndefinedError, achievement, quality_loss, speedup
 from diffbench.evaluation.quality import ABSOLUTE_THRESHOLD, clip_scorer, fidelity, fidelity_scale
 from diffbench.evaluation.result import ErrorMode, EvalResult, Stage, Timing
 from diffbench.evaluation.static import analyze
+from diffbench.models.device import is_cuda
 from diffbench.models.families import QUALITY_MODEL_ID
 from diffbench.models.profiles import Profile, diffbench_home
+from diffbench.sandbox.confinement import Limits
 from diffbench.tasks.attributes import mismatches
 from diffbench.tasks.schema import Difficulty, Task
 
@@ -42,6 +43,7 @@ class JudgeOptions:
     samples: int = 10  # inputs for quality (the paper's 10)
     timing_inputs: int = 3  # fresh inputs per timing round (levels 4-5)
     repetitions: int = 3  # timing rounds; baseline and candidate alternate within each
+    warmup_calls: int | None = None  # untimed calls per child before timing; None: 1 on a CPU, 2 on a GPU
     load_timeout_s: float = 900.0
     call_timeout_s: float = 300.0
     inputs_seed: int | None = None  # None: a secret draw, so no solution can predict its inputs
@@ -76,7 +78,15 @@ class Judge:
     def evaluate(self, source: str) -> EvalResult:
         start = time.perf_counter()
         self.out_dir.mkdir(parents=True, exist_ok=True)
-        result = EvalResult(task_id=self.task.id, profile=self.profile.name, device=self.options.device, passed=False)
+        result = EvalResult(
+            task_id=self.task.id,
+            profile=self.profile.name,
+            device=self.options.device,
+            weights=self.profile.source,
+            passed=False,
+        )
+        self.solution_seconds = 0.0  # inside the solutions' load_pipeline and generate calls
+        self.sandbox: dict[str, Any] = {}
         try:
             figures = self._evaluate(source)
             result.passed = True
@@ -89,9 +99,8 @@ class Judge:
         result.stages = self.stages
         result.seconds = time.perf_counter() - start
         result.images_dir = str(self.out_dir)
-        if result.candidate_timing is not None:
-            spent = sum(self.stages[-1].figures.get("timed_seconds", []))
-            result.harness_overhead_s = max(0.0, result.seconds - spent)
+        result.sandbox = self.sandbox
+        result.harness_overhead_s = max(0.0, result.seconds - self.solution_seconds)
         (self.out_dir / "result.json").write_text(result.model_dump_json(indent=2))
         return result
 
@@ -145,10 +154,16 @@ class Judge:
             work, self.profile, opts.limits, (self.cache_dir,), opts.device, opts.load_timeout_s, opts.call_timeout_s
         )
 
+    def _load_in(self, run: SolutionChild, source: str, filename: str) -> dict[str, Any]:
+        answer = run.load(source, filename)
+        self.solution_seconds += answer["load_seconds"]
+        self.sandbox = run.session.confinement.describe()
+        return answer
+
     def _load(self, run: SolutionChild, source: str) -> dict[str, Any]:
         stage = self._stage("runtime")
         try:
-            answer = run.load(source, SOLUTION_FILE)
+            answer = self._load_in(run, source, SOLUTION_FILE)
         except SolutionError as err:
             raise self._reject(stage, ErrorMode.RUNTIME, str(err)) from None
         runtime = answer["runtime"]
@@ -165,9 +180,11 @@ class Judge:
 
     def _call(self, run: SolutionChild, stage: Stage, inp: EvalInput, name: str) -> tuple[dict[str, Any], float]:
         try:
-            return run.generate(inp, name)
+            answer, waited = run.generate(inp, name)
         except SolutionError as err:
             raise self._reject(stage, ErrorMode.RUNTIME, str(err)) from None
+        self.solution_seconds += waited
+        return answer, waited
 
     def _run_inputs(self, run: SolutionChild, inputs: list[EvalInput], runtime: dict, static: dict) -> None:
         stage = self.stages[-1]
@@ -269,7 +286,7 @@ class Judge:
 
     def _load_baseline(self, run: SolutionChild) -> None:
         try:
-            run.load(self.task.baseline_code, "baseline.py")
+            self._load_in(run, self.task.baseline_code, "baseline.py")
         except SolutionError as err:
             raise RuntimeError(f"the task's baseline does not run: {err}") from None
 
@@ -326,7 +343,10 @@ class Judge:
     # ---- stage 3 --------------------------------------------------------------------------------------------
     def _relative(self, candidate: SolutionChild, quality: dict[str, Any]) -> dict[str, Any]:
         stage = self._stage("relative")
-        loss = quality_loss(quality["base_scores"], quality["scores"])
+        try:
+            loss = quality_loss(quality["base_scores"], quality["scores"])
+        except MetricUndefinedError as err:  # not the candidate's fault: say so for the whole command
+            raise MetricUndefinedError(f"{self.task.id} on {self.profile.describe()}: {err}") from None
         base_times, cand_times, timed = self._timing(candidate, stage)
         u = speedup([median(t) for t in base_times], [median(t) for t in cand_times])
         latency = median([s for t in cand_times for s in t])
@@ -375,9 +395,14 @@ class Judge:
         timed: list[float] = []
         with self._child("baseline-timing") as baseline:
             self._load_baseline(baseline)
+            # Untimed warm-up calls for both children right before timing: first calls allocate, and on a GPU
+            # autotune kernels; the worker synchronises the device around every call.
             seed = None if opts.inputs_seed is None else opts.inputs_seed + 1
-            warm = draw_inputs(self.task.conditioning, 3, seed, opts.prompts)[0]
-            self._call(baseline, stage, warm, "warmup")  # the candidate was warmed by the quality pass
+            warmups = opts.warmup_calls if opts.warmup_calls is not None else (2 if is_cuda(opts.device) else 1)
+            warm_inputs = draw_inputs(self.task.conditioning, max(3, warmups), seed, opts.prompts)[:warmups]
+            for k, warm in enumerate(warm_inputs):
+                self._call(baseline, stage, warm, f"warmup-{k}")
+                self._call(candidate, stage, warm, f"warmup-{k}")
             for rep in range(opts.repetitions):
                 rep_seed = None if opts.inputs_seed is None else opts.inputs_seed + 100 + rep
                 fresh = draw_inputs(self.task.conditioning, max(3, n), rep_seed, opts.prompts)[:n]

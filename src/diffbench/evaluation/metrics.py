@@ -5,6 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from statistics import fmean
 
+from diffbench.errors import DiffbenchError
+
+
+class MetricUndefinedError(DiffbenchError, ValueError):
+    """A paper metric that cannot be computed from these figures (e.g. L over a baseline that scores 0)."""
+
 
 def quality_loss(base_scores: Sequence[float], acc_scores: Sequence[float]) -> float:
     """L = mean(S_base - S_acc) / mean(S_base), over the same N samples (equation 1)."""
@@ -12,7 +18,10 @@ def quality_loss(base_scores: Sequence[float], acc_scores: Sequence[float]) -> f
         raise ValueError("L needs the same, non-zero number of baseline and accelerated scores")
     base = fmean(base_scores)
     if base <= 0:
-        raise ValueError("L is undefined for a baseline whose mean score is not positive")
+        raise MetricUndefinedError(
+            f"L is undefined for a baseline whose mean score is not positive (mean {base:.3g}); a random-weight "
+            "CLIP (stand-ins) scores 0 on every image: judge stand-ins by fidelity (--profile tiny-cpu or tiny-cuda)"
+        )
     return (base - fmean(acc_scores)) / base
 
 

@@ -100,18 +100,26 @@ class ClipScorer:
         self.model = CLIPModel.from_pretrained(model_id).to(device).eval()
         self.processor = CLIPProcessor.from_pretrained(model_id)
 
-    def score(self, image: Image.Image, text: str) -> float:
+    @staticmethod
+    def _embedding(output: Any) -> Any:
+        """transformers 5 returns an output object whose `pooler_output` is the projected embedding; 4.x a tensor."""
+        return output if hasattr(output, "norm") else output.pooler_output
+
+    def cosine(self, image: Image.Image, text: str) -> float:
         torch = self.torch
         inputs = self.processor(text=[text], images=[image], return_tensors="pt", padding=True, truncation=True)
         inputs = {k: v.to(self.device) for k, v in inputs.items()}
         with torch.no_grad():
-            image_emb = self.model.get_image_features(pixel_values=inputs["pixel_values"])
-            text_emb = self.model.get_text_features(
-                input_ids=inputs["input_ids"], attention_mask=inputs.get("attention_mask")
+            image_emb = self._embedding(self.model.get_image_features(pixel_values=inputs["pixel_values"]))
+            text_emb = self._embedding(
+                self.model.get_text_features(input_ids=inputs["input_ids"], attention_mask=inputs.get("attention_mask"))
             )
         image_emb = image_emb / image_emb.norm(dim=-1, keepdim=True)
         text_emb = text_emb / text_emb.norm(dim=-1, keepdim=True)
-        return float(100.0 * torch.clamp((image_emb * text_emb).sum(), min=0.0))
+        return float((image_emb * text_emb).sum())
+
+    def score(self, image: Image.Image, text: str) -> float:
+        return 100.0 * max(self.cosine(image, text), 0.0)
 
 
 @cache

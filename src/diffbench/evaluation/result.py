@@ -53,6 +53,7 @@ class EvalResult(BaseModel):
     task_id: str
     profile: str
     device: str
+    weights: str = Field(default="stand-ins", description="stand-ins (random weights) or hub-cache (real weights)")
     passed: bool
     error_modes: list[ErrorMode] = Field(default_factory=list)
     stages: list[Stage] = Field(default_factory=list)
@@ -67,7 +68,9 @@ class EvalResult(BaseModel):
     sandbox: dict[str, Any] = Field(default_factory=dict)
     seconds: float = 0.0
     harness_overhead_s: float | None = Field(
-        default=None, description="wall time outside the candidate's and baseline's timed calls"
+        default=None,
+        description="wall time outside the solutions' load_pipeline and generate calls (process starts, imports, "
+        "scoring, image files), on this result's profile and device",
     )
 
     def stage(self, name: str) -> Stage | None:

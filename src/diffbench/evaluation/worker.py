@@ -46,7 +46,8 @@ class Worker:
 
         device = msg.get("device", "cpu")
         if device.startswith("cuda") and torch.cuda.is_available():
-            self.sync = torch.cuda.synchronize
+            synchronize, target = torch.cuda.synchronize, torch.device(device)
+            self.sync = lambda: synchronize(target)  # the device the solution runs on, not only the current one
         spec = importlib.util.spec_from_file_location("solution", msg["module"])
         if spec is None or spec.loader is None:
             raise ImportError(f"cannot import {msg['module']}")

@@ -11,10 +11,10 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from diffbench.evaluation.sandbox import run_module
 from diffbench.knowledge.loader import MEASURED_DIR, KnowledgeBase
 from diffbench.models.families import FAMILIES
 from diffbench.models.profiles import Profile
+from diffbench.sandbox.oneshot import run_module
 
 PAIR_TIMEOUT_S = 600.0  # per variant in a family's child
 
@@ -70,6 +70,8 @@ def _run_family(
             json.dumps(variants),
             "--profile",
             profile.name,
+            "--device",
+            profile.device,
             "--steps",
             str(steps),
             "--reps",

@@ -134,11 +134,13 @@ def main() -> None:
     parser.add_argument("family")
     parser.add_argument("--variants", required=True, help="JSON list of {label, method, params}")
     parser.add_argument("--profile", required=True)
+    parser.add_argument("--device", default=None)
     parser.add_argument("--steps", type=int, default=50)
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--result", type=Path, required=True)
     args = parser.parse_args()
-    rows = check_family(args.family, json.loads(args.variants), get_profile(args.profile), args.steps, args.reps)
+    profile = get_profile(args.profile, args.device)
+    rows = check_family(args.family, json.loads(args.variants), profile, args.steps, args.reps)
     args.result.write_text(json.dumps(rows))
 
 

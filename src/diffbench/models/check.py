@@ -9,9 +9,9 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from diffbench.evaluation.sandbox import run_module
 from diffbench.models.families import all_model_ids
 from diffbench.models.profiles import Profile
+from diffbench.sandbox.oneshot import run_module
 
 CHECK_TIMEOUT_S = 600.0
 
@@ -40,7 +40,7 @@ def check_models(
         for n, model_id in enumerate(ids if ids is not None else all_model_ids()):
             outcome = run_module(
                 "diffbench.models.check_worker",
-                [model_id, "--profile", profile.name, "--steps", str(steps)],
+                [model_id, "--profile", profile.name, "--device", profile.device, "--steps", str(steps)],
                 workdir=Path(tmp) / f"{n:02d}",
                 env=profile.env(),
                 timeout_s=CHECK_TIMEOUT_S,

@@ -86,10 +86,11 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("model_id")
     parser.add_argument("--profile", required=True)
+    parser.add_argument("--device", default=None)
     parser.add_argument("--steps", type=int, default=50)
     parser.add_argument("--result", type=Path, required=True)
     args = parser.parse_args()
-    profile = get_profile(args.profile)
+    profile = get_profile(args.profile, args.device)
     try:
         if args.model_id == QUALITY_MODEL_ID:
             rows = check_quality_model(profile)

@@ -1,11 +1,14 @@
-"""Profiles: where models come from, which device and dtype they run on, and what judges quality.
+"""Profiles: three independent choices under one name, and every printed figure names all three.
 
-Everything that depends on "which world are we in" asks the profile, and every printed figure names it.
+- where models come from (`source`): the project's tiny random-weight **stand-ins** under the real ids
+  (`diffbench models build`), or the user's own Hugging Face **hub cache** with real weights;
+- which **device** runs them: `cpu`, `cuda` or `cuda:N` (`--device` overrides the profile's default on every
+  command that runs models);
+- which **quality metric** judges them: *fidelity* to the baseline's output (a random-weight CLIP scores nothing
+  meaningful, so stand-ins are judged this way) or CLIP score (real weights).
 
-- `tiny-cpu`: tiny random-weight stand-ins that the project builds itself (`diffbench models build`), saved in a
-  hub-cache layout under the real ids in a project-owned folder and loaded offline. Quality is *fidelity* to
-  the baseline output (PSNR/SSIM), because a random CLIP scores nothing meaningful.
-- `cuda`: the user's real weights in their own Hugging Face hub cache, on a GPU; quality is CLIP score.
+Named profiles: `tiny-cpu` (stand-ins, CPU, fidelity; the default), `tiny-cuda` (stand-ins, GPU, fidelity: what a
+GPU check needs, no weights), `cuda` (real weights, GPU, CLIP score).
 """
 
 from __future__ import annotations
@@ -17,9 +20,11 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from diffbench.errors import DiffbenchError
+from diffbench.models.device import require_device, validate_device
 from diffbench.models.store import HubCacheStore
 
 QualityMetric = Literal["fidelity", "clip-score"]
+ModelSource = Literal["stand-ins", "hub-cache"]
 
 
 class UnknownProfileError(DiffbenchError, LookupError):
@@ -45,17 +50,44 @@ def user_hub_cache() -> Path:
 class Profile(BaseModel):
     model_config = ConfigDict(frozen=True)
 
-    name: Literal["tiny-cpu", "cuda"]
+    name: Literal["tiny-cpu", "tiny-cuda", "cuda"]
     summary: str
+    source: ModelSource
     device: str
     dtype: str
     hub_cache: Path
-    builds_standins: bool
     quality_metric: QualityMetric
+
+    @property
+    def builds_standins(self) -> bool:
+        return self.source == "stand-ins"
+
+    @property
+    def weights(self) -> str:
+        """What produced a figure, in words every report prints."""
+        return "stand-ins (tiny random weights)" if self.builds_standins else "real weights (your hub cache)"
 
     @property
     def store(self) -> HubCacheStore:
         return HubCacheStore(self.hub_cache)
+
+    def with_device(self, device: str | None) -> Profile:
+        """The same profile on another device (`--device cuda:1`, or `--device cpu` to run cuda code on a CPU)."""
+        if device is None or device == self.device:
+            return self
+        return self.model_copy(update={"device": validate_device(device)})
+
+    def require_device(self) -> None:
+        """One clear error when this profile's device is not on this machine."""
+        require_device(self.device, self.name)
+
+    def describe(self) -> str:
+        """'profile tiny-cuda (stand-ins (tiny random weights), device cuda, quality fidelity)'."""
+        return f"profile {self.name} ({self.weights}, device {self.device}, quality {self.quality_metric})"
+
+    def facts(self) -> dict[str, str]:
+        """The same, for JSON output and result files."""
+        return {"profile": self.name, "device": self.device, "weights": self.source, "quality": self.quality_metric}
 
     def env(self) -> dict[str, str]:
         """Environment for any process that loads models under this profile: offline, pointed at the store."""
@@ -68,6 +100,7 @@ class Profile(BaseModel):
             # transformers warns at import that torchvision is missing (there is no CPU build): not news.
             "TRANSFORMERS_VERBOSITY": "error",
             "DIFFBENCH_PROFILE": self.name,
+            "DIFFBENCH_DEVICE": self.device,
         }
 
     def missing_model_message(self, model_id: str) -> str:
@@ -84,14 +117,31 @@ class Profile(BaseModel):
         )
 
 
+def standin_store() -> Path:
+    """The stand-ins' hub cache, shared by every stand-in profile (the same files run on CPU and GPU)."""
+    return diffbench_home() / "tiny-cpu" / "hub"
+
+
 def tiny_cpu() -> Profile:
     return Profile(
         name="tiny-cpu",
         summary="tiny random-weight stand-ins under the real ids, CPU, fidelity to the baseline as quality",
+        source="stand-ins",
         device="cpu",
         dtype="float32",
-        hub_cache=diffbench_home() / "tiny-cpu" / "hub",
-        builds_standins=True,
+        hub_cache=standin_store(),
+        quality_metric="fidelity",
+    )
+
+
+def tiny_cuda() -> Profile:
+    return Profile(
+        name="tiny-cuda",
+        summary="the same stand-ins on a CUDA GPU, fidelity to the baseline as quality: a GPU check with no weights",
+        source="stand-ins",
+        device="cuda",
+        dtype="float32",
+        hub_cache=standin_store(),
         quality_metric="fidelity",
     )
 
@@ -100,20 +150,22 @@ def cuda() -> Profile:
     return Profile(
         name="cuda",
         summary="real weights from the user's Hugging Face hub cache, on a CUDA GPU, CLIP score as quality",
+        source="hub-cache",
         device="cuda",
         dtype="float32",
         hub_cache=user_hub_cache(),
-        builds_standins=False,
         quality_metric="clip-score",
     )
 
 
-PROFILES = {"tiny-cpu": tiny_cpu, "cuda": cuda}
+PROFILES = {"tiny-cpu": tiny_cpu, "tiny-cuda": tiny_cuda, "cuda": cuda}
 DEFAULT_PROFILE = "tiny-cpu"
 
 
-def get_profile(name: str = DEFAULT_PROFILE) -> Profile:
+def get_profile(name: str = DEFAULT_PROFILE, device: str | None = None) -> Profile:
+    """The named profile, on `device` when given (validated, not yet checked against this machine)."""
     try:
-        return PROFILES[name]()
+        profile = PROFILES[name]()
     except KeyError:
         raise UnknownProfileError(f"unknown profile {name!r}; known: {', '.join(PROFILES)}") from None
+    return profile.with_device(device)

@@ -11,14 +11,14 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol
 
 from diffbench.errors import DiffbenchError
 from diffbench.evaluation.judge import JudgeOptions, evaluate
 from diffbench.evaluation.result import EvalResult
-from diffbench.models.profiles import Profile, get_profile
+from diffbench.models.profiles import Profile
 from diffbench.tasks.schema import Task
 
 
@@ -39,12 +39,12 @@ class Executor(Protocol):
     def run(self, jobs: Iterable[Job], on_result: OnResult) -> None: ...
 
 
-def judge_job(task_json: str, code: str, profile_name: str, out_dir: str, options: JudgeOptions) -> str:
+def judge_job(task_json: str, code: str, profile_json: str, out_dir: str, options: JudgeOptions) -> str:
     """One verdict, as JSON: the unit of work an executor runs (importable by a Ray worker)."""
     task = Task.model_validate_json(task_json)
     out = Path(out_dir)
     shutil.rmtree(out, ignore_errors=True)
-    return evaluate(task, code, get_profile(profile_name), out, options).model_dump_json()
+    return evaluate(task, code, Profile.model_validate_json(profile_json), out, options).model_dump_json()
 
 
 class LocalExecutor:
@@ -56,7 +56,9 @@ class LocalExecutor:
 
     def run(self, jobs: Iterable[Job], on_result: OnResult) -> None:
         for job in jobs:
-            answer = judge_job(job.task.model_dump_json(), job.code, self.profile.name, str(job.out_dir), self.options)
+            answer = judge_job(
+                job.task.model_dump_json(), job.code, self.profile.model_dump_json(), str(job.out_dir), self.options
+            )
             on_result(job, EvalResult.model_validate_json(answer))
 
 
@@ -71,15 +73,17 @@ class RayExecutor:
         except ImportError:
             raise DiffbenchError("the ray executor needs Ray: pip install 'diffbench[ray]'") from None
         self.ray = ray
-        self.profile = profile
-        self.options = options
+        # Ray gives each GPU job its own GPU through CUDA_VISIBLE_DEVICES (passed on to the confined children):
+        # inside the job that GPU is `cuda`, whatever index --device named on the driver.
+        gpu = profile.device.startswith("cuda")
+        self.profile = profile.with_device("cuda") if gpu else profile
+        self.options = replace(options, device=self.profile.device)
         if not ray.is_initialized():
             os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
             try:
                 ray.init(address=address, include_dashboard=False, log_to_driver=False)
             except (ConnectionError, RuntimeError) as err:
                 raise DiffbenchError(f"cannot join the Ray cluster at {address or 'auto'}: {err}") from None
-        gpu = profile.device.startswith("cuda")
         # A timed job has its device to itself: one GPU under cuda; under tiny-cpu every CPU of a node.
         cpus = cpus_per_job or (1 if gpu else max(1, int(min(n["Resources"].get("CPU", 1) for n in ray.nodes()))))
         env = {**profile.env(), "OMP_NUM_THREADS": str(cpus), "RAY_USAGE_STATS_ENABLED": "0"}
@@ -98,8 +102,8 @@ class RayExecutor:
                 on_result(job, EvalResult.model_validate_json(self.ray.get(ready[0])))
 
         for job in jobs:
-            ref = self.remote.remote(job.task.model_dump_json(), job.code, self.profile.name, str(job.out_dir),
-                                     self.options)  # fmt: skip
+            profile = self.profile.model_dump_json()
+            ref = self.remote.remote(job.task.model_dump_json(), job.code, profile, str(job.out_dir), self.options)
             pending[ref] = job
             collect(self.capacity)
         collect(0)

@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from diffbench.errors import DiffbenchError
-from diffbench.evaluation.confinement import Confinement, Limits
-from diffbench.evaluation.sandbox import child_env, store_paths
+from diffbench.sandbox.confinement import Confinement, Limits
+from diffbench.sandbox.oneshot import child_env, store_paths
 
 MAX_LINE = 1 << 20  # an answer longer than this is a protocol violation
 
@@ -68,7 +68,7 @@ class WorkerSession:
             self.proc = subprocess.Popen(
                 argv,
                 cwd=self.workdir,
-                env=child_env(self.env),
+                env=child_env(self.env, self.confinement),
                 stdout=out,
                 stderr=err,
                 stdin=subprocess.DEVNULL,

@@ -1,5 +1,5 @@
-"""Running work in a fresh child process: own session, namespaces (no network, own PIDs, read-only files but
-its work folder), memory/process/file limits, scrubbed environment, result via a file (see confinement.py).
+"""A one-shot confined child: own session, namespaces (no network, own PIDs, read-only files but its work
+folder), memory/process/file limits, scrubbed environment, result via a file (see confinement.py).
 
 The harness never imports or runs the work itself. A child that crashes, hangs or prints garbage costs only
 its own result: the parent kills the whole process group on timeout and reports what happened.
@@ -18,10 +18,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from diffbench.evaluation.confinement import Confinement, Limits, bubblewrap_works, unshare_works
+from diffbench.sandbox.confinement import Confinement, Limits, bubblewrap_works, unshare_works
 
-# Variables a child may inherit; everything else (API keys, tokens, cloud credentials) is dropped.
-_INHERITED = ("PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+# Variables a child may inherit; everything else (API keys, tokens, cloud credentials) is dropped. The device
+# selection (CUDA_VISIBLE_DEVICES as Ray or the user set it, the NVIDIA container variables) passes, so the
+# child uses the GPU its parent was given; LD_LIBRARY_PATH passes because CUDA drivers often live outside the
+# default library path in containers.
+_INHERITED = ("PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "LD_LIBRARY_PATH")
+_INHERITED_PREFIXES = ("CUDA_", "NVIDIA_", "PYTORCH_CUDA_")
+_SECRET_MARKS = ("KEY", "TOKEN", "SECRET", "PASSWORD", "CREDENTIAL")
 _TAIL_CHARS = 4000
 _STORE_VARIABLES = ("DIFFBENCH_HOME", "HF_HUB_CACHE", "HF_HOME")
 
@@ -34,6 +39,7 @@ class ChildOutcome:
     result: Any | None
     stderr_tail: str
     network_isolated: bool
+    sandbox: dict[str, Any] | None = None
 
     @property
     def last_error_line(self) -> str:
@@ -46,10 +52,17 @@ def network_isolation_available() -> bool:
     return bubblewrap_works() or unshare_works()
 
 
-def child_env(extra: dict[str, str]) -> dict[str, str]:
+def child_env(extra: dict[str, str], confinement: Confinement | None = None) -> dict[str, str]:
     env = {k: os.environ[k] for k in _INHERITED if k in os.environ}
+    env |= {
+        k: v
+        for k, v in os.environ.items()
+        if k.startswith(_INHERITED_PREFIXES) and not any(mark in k for mark in _SECRET_MARKS)
+    }
     env["PYTHONUNBUFFERED"] = "1"
     env.update(extra)
+    if confinement is not None and (tmp := confinement.child_tmpdir()):
+        env["TMPDIR"] = tmp
     return env
 
 
@@ -82,7 +95,13 @@ def run_module(
     try:
         with open(workdir / "stdout.log", "wb") as out, open(workdir / "stderr.log", "wb") as err:
             proc = subprocess.Popen(
-                cmd, cwd=workdir, env=child_env(env), stdout=out, stderr=err, start_new_session=True, preexec_fn=hook
+                cmd,
+                cwd=workdir,
+                env=child_env(env, confinement),
+                stdout=out,
+                stderr=err,
+                start_new_session=True,
+                preexec_fn=hook,
             )
             timed_out = False
             try:
@@ -101,7 +120,7 @@ def run_module(
         except json.JSONDecodeError:
             result = None
     isolated = isolate_network and network_isolation_available()
-    return ChildOutcome(proc.returncode, timed_out, seconds, result, stderr_tail, isolated)
+    return ChildOutcome(proc.returncode, timed_out, seconds, result, stderr_tail, isolated, confinement.describe())
 
 
 def _kill_group(proc: subprocess.Popen) -> None:

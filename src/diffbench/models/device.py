@@ -1,0 +1,77 @@
+"""The device models run on: its name as torch spells it, whether this machine has it, and what it is.
+
+The one place that describes the machine (CPU model or GPU name) for prompts, reports and benchmark docs.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import re
+from pathlib import Path
+
+from diffbench.errors import DiffbenchError
+
+DEVICE_PATTERN = re.compile(r"^(cpu|cuda(:\d+)?)$")
+
+
+class DeviceUnavailableError(DiffbenchError, RuntimeError):
+    """A profile or --device names a device this machine does not have."""
+
+
+def validate_device(device: str) -> str:
+    """`cpu`, `cuda` or `cuda:N`; anything else is one clear error."""
+    if not DEVICE_PATTERN.match(device):
+        raise DeviceUnavailableError(f"unknown device {device!r}; use cpu, cuda or cuda:N (e.g. cuda:1)")
+    return device
+
+
+def is_cuda(device: str) -> bool:
+    return device.startswith("cuda")
+
+
+def cuda_index(device: str) -> int:
+    return int(device.split(":", 1)[1]) if ":" in device else 0
+
+
+def require_device(device: str, profile_name: str) -> None:
+    """Raise one line naming what is missing when `device` is not usable here (CPU always is)."""
+    validate_device(device)
+    if not is_cuda(device):
+        return
+    import torch
+
+    if not torch.cuda.is_available():
+        build = "a CPU-only build" if torch.version.cuda is None else f"built for CUDA {torch.version.cuda}"
+        raise DeviceUnavailableError(
+            f"profile {profile_name!r} runs on {device}, but this machine has no usable CUDA device (torch "
+            f"{torch.__version__}, {build}); use --profile tiny-cpu, or --device cpu to run this profile's code "
+            "on the CPU"
+        )
+    count = torch.cuda.device_count()
+    if cuda_index(device) >= count:
+        raise DeviceUnavailableError(
+            f"profile {profile_name!r}: device {device} does not exist; this machine has {count} CUDA device(s) "
+            f"(cuda:0 to cuda:{count - 1})"
+        )
+
+
+def cpu_model() -> str:
+    """The CPU's model name from /proc/cpuinfo, else what `platform` knows."""
+    try:
+        if m := re.search(r"model name\s*:\s*(.+)", Path("/proc/cpuinfo").read_text()):
+            return m.group(1).strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine() or "unknown CPU"
+
+
+def describe_hardware(device: str) -> str:
+    """What the device is, in words: 'an NVIDIA H200 (cuda:0)' or 'a 2-core AMD EPYC 7B13 CPU'."""
+    if is_cuda(device):
+        import torch
+
+        if torch.cuda.is_available() and cuda_index(device) < torch.cuda.device_count():
+            return f"an {torch.cuda.get_device_name(cuda_index(device))} ({device})"
+        return f"a CUDA GPU ({device}, not visible here)"
+    return f"a {os.cpu_count()}-core {cpu_model()} CPU"

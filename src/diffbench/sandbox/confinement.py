@@ -1,0 +1,388 @@
+"""How a child is confined: namespaces and a read-only file system, and limits on memory, processes and file size.
+
+File system and namespaces, best first:
+1. bubblewrap: read-only root, fresh /tmp, own PID/network/IPC namespaces, the harness's folders hidden, and of
+   the host's /dev only the GPU nodes (`/dev/nvidia*`, `/dev/dri`) added to bubblewrap's minimal /dev;
+2. without it (not installed, or user namespaces restricted): `unshare` with a mount namespace in which
+   `diffbench.sandbox.readonly` remounts every mount read-only except the work folder, hides the harness's
+   folders, then execs the child (own PID and network namespaces too);
+3. neither: the harness refuses to run untrusted code (`SandboxUnavailableError`) unless the user said
+   `--unsafe-unconfined` (`allow_unconfined()`), and then every result carries the warning.
+
+Limits: a cgroup per child where a cgroup tree is writable (v1 `pids` and `memory` controllers, or a v2 group
+with `pids.max` and `memory.max`), else rlimits, with a visible warning saying what is not bounded.
+`Confinement.describe()` says what holds on this machine.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from diffbench.errors import DiffbenchError
+
+CGROUP_ROOT = Path("/sys/fs/cgroup")
+UNCONFINED_VARIABLE = "DIFFBENCH_UNSAFE_UNCONFINED"
+
+
+class SandboxUnavailableError(DiffbenchError, RuntimeError):
+    """No way to give untrusted code a read-only view of this machine, and the user did not accept the risk."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    memory_mb: int = 8192
+    processes: int = 256
+    file_mb: int = 2048
+    open_files: int = 4096
+
+
+def allow_unconfined() -> None:
+    """The user's explicit choice to run candidates with a writable file system where nothing better exists.
+    An environment variable, so that the harness's own children (agent smoke tests, Ray jobs) inherit it."""
+    os.environ[UNCONFINED_VARIABLE] = "1"
+
+
+def unconfined_allowed() -> bool:
+    return os.environ.get(UNCONFINED_VARIABLE) == "1"
+
+
+# ---- namespaces --------------------------------------------------------------------------------------------
+@functools.cache
+def bubblewrap_works() -> bool:
+    if shutil.which("bwrap") is None:
+        return False
+    probe = ["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--unshare-all", "--", "true"]
+    return subprocess.run(probe, capture_output=True, check=False).returncode == 0
+
+
+@functools.cache
+def unshare_works() -> bool:
+    if shutil.which("unshare") is None:
+        return False
+    probe = ["unshare", "--net", "--pid", "--fork", "--kill-child", "--mount-proc", "true"]
+    return subprocess.run(probe, capture_output=True, check=False).returncode == 0
+
+
+def _readonly_prefix(workdir: Path, hidden: tuple[Path, ...]) -> list[str]:
+    args = ["unshare", "--mount", "--propagation", "private", "--net", "--pid", "--fork", "--kill-child"]
+    args += ["--mount-proc", "--", sys.executable, "-m", "diffbench.sandbox.readonly", "--writable", str(workdir)]
+    for path in hidden:
+        if path.exists():
+            args += ["--hide", str(path)]
+    return [*args, "--"]
+
+
+@functools.cache
+def readonly_namespace_works() -> bool:
+    """Whether the unshare fallback really gives a read-only view: a probe child must fail to write outside its
+    work folder and succeed inside it."""
+    if not unshare_works():
+        return False
+    with tempfile.TemporaryDirectory(prefix="diffbench-probe-") as tmp:
+        work, outside = Path(tmp) / "work", Path(tmp) / "outside"
+        work.mkdir()
+        outside.mkdir()
+        script = (
+            "import pathlib,sys\n"
+            f"pathlib.Path({str(work / 'in')!r}).write_text('x')\n"
+            f"try: pathlib.Path({str(outside / 'out')!r}).write_text('x')\n"
+            "except OSError: sys.exit(0)\n"
+            "sys.exit(3)\n"
+        )
+        cmd = [*_readonly_prefix(work, ()), sys.executable, "-c", script]
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+        ok = subprocess.run(cmd, capture_output=True, check=False, env=env).returncode == 0
+        return ok and (work / "in").is_file() and not (outside / "out").exists()
+
+
+def gpu_device_nodes(dev: Path = Path("/dev")) -> list[Path]:
+    """The host's GPU device nodes: NVIDIA's (`nvidia0`, `nvidiactl`, `nvidia-uvm`, `nvidia-caps/`, ...) and DRI."""
+    nodes = sorted(dev.glob("nvidia*"))
+    if (dev / "dri").exists():
+        nodes.append(dev / "dri")
+    return nodes
+
+
+def gpu_binds(dev: Path = Path("/dev")) -> list[str]:
+    """bubblewrap arguments that add the GPU nodes, and nothing else of the host's /dev, to the child's /dev."""
+    args: list[str] = []
+    for node in gpu_device_nodes(dev):
+        target = Path("/dev") / node.relative_to(dev)
+        args += ["--dev-bind", str(node), str(target)]
+    return args
+
+
+def interpreter_paths() -> list[Path]:
+    """What the child's Python needs that a fresh /tmp would hide: the interpreter, its prefix and every import
+    path under /tmp (a checkout or virtual environment under /tmp, as CI may use)."""
+    candidates = [Path(sys.executable).parent, Path(sys.prefix), Path(sys.base_prefix)]
+    candidates += [Path(p) for p in sys.path if p and os.path.isabs(p)]
+    candidates += [Path(p) for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p and os.path.isabs(p)]
+    seen: list[Path] = []
+    for path in candidates:
+        resolved = path.resolve()
+        for candidate in (path, resolved):
+            if candidate.is_relative_to("/tmp") and candidate.exists() and candidate not in seen:
+                seen.append(candidate)
+    return seen
+
+
+# ---- cgroups -----------------------------------------------------------------------------------------------
+def cgroup2_base(mountinfo: Path = Path("/proc/self/mountinfo"), own: Path = Path("/proc/self/cgroup")) -> Path | None:
+    """This process's own cgroup in the v2 tree, if a cgroup2 file system is mounted."""
+    mount = None
+    with contextlib.suppress(OSError):
+        for line in mountinfo.read_text().splitlines():
+            left, _, right = line.partition(" - ")
+            if right.split(" ", 1)[0] == "cgroup2":
+                mount = Path(left.split()[4])
+                break
+    if mount is None:
+        return None
+    path = "/"
+    with contextlib.suppress(OSError):
+        for line in own.read_text().splitlines():
+            if line.startswith("0::"):
+                path = line[3:]
+    return mount / path.lstrip("/")
+
+
+V2_CONTROLLERS = ("pids", "memory")
+
+
+def cgroup2_delegated(base: Path) -> tuple[bool, str]:
+    """Whether child groups under `base` get the pids and memory controllers; enables them if it may.
+    (False, why) when not: a v2 parent that holds processes itself cannot hand controllers to children."""
+    try:
+        available = (base / "cgroup.controllers").read_text().split()
+    except OSError as err:
+        return False, f"cgroup v2 at {base} is not readable ({err.strerror})"
+    missing = [c for c in V2_CONTROLLERS if c not in available]
+    if missing:
+        return False, f"cgroup v2 at {base} offers no {' or '.join(missing)} controller"
+    control = base / "cgroup.subtree_control"
+    enabled = control.read_text().split() if control.is_file() else []
+    todo = [c for c in V2_CONTROLLERS if c not in enabled]
+    if todo:
+        try:
+            control.write_text(" ".join(f"+{c}" for c in todo))
+        except OSError as err:
+            return False, (
+                f"cannot enable {', '.join(todo)} for child groups of {base} ({err.strerror}; a group that holds "
+                "processes cannot delegate: run the harness in a delegated leaf group, e.g. "
+                "`systemd-run --scope -p Delegate=yes`)"
+            )
+    return True, ""
+
+
+@dataclass
+class Cgroups:
+    """One child's cgroup folders: per controller under v1 (`pids`, `memory`), or one v2 group holding both."""
+
+    name: str
+    version: int = 0  # 0: none could be made
+    folders: dict[str, Path] = field(default_factory=dict)
+    why_not: str = ""
+
+    @classmethod
+    def create(cls, limits: Limits, root: Path = CGROUP_ROOT, v2_base: Path | None = None) -> Cgroups:
+        groups = cls(f"diffbench-{uuid.uuid4().hex[:12]}")
+        if any(_v1_writable(root, c) for c in V2_CONTROLLERS):
+            groups._create_v1(limits, root)
+        else:
+            base = v2_base if v2_base is not None else cgroup2_base()
+            if base is None:
+                groups.why_not = "no cgroup file system is mounted"
+            else:
+                groups._create_v2(limits, base)
+        return groups
+
+    def _create_v1(self, limits: Limits, root: Path) -> None:
+        settings = {
+            "pids": {"pids.max": str(limits.processes)},
+            "memory": {"memory.limit_in_bytes": str(limits.memory_mb * 1024 * 1024), "memory.swappiness": "0"},
+        }
+        for controller, values in settings.items():
+            if not _v1_writable(root, controller):
+                continue
+            folder = root / controller / self.name
+            try:
+                folder.mkdir()
+                for key, value in values.items():
+                    with contextlib.suppress(OSError):  # swappiness is not everywhere
+                        (folder / key).write_text(value)
+                self.folders[controller] = folder
+                self.version = 1
+            except OSError:
+                continue
+
+    def _create_v2(self, limits: Limits, base: Path) -> None:
+        ok, why = cgroup2_delegated(base)
+        if not ok:
+            self.why_not = why
+            return
+        folder = base / self.name
+        try:
+            folder.mkdir()
+            (folder / "pids.max").write_text(str(limits.processes))
+            (folder / "memory.max").write_text(str(limits.memory_mb * 1024 * 1024))
+            with contextlib.suppress(OSError):  # no swap accounting on some hosts
+                (folder / "memory.swap.max").write_text("0")
+        except OSError as err:
+            self.why_not = f"cannot create a cgroup v2 group under {base} ({err.strerror})"
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+            return
+        self.folders = {"pids": folder, "memory": folder}
+        self.version = 2
+
+    def join_paths(self) -> list[str]:
+        return sorted({str(folder / "cgroup.procs") for folder in self.folders.values()})
+
+    def _event(self, controller: str, file: str, keys: tuple[str, ...]) -> bool:
+        folder = self.folders.get(controller)
+        if folder is None:
+            return False
+        with contextlib.suppress(OSError, ValueError):
+            text = (folder / file).read_text()
+            if self.version == 1 and file == "memory.failcnt":
+                return int(text) > 0
+            counts = dict(line.split() for line in text.splitlines() if line.strip())
+            return any(int(counts.get(k, 0)) > 0 for k in keys)
+        return False
+
+    def hit_memory_limit(self) -> bool:
+        if self.version == 1:
+            return self._event("memory", "memory.failcnt", ())
+        return self._event("memory", "memory.events", ("oom", "oom_kill"))
+
+    def hit_process_limit(self) -> bool:
+        return self._event("pids", "pids.events", ("max",))
+
+    def remove(self) -> None:
+        for folder in dict.fromkeys(self.folders.values()):
+            with contextlib.suppress(OSError):
+                for pid in (folder / "cgroup.procs").read_text().split():
+                    with contextlib.suppress(ProcessLookupError, PermissionError):
+                        os.kill(int(pid), 9)
+            for _ in range(50):
+                with contextlib.suppress(OSError):
+                    folder.rmdir()
+                    break
+                time.sleep(0.05)
+
+
+def _v1_writable(root: Path, controller: str) -> bool:
+    folder = root / controller
+    return folder.is_dir() and not (root / "cgroup.controllers").exists() and os.access(folder, os.W_OK)
+
+
+def preexec(cgroup_procs: list[str], limits: Limits, bound_memory_by_rlimit: bool) -> Callable[[], None]:
+    """What the child runs between fork and exec: join its cgroups, then set its rlimits."""
+
+    def run() -> None:
+        pid = str(os.getpid())
+        for path in cgroup_procs:
+            with open(path, "w") as f:
+                f.write(pid)
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        size = limits.file_mb * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
+        resource.setrlimit(resource.RLIMIT_NOFILE, (limits.open_files, limits.open_files))
+        if bound_memory_by_rlimit:  # address space, not resident memory: torch reserves much it never touches
+            space = limits.memory_mb * 3 * 1024 * 1024
+            resource.setrlimit(resource.RLIMIT_AS, (space, space))
+
+    return run
+
+
+# ---- one child's confinement -------------------------------------------------------------------------------
+@dataclass
+class Confinement:
+    """Everything that wraps one child: the command prefix, the pre-exec hook and the cgroups to clean up."""
+
+    workdir: Path
+    limits: Limits = field(default_factory=Limits)
+    readable: tuple[Path, ...] = ()  # extra read-only paths to keep visible (the model store) when /tmp is hidden
+    hidden: tuple[Path, ...] = ()  # the harness's own folders: replaced by empty ones in the child's view
+    isolate_network: bool = True
+    cgroups: Cgroups | None = None
+    warnings: list[str] = field(default_factory=list)
+    mode: str = ""
+
+    def prefix(self) -> list[str]:
+        """The command prefix; raises SandboxUnavailableError when nothing read-only can be made here."""
+        if not self.isolate_network:
+            self.mode = "none (trusted)"
+            return []
+        if bubblewrap_works():
+            self.mode = "bubblewrap"
+            args = ["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", *gpu_binds(), "--proc", "/proc"]
+            args += ["--tmpfs", "/tmp"]
+            for path in (*self.readable, *interpreter_paths()):
+                if path.exists():
+                    args += ["--ro-bind", str(path), str(path)]
+            for path in self.hidden:
+                if path.exists():
+                    args += ["--tmpfs", str(path)]
+            args += ["--bind", str(self.workdir), str(self.workdir), "--chdir", str(self.workdir)]
+            return [*args, "--unshare-all", "--die-with-parent", "--new-session", "--"]
+        if readonly_namespace_works():
+            self.mode = "mount namespace"
+            self.warnings.append(
+                "bubblewrap unavailable: read-only mount namespace (unshare) instead; /tmp is visible, read-only"
+            )
+            return _readonly_prefix(self.workdir, self.hidden)
+        if not unconfined_allowed():
+            raise SandboxUnavailableError(
+                "no read-only sandbox for untrusted code on this machine: bubblewrap is missing or fails, and "
+                "`unshare --mount` cannot make a read-only view; install bubblewrap (apt-get install bubblewrap), "
+                "or pass --unsafe-unconfined to run candidates with a writable file system"
+            )
+        self.mode = "UNSAFE: writable file system"
+        if unshare_works():
+            self.warnings.append("UNSAFE (--unsafe-unconfined): writable file system; network and PID namespaces")
+            return ["unshare", "--net", "--pid", "--fork", "--kill-child", "--mount-proc", "--"]
+        self.warnings.append("UNSAFE (--unsafe-unconfined): no namespaces at all; the child has network access")
+        return []
+
+    def child_tmpdir(self) -> str | None:
+        """Where the child's temporary files go when /tmp is not its own (the mount-namespace fallback)."""
+        return None if self.mode == "bubblewrap" else str(self.workdir)
+
+    def start(self) -> Callable[[], None]:
+        self.cgroups = Cgroups.create(self.limits)
+        missing = {"pids", "memory"} - set(self.cgroups.folders)
+        why = f" ({self.cgroups.why_not})" if self.cgroups.why_not else ""
+        if "pids" in missing:
+            self.warnings.append(f"no writable pids cgroup{why}: the process count is not bounded")
+        if "memory" in missing:
+            self.warnings.append(f"no writable memory cgroup{why}: memory bounded by address space (RLIMIT_AS) only")
+        for line in self.warnings:
+            warnings.warn(f"sandbox: {line}", stacklevel=3)
+        return preexec(self.cgroups.join_paths(), self.limits, "memory" in missing)
+
+    def finish(self) -> None:
+        if self.cgroups is not None:
+            self.cgroups.remove()
+
+    def describe(self) -> dict[str, object]:
+        return {
+            "namespaces": self.mode or ("bubblewrap" if bubblewrap_works() else "unknown"),
+            "cgroups": sorted(self.cgroups.folders) if self.cgroups else [],
+            "cgroup_version": self.cgroups.version if self.cgroups else 0,
+            "warnings": list(self.warnings),
+        }
