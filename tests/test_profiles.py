@@ -2,6 +2,7 @@ from pathlib import Path
 
 import pytest
 
+from diffbench.models.device import DeviceUnavailableError
 from diffbench.models.profiles import UnknownProfileError, get_profile
 
 
@@ -45,3 +46,42 @@ def test_missing_model_messages_say_how_to_get_the_model():
 def test_unknown_profile():
     with pytest.raises(UnknownProfileError, match="unknown profile .gpu.; known: tiny-cpu, tiny-cuda, cuda"):
         get_profile("gpu")
+
+
+def test_three_named_profiles_are_three_independent_choices():
+    tiny_cuda = get_profile("tiny-cuda")
+    assert (tiny_cuda.source, tiny_cuda.device, tiny_cuda.quality_metric) == ("stand-ins", "cuda", "fidelity")
+    assert tiny_cuda.hub_cache == get_profile("tiny-cpu").hub_cache  # the same stand-ins, another device
+    cuda = get_profile("cuda")
+    assert (cuda.source, cuda.quality_metric) == ("hub-cache", "clip-score")
+
+
+def test_device_overrides_the_profiles_device_and_every_description_names_all_three():
+    prof = get_profile("cuda", "cpu")
+    assert (prof.name, prof.device, prof.quality_metric) == ("cuda", "cpu", "clip-score")
+    assert prof.describe() == "profile cuda (real weights (your hub cache), device cpu, quality clip-score)"
+    assert get_profile("tiny-cuda", "cuda:1").device == "cuda:1"
+    assert get_profile("tiny-cpu").facts() == {
+        "profile": "tiny-cpu", "device": "cpu", "weights": "stand-ins", "quality": "fidelity"
+    }
+    assert get_profile("tiny-cpu").env()["DIFFBENCH_DEVICE"] == "cpu"
+
+
+@pytest.mark.parametrize("bad", ["gpu", "cuda:x", "CUDA", "cuda:", "mps:0"])
+def test_an_unknown_device_is_one_clear_error(bad):
+    with pytest.raises(DeviceUnavailableError, match=r"unknown device .*use cpu, cuda or cuda:N"):
+        get_profile("tiny-cpu", bad)
+
+
+def test_a_cuda_device_on_a_machine_without_one_names_what_is_missing(monkeypatch):
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(DeviceUnavailableError, match=r"profile 'tiny-cuda' runs on cuda, but this machine has no"):
+        get_profile("tiny-cuda").require_device()
+    get_profile("tiny-cuda", "cpu").require_device()  # the same profile's code on the CPU is fine
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    with pytest.raises(DeviceUnavailableError, match=r"device cuda:2 does not exist; this machine has 2"):
+        get_profile("cuda", "cuda:2").require_device()
+    get_profile("cuda", "cuda:1").require_device()
