@@ -13,8 +13,9 @@ $(BIN)/python:
 # with a warning. Installing it is best effort: it needs root and Debian's package registry.
 # chromium (Debian) renders the HTML report in the tests (Playwright drives it; its own browser download is
 # blocked here); without it that test fails and says so.
-$(STAMP): $(BIN)/python pyproject.toml
-	$(BIN)/pip install --quiet -e '.[test]'
+# constraints.txt holds the exact versions tested here; pyproject.toml only ranges (a GPU user keeps their torch).
+$(STAMP): $(BIN)/python pyproject.toml constraints.txt
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[test]'
 	@command -v bwrap >/dev/null 2>&1 || apt-get install -y -qq bubblewrap >/dev/null 2>&1 || \
 		(apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq bubblewrap >/dev/null 2>&1) || \
 		echo "note: bubblewrap not installed; sandboxed children run without a read-only file system" >&2

@@ -2,11 +2,13 @@
 
 Runs `diffbench.evaluation.judge.evaluate` on one level-4 task's reference code `--runs` times (default 5), with
 fixed inputs, and reports each run's speedup U, the max/min ratio of the speedups (the issue's bound: 1.10), and
-the harness overhead per candidate (wall seconds outside the timed generate() calls: child start-up, pipeline
-loading, quality scoring, images). Writes a section of docs/benchmarks.md.
+the harness overhead per candidate (wall seconds outside the solutions' load_pipeline and generate calls: child
+start-up, imports, quality scoring, images) with the phases it is spent in. Writes the profile's section of
+docs/benchmarks.md.
 
-    .venv/bin/python scripts/bench_judge.py                 # L4-001, 5 runs
+    .venv/bin/python scripts/bench_judge.py                 # L4-001, 5 runs, tiny-cpu
     .venv/bin/python scripts/bench_judge.py --task L4-062 --runs 3 --no-write
+    python scripts/bench_judge.py --profile tiny-cuda      # on a GPU machine (its own section)
 """
 
 from __future__ import annotations
@@ -14,22 +16,30 @@ from __future__ import annotations
 import argparse
 import datetime
 import statistics
+import sys
 import tempfile
 from pathlib import Path
 
 from diffbench.models.loading import activate
 from diffbench.models.profiles import get_profile
 
-PROFILE = get_profile("tiny-cpu")
-activate(PROFILE)
+
+def _arg(name: str, default: str) -> str:
+    return sys.argv[sys.argv.index(name) + 1] if name in sys.argv else default
+
+
+PROFILE = get_profile(_arg("--profile", "tiny-cpu"), _arg("--device", "") or None)
+PROFILE.require_device()
+activate(PROFILE)  # before anything imports huggingface_hub
 
 from diffbench.evaluation.judge import JudgeOptions, evaluate  # noqa: E402
+from diffbench.models.device import describe_hardware  # noqa: E402
 from diffbench.models.standins.build import build_standins  # noqa: E402
 from diffbench.tasks.suite import get_task  # noqa: E402
 from doc_sections import publish  # noqa: E402
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
-BEGIN, END = "<!-- judge:begin -->", "<!-- judge:end -->"
+BEGIN, END = f"<!-- judge-{PROFILE.name}:begin -->", f"<!-- judge-{PROFILE.name}:end -->"
 
 
 def run(task_id: str, runs: int, options: JudgeOptions) -> list[dict]:
@@ -49,6 +59,7 @@ def run(task_id: str, runs: int, options: JudgeOptions) -> list[dict]:
                     "candidate": result.candidate_timing,
                     "seconds": result.seconds,
                     "overhead": result.harness_overhead_s,
+                    "phases": result.phases,
                 }
             )
             print(f"run {i}: U = {result.speedup:.3f}, overhead {result.harness_overhead_s:.1f} s", flush=True)
@@ -61,10 +72,11 @@ def render(task_id: str, rows: list[dict], options: JudgeOptions) -> str:
     ratio = max(speedups) / min(speedups)
     lines = [
         BEGIN,
-        "## Judge stability and harness overhead",
+        f"## Judge stability and harness overhead ({PROFILE.name})",
         "",
         f"Measured {datetime.date.today()} with `.venv/bin/python scripts/bench_judge.py --task {task_id} --runs "
-        f"{len(rows)}` (profile `{PROFILE.name}`, no other process running). The candidate is {task_id}'s reference "
+        f"{len(rows)} --profile {PROFILE.name}` ({PROFILE.describe()}; {describe_hardware(PROFILE.device)}; no other "
+        "process running). The candidate is {task_id}'s reference "
         f"code ({task.family}, {task.model_id}, {task.resolution} px; {task.reference_source} reference) judged "
         f"{len(rows)} times in a row; each run: {options.samples} quality inputs, {options.repetitions} timing "
         f"rounds x {options.timing_inputs} fresh inputs, baseline and candidate interleaved in two children.",
@@ -87,6 +99,16 @@ def render(task_id: str, rows: list[dict], options: JudgeOptions) -> str:
         f"per candidate: median {statistics.median(r['overhead'] for r in rows):.1f} s of a median "
         f"{statistics.median(r['seconds'] for r in rows):.1f} s run (the first run also makes the cached baseline "
         "images).",
+        "",
+        "Where a run's wall time goes (median over the runs, seconds; phases overlap the solutions' own calls, which "
+        "the last row sums):",
+        "",
+        "| phase | s |",
+        "|---|---|",
+        *(
+            f"| {name} | {statistics.median(r['phases'].get(name, 0.0) for r in rows):.1f} |"
+            for name in rows[0]["phases"]
+        ),
         END,
     ]
     return "\n".join(lines)
@@ -98,6 +120,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--samples", type=int, default=3)
     parser.add_argument("--no-write", action="store_true")
+    parser.add_argument("--profile", default="tiny-cpu", help="tiny-cpu, or tiny-cuda on a GPU machine")
+    parser.add_argument("--device", default="", help="override the profile's device")
     args = parser.parse_args()
     build_standins(PROFILE)
     options = JudgeOptions(samples=args.samples, inputs_seed=11)

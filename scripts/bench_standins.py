@@ -14,11 +14,11 @@ import argparse
 import datetime
 import json
 import platform
-import re
 import statistics
 import time
 from pathlib import Path
 
+from diffbench.models.device import cpu_model
 from diffbench.models.loading import activate
 from diffbench.models.profiles import get_profile
 
@@ -72,10 +72,7 @@ def time_checkpoints(reps: int) -> list[dict]:
 
 
 def machine() -> str:
-    cpu = platform.processor() or "unknown CPU"
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.is_file() and (m := re.search(r"model name\s*:\s*(.+)", cpuinfo.read_text())):
-        cpu = m.group(1).strip()
+    cpu = cpu_model()
     return (
         f"{cpu}, {torch.get_num_threads()} torch threads, Python {platform.python_version()}, "
         f"torch {torch.__version__}, diffusers {diffusers.__version__}"

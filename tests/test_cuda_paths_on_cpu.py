@@ -10,7 +10,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 from diffagent.agent.heuristic import AUTHOR, HeuristicPlanner, Pipeline
 from diffagent.agent.loop import AgentOptions, Outcome
@@ -23,7 +22,9 @@ from diffbench.models.profiles import get_profile
 from diffbench.tasks.suite import get_task
 
 KB = load_knowledge()
-REQUEST = "Take an SD1.5 pipeline (DDIM, 50 steps) as the baseline and reach a 2.5x speedup with at most 5% quality loss"
+REQUEST = (
+    "Take an SD1.5 pipeline (DDIM, 50 steps) as the baseline and reach a 2.5x speedup with at most 5% quality loss"
+)
 
 
 def reference_file(tmp_path: Path, task_id: str) -> Path:
@@ -55,7 +56,7 @@ def test_clip_score_matches_a_cosine_computed_independently(profile):
 
 
 def test_l_over_a_baseline_that_scores_zero_is_a_clear_error_not_a_crash():
-    with pytest.raises(MetricUndefinedError, match="random-weight CLIP .* judge stand-ins by fidelity"):
+    with pytest.raises(MetricUndefinedError, match=r"random-weight CLIP .* judge stand-ins by fidelity"):
         quality_loss([0.0, 0.0, 0.0], [0.0, 0.0, 0.0])
 
 

@@ -44,7 +44,7 @@ def test_missing_model_messages_say_how_to_get_the_model():
 
 
 def test_unknown_profile():
-    with pytest.raises(UnknownProfileError, match="unknown profile .gpu.; known: tiny-cpu, tiny-cuda, cuda"):
+    with pytest.raises(UnknownProfileError, match=r"unknown profile .gpu.; known: tiny-cpu, tiny-cuda, cuda"):
         get_profile("gpu")
 
 

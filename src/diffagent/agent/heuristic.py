@@ -17,10 +17,11 @@ import itertools
 from dataclasses import dataclass, field, replace
 
 from diffagent.agent.selector import Candidate
-from diffbench.calibration.space import Config
+from diffbench.calibration.space import OWN_SCHEDULER, Config
 from diffbench.knowledge.compose import Applied, compose
 from diffbench.knowledge.loader import KnowledgeBase
-from diffbench.models.families import Conditioning, family_of
+from diffbench.knowledge.schedulers import SchedulerSpec
+from diffbench.models.families import Conditioning, checkpoint, family_of
 
 AUTHOR = "heuristic planner (no LLM)"
 LEFT_OUT = {"torch_compile": "compiles for minutes on a CPU", "fp16": "slower than fp32 on a CPU"}
@@ -29,13 +30,32 @@ MIN_STEPS = 8
 
 @dataclass(frozen=True)
 class Pipeline:
-    """What the user's baseline is: the checkpoint, its conditioning and resolution, its sampler and steps."""
+    """What the user's baseline is: the checkpoint, its conditioning and resolution, its sampler and steps, and
+    the call's strength and guidance. `sampler` is a knowledge-base sampler's key, or OWN_SCHEDULER with
+    `scheduler` saying which diffusers scheduler that is (None in it: the checkpoint's own, as loaded)."""
 
     model_id: str
     conditioning: Conditioning
     resolution: int
     sampler: str
     steps: int
+    scheduler: SchedulerSpec | None = None
+    strength: float | None = None
+    guidance_scale: float | None = None
+
+    def describe_sampler(self) -> str:
+        if self.sampler != OWN_SCHEDULER:
+            return f"{self.sampler} {self.steps} steps"
+        spec = self.scheduler or SchedulerSpec()
+        return f"{spec.describe(checkpoint(self.model_id).scheduler)}, {self.steps} steps"
+
+    def write(self, kb: KnowledgeBase, config: Config, title: str) -> str:
+        """The module that runs `config` on this pipeline: its scheduler kept where the config keeps it."""
+        return compose(
+            kb, self.model_id, self.conditioning, self.resolution, config.steps, config.applied(), title=title,
+            scheduler=self.scheduler if config.sampler == OWN_SCHEDULER else None, strength=self.strength,
+            guidance_scale=self.guidance_scale,
+        )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -86,6 +106,9 @@ class HeuristicPlanner:
 
     # ---- plans --------------------------------------------------------------------------------------------
     def _composes(self, keys: list[str]) -> bool:
+        """Pairwise compatible; the baseline's own scheduler composes as a plain sampler does (with everything
+        but another scheduler swap)."""
+        keys = ["ddim" if k == OWN_SCHEDULER else k for k in keys]
         return all(frozenset(p) in self.compatible for p in itertools.combinations(keys, 2))
 
     def _method(self, key: str) -> Applied:
@@ -103,7 +126,7 @@ class HeuristicPlanner:
                         f"{self.kb.method(key).name}: the knowledge base expects {self.expected[key]:.2f}x here",
                     )
                 )
-        out.append(Plan(Config(base.sampler, fewer), f"{base.sampler} at {fewer} steps: 60% of the baseline's work"))
+        out.append(Plan(Config(base.sampler, fewer), f"the baseline's sampler at {fewer} steps: 60% of its work"))
         caching = next((k for k in self.methods if self.kb.method(k).category == "feature-caching"), None)
         if caching and self._composes([base.sampler, caching]):
             out.append(
@@ -175,8 +198,4 @@ class HeuristicPlanner:
     # ---- code ---------------------------------------------------------------------------------------------
     def write(self, plan: Plan) -> str:
         """The solution module for `plan`, composed from the knowledge base's templates."""
-        base = self.pipeline
-        return compose(
-            self.kb, base.model_id, base.conditioning, base.resolution, plan.config.steps, plan.config.applied(),
-            title=f"{plan.config.describe()}; written by the {AUTHOR}",
-        )  # fmt: skip
+        return self.pipeline.write(self.kb, plan.config, f"{plan.config.describe()}; written by the {AUTHOR}")

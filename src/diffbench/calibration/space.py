@@ -25,15 +25,21 @@ MIN_STEPS = 4
 NONE = "none"
 
 
+OWN_SCHEDULER = "baseline-scheduler"
+
+
 @dataclass(frozen=True)
 class Config:
-    """One point of the space: the sampler with its steps, and the other methods in order."""
+    """One point of the space: the sampler with its steps, and the other methods in order. The sampler is a
+    knowledge-base sampler's key, or OWN_SCHEDULER: the baseline pipeline's own scheduler, whatever class it is."""
 
     sampler: str
     steps: int
     methods: tuple[Applied, ...] = ()
 
     def applied(self) -> list[Applied]:
+        if self.sampler == OWN_SCHEDULER:
+            return list(self.methods)
         return [Applied(self.sampler, {"num_inference_steps": self.steps}), *self.methods]
 
     def describe(self) -> str:

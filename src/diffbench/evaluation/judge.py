@@ -9,11 +9,13 @@ children, each call on a fresh input. Every rejection names its rule.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
 import shutil
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from statistics import fmean, median
@@ -86,6 +88,7 @@ class Judge:
             passed=False,
         )
         self.solution_seconds = 0.0  # inside the solutions' load_pipeline and generate calls
+        self.phases: dict[str, float] = {}
         self.sandbox: dict[str, Any] = {}
         try:
             figures = self._evaluate(source)
@@ -100,6 +103,7 @@ class Judge:
         result.seconds = time.perf_counter() - start
         result.images_dir = str(self.out_dir)
         result.sandbox = self.sandbox
+        result.phases = self.phases | {"inside the solutions' calls": round(self.solution_seconds, 3)}
         result.harness_overhead_s = max(0.0, result.seconds - self.solution_seconds)
         (self.out_dir / "result.json").write_text(result.model_dump_json(indent=2))
         return result
@@ -115,18 +119,32 @@ class Judge:
         return _Rejected(mode, stage)
 
     # ---- the stages -----------------------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def _phase(self, name: str) -> Iterator[None]:
+        """Wall seconds per phase of the evaluation, so a result says where the harness's time goes."""
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.phases[name] = round(self.phases.get(name, 0.0) + time.perf_counter() - start, 3)
+
     def _evaluate(self, source: str) -> dict[str, Any]:
-        static = self._static(source)
+        with self._phase("static"):
+            static = self._static(source)
         inputs = draw_inputs(
             self.task.conditioning, self.options.samples, self.options.inputs_seed, self.options.prompts
         )
         (self.out_dir / SOLUTION_FILE).write_text(source)
         need_baseline = self.profile.quality_metric == "fidelity" or self.task.level >= 4
         with self._child("candidate") as candidate:
-            runtime = self._load(candidate, source)
-            self._run_inputs(candidate, inputs, runtime, static)
-            baseline_images = self._baseline_images(inputs) if need_baseline else None
-            quality = self._absolute(candidate, inputs, baseline_images)
+            with self._phase("candidate: child start, imports, load_pipeline"):
+                runtime = self._load(candidate, source)
+            with self._phase("candidate: quality inputs"):
+                self._run_inputs(candidate, inputs, runtime, static)
+            with self._phase("baseline images (cached per inputs)"):
+                baseline_images = self._baseline_images(inputs) if need_baseline else None
+            with self._phase("quality scoring"):
+                quality = self._absolute(candidate, inputs, baseline_images)
             if self.task.level < 4:
                 return {"quality_metric": quality["metric"]}
             return self._relative(candidate, quality)
@@ -347,7 +365,8 @@ class Judge:
             loss = quality_loss(quality["base_scores"], quality["scores"])
         except MetricUndefinedError as err:  # not the candidate's fault: say so for the whole command
             raise MetricUndefinedError(f"{self.task.id} on {self.profile.describe()}: {err}") from None
-        base_times, cand_times, timed = self._timing(candidate, stage)
+        with self._phase("timing: baseline child, warm-ups, timed calls"):
+            base_times, cand_times, timed = self._timing(candidate, stage)
         u = speedup([median(t) for t in base_times], [median(t) for t in cand_times])
         latency = median([s for t in cand_times for s in t])
         figures: dict[str, Any] = {

@@ -67,6 +67,9 @@ class EvalResult(BaseModel):
     images_dir: str | None = None
     sandbox: dict[str, Any] = Field(default_factory=dict)
     seconds: float = 0.0
+    phases: dict[str, float] = Field(
+        default_factory=dict, description="wall seconds per phase of the evaluation, and inside the solutions' calls"
+    )
     harness_overhead_s: float | None = Field(
         default=None,
         description="wall time outside the solutions' load_pipeline and generate calls (process starts, imports, "

@@ -20,6 +20,7 @@ from typing import Any
 import jinja2
 
 from diffbench.knowledge.loader import KnowledgeBase, KnowledgeError
+from diffbench.knowledge.schedulers import SchedulerSpec
 from diffbench.models.families import Conditioning, family_of
 
 SECTIONS = ("imports", "load_kwargs", "after_load", "call", "call_kwargs")
@@ -60,10 +61,15 @@ def compose(
     methods: list[Applied] | None = None,
     title: str | None = None,
     allow_conflicts: bool = False,
+    scheduler: SchedulerSpec | None = None,
+    strength: float | None = None,
+    guidance_scale: float | None = None,
 ) -> str:
     """The source of a solution module for `model_id` with `methods` applied in order.
 
-    Declared conflicts are refused; `allow_conflicts` exists so tests can show what a conflict breaks."""
+    `scheduler` installs any diffusers scheduler first (a user's own pipeline's; the knowledge base's samplers are
+    methods), `strength` (image-to-image, default 0.75) and `guidance_scale` (default: the pipeline's) are the
+    call's. Declared conflicts are refused; `allow_conflicts` exists so tests can show what a conflict breaks."""
     fam = family_of(model_id)
     if conditioning not in fam.pipelines:
         raise KnowledgeError(f"{fam.display} has no {conditioning} pipeline")
@@ -82,6 +88,8 @@ def compose(
             if conflict and not allow_conflicts:
                 raise KnowledgeError(f"methods {key!r} and {other!r} conflict: {conflict.reason}")
     merged: dict[str, list[str]] = {name: [] for name in SECTIONS}
+    if scheduler is not None:
+        merged["imports"], merged["after_load"] = scheduler.code()
     for applied in methods or []:
         method = kb.method(applied.key)
         if reason := method.why_unsupported(fam.key, str(conditioning)):
@@ -108,4 +116,6 @@ def compose(
         after_load=block("after_load", "    "),
         call=merged["call"][0].strip() if merged["call"] else "pipe",
         call_kwargs=block("call_kwargs", "        "),
+        strength=0.75 if strength is None else strength,
+        guidance_scale=guidance_scale,
     )

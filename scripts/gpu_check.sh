@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# The device check in one call: on a machine with a GPU and the project installed (docs/gpu.md says how, with no
+# network), build the stand-ins, run `models check`, judge an L1, an fp16 L2 and an L4 reference, calibrate one
+# baseline, run `diffagent solve` and the fp16 diagnosis; all of it once without bubblewrap (the read-only
+# mount-namespace fallback) and once with it. Writes step logs, JSON results and summary.md into OUT.
+#
+#   bash scripts/gpu_check.sh [OUT]        # PROFILE=tiny-cuda DEVICE=cuda by default
+#   PROFILE=tiny-cpu DEVICE=cpu bash scripts/gpu_check.sh /tmp/check   # the same steps on a CPU (slow)
+#   BWRAP_DIR=/tmp/bw/usr/bin              # where a bwrap binary is, for the second pass (default: PATH)
+#
+# Budget: under 8 minutes on one GPU. Every step has its own timeout; a failed step is recorded, never fatal.
+set -u
+OUT=${1:-${OUT:-gpu-check-out}}
+PROFILE=${PROFILE:-tiny-cuda}
+DEVICE=${DEVICE:-cuda}
+mkdir -p "$OUT"
+OUT=$(cd "$OUT" && pwd)
+export PYTHONUNBUFFERED=1 DIFFBENCH_HOME=${DIFFBENCH_HOME:-$OUT/home}
+SUMMARY_TSV=$OUT/steps.tsv
+: > "$SUMMARY_TSV"
+T0=$(date +%s)
+here=$(cd "$(dirname "$0")" && pwd)
+
+# step NAME PASS TIMEOUT COMMAND...: runs it, logs to OUT/NAME.log, records rc and seconds.
+step() {
+  local name=$1 pass=$2 limit=$3
+  shift 3
+  local start=$(date +%s)
+  echo "=== [$(( start - T0 ))s] $name ($pass)"
+  timeout --kill-after=5 "$limit" "$@" > "$OUT/$name.out" 2> "$OUT/$name.log"
+  local rc=$?
+  local took=$(( $(date +%s) - start ))
+  printf '%s\t%s\t%s\t%s\n' "$name" "$pass" "$rc" "$took" >> "$SUMMARY_TSV"
+  echo "--- rc=$rc in ${took}s"
+  tail -n 3 "$OUT/$name.log"
+}
+
+reference() {  # reference NAME TASK: the task's reference module as a file
+  python3 -c "import sys; from diffbench.tasks.suite import get_task; print(get_task(sys.argv[1]).reference_code)" \
+    "$2" > "$OUT/$1.py"
+}
+
+python3 - <<'PY' > "$OUT/device.txt"
+import platform, torch
+name = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "no CUDA device"
+print(f"{name}; torch {torch.__version__} (CUDA {torch.version.cuda}); Python {platform.python_version()}")
+PY
+cat "$OUT/device.txt"
+REQUEST="Take an SD1.5 pipeline (DDIM, 50 steps) as the baseline and reach a 2.5x speedup with at most 5% quality loss"
+reference l1 L1-001
+reference l2_fp16 L2-013
+reference l4 L4-002
+P=(--profile "$PROFILE" --device "$DEVICE")
+
+step build setup 300 diffbench models build --profile tiny-cpu
+# The L4 task needs this profile's targets: a short calibration of its baseline (written into the task data).
+step calibrate setup 300 diffbench calibrate "${P[@]}" --only L4-002 --trials 2 --samples 2 --json
+
+for pass in no-bwrap bwrap; do
+  if [ "$pass" = bwrap ]; then
+    unset DIFFBENCH_SANDBOX
+    export PATH=${BWRAP_DIR:+$BWRAP_DIR:}$PATH
+    if ! command -v bwrap > /dev/null; then
+      echo "no bwrap for the second pass"; printf 'bwrap\t%s\t127\t0\n' "$pass" >> "$SUMMARY_TSV"; break
+    fi
+  else
+    export DIFFBENCH_SANDBOX=mount-namespace  # the fallback a host without (working) bubblewrap gets
+  fi
+  ids=(--id stable-diffusion-v1-5/stable-diffusion-v1-5 --id PixArt-alpha/PixArt-XL-2-512x512)
+  [ "$pass" = no-bwrap ] && ids=()
+  step "models-check-$pass" "$pass" 240 diffbench models check "${P[@]}" --steps 5 --json "${ids[@]}"
+  step "eval-l1-$pass" "$pass" 150 diffbench eval L1-001 "$OUT/l1.py" "${P[@]}" --samples 3 --json --out "$OUT/e-l1-$pass"
+  step "eval-l2-fp16-$pass" "$pass" 150 diffbench eval L2-013 "$OUT/l2_fp16.py" "${P[@]}" --samples 3 --json \
+    --out "$OUT/e-l2-$pass"
+  step "eval-l4-$pass" "$pass" 200 diffbench eval L4-002 "$OUT/l4.py" "${P[@]}" --samples 5 --reps 2 --json \
+    --out "$OUT/e-l4-$pass"
+  step "solve-$pass" "$pass" 200 diffagent solve "$REQUEST" "${P[@]}" --out "$OUT/solve-$pass" --samples 2
+done
+step fp16-diagnosis diagnosis 120 python3 "$here/fp16_diagnosis.py" --device "$DEVICE" --json "$OUT/fp16.json"
+python3 "$here/gpu_check_summary.py" "$OUT" > "$OUT/summary.md"
+cat "$OUT/summary.md"
