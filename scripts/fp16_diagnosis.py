@@ -38,6 +38,7 @@ def main() -> None:
 
     from diffbench.evaluation.inputs import draw_inputs
     from diffbench.evaluation.quality import fidelity, fidelity_scale
+    from diffbench.images import synthetic_photo
     from diffbench.models.families import Conditioning
     from diffbench.models.loading import default_resolution, generation_kwargs, load_pipeline
 
@@ -48,20 +49,23 @@ def main() -> None:
     def run(dtype: str, attention: Any = None, reduced: bool | None = None) -> tuple[Any, dict[str, float]]:
         pipe = load_pipeline(MODEL_ID, Conditioning.IMAGE, profile, dtype=dtype)
         pipe.scheduler = DPMSolverMultistepScheduler.from_config(pipe.scheduler.config, algorithm_type="dpmsolver++")
-        peaks = {"unet_out": 0.0, "vae_in": 0.0}
+        peaks = {"unet_out": 0.0, "vae_in": 0.0, "nonfinite": 0.0}
 
         def track(key: str):
             def hook(_module, inputs, output):
                 value = output[0] if isinstance(output, tuple) else getattr(output, "sample", output)
-                source = inputs[0] if key == "vae_in" else value
-                peaks[key] = max(peaks[key], float(source.detach().abs().max()))
+                source = (inputs[0] if key == "vae_in" else value).detach()
+                finite = torch.isfinite(source)
+                peaks["nonfinite"] += float((~finite).sum())  # inf or NaN: fp16 overflowed somewhere before here
+                peaks[key] = max(peaks[key], float(source[finite].abs().max()) if finite.any() else float("inf"))
 
             return hook
 
         pipe.unet.register_forward_hook(track("unet_out"))
         pipe.vae.decoder.register_forward_hook(track("vae_in"))
+        image_in = synthetic_photo(resolution, seed=photo.image_seed or 0)
         kwargs = generation_kwargs(MODEL_ID, Conditioning.IMAGE, resolution, 30, seed=3, prompt=photo.prompt,
-                                   image=photo.image)  # fmt: skip
+                                   image=image_in)  # fmt: skip
         old = torch.backends.cuda.matmul.allow_fp16_reduced_precision_reduction
         if reduced is not None:
             torch.backends.cuda.matmul.allow_fp16_reduced_precision_reduction = reduced

@@ -63,11 +63,12 @@ def main() -> None:
     if diagnosis:
         anchor = diagnosis["anchor_db_for_L_1pct"]
         lines += ["", f"fp16 diagnosis on {diagnosis['device']} (L2-013's setting; PSNR for L = 1%: {anchor} dB):", ""]
-        lines += ["| setting | PSNR dB | fidelity | max UNet output | max VAE input | error |", "|---" * 6 + "|"]
+        lines += ["| setting | PSNR dB | fidelity | max UNet output | max VAE input | non-finite | error |", "|---" * 7 + "|"]
         for r in diagnosis["rows"]:
             lines.append(
                 f"| {r['setting']} | {r.get('psnr_db', '-')} | {r.get('fidelity', '-')} | "
-                f"{r.get('unet_out', 0):.3g} | {r.get('vae_in', 0):.3g} | {r.get('error', '')} |"
+                f"{r.get('unet_out', 0):.3g} | {r.get('vae_in', 0):.3g} | {r.get('nonfinite', 0):.0f} | "
+                f"{r.get('error', '')} |"
             )
     print("\n".join(lines))
 

@@ -6,7 +6,9 @@ import pytest
 
 from diffagent.agent.problem import from_prompt, from_task
 from diffagent.agent.request import RequestError, parse_request
+from diffbench.calibration.space import OWN_SCHEDULER
 from diffbench.knowledge.loader import load_knowledge
+from diffbench.knowledge.schedulers import SchedulerSpec
 from diffbench.models.families import Conditioning
 from diffbench.tasks.suite import load_suite
 
@@ -31,7 +33,11 @@ def test_latency_conditioning_and_an_unstated_sampler():
     assert request.conditioning == Conditioning.IMAGE and request.resolution == 1024
     assert (request.latency_s, request.delta, request.speedup) == (0.8, 0.03, None)
     problem = from_prompt("Make SDXL img2img at 1024x1024 finish in 800 ms", KB)
-    assert (problem.pipeline.sampler, problem.pipeline.steps) == ("ddim", 50)  # the suite's usual baseline
+    # Nothing about the scheduler: the checkpoint's own, at the pipeline's default steps and strength, each said.
+    assert (problem.pipeline.sampler, problem.pipeline.steps) == (OWN_SCHEDULER, 50)
+    assert problem.pipeline.scheduler == SchedulerSpec() and problem.pipeline.strength == 0.3
+    assert "no scheduler named: the checkpoint's own EulerDiscreteScheduler" in problem.assumptions
+    assert "pipe.scheduler" not in problem.baseline_code and "strength=0.3" in problem.baseline_code
 
 
 def test_an_unknown_checkpoint_is_one_clear_error():
@@ -40,7 +46,7 @@ def test_an_unknown_checkpoint_is_one_clear_error():
 
 
 def test_a_baseline_module_is_read_for_its_pipeline():
-    code = from_prompt("SD 1.5 with UniPC, 25 steps, 512 px", KB).baseline_code
+    code = from_prompt("SD 1.5 with UniPC, 25 steps, 512 px: 2x faster", KB).baseline_code
     problem = from_prompt("reach 2x with at most 5% quality loss", KB, baseline_code=code)
     assert (problem.pipeline.sampler, problem.pipeline.steps) == ("unipc", 25)
 
@@ -66,3 +72,39 @@ def test_every_suite_prompt_is_read_as_its_task_states():
         if got != want:
             wrong.append(f"{task.id}: {got} != {want}")
     assert not wrong, wrong[:5]
+
+
+SDXL_MODULE = '''
+import torch
+from diffusers import StableDiffusionXLPipeline
+
+
+def load_pipeline(device):
+    pipe = StableDiffusionXLPipeline.from_pretrained("stabilityai/stable-diffusion-xl-base-1.0", torch_dtype=torch.float32)
+    return pipe.to(device)
+
+
+def generate(pipe, request):
+    generator = torch.Generator("cpu").manual_seed(request["seed"])
+    return pipe(prompt=request["prompt"], num_inference_steps=30, generator=generator).images
+'''
+
+
+def test_a_baseline_module_with_the_checkpoints_own_scheduler_is_the_exact_route():
+    """The most common real pipeline: SDXL with its default (Euler) scheduler; it used to be refused."""
+    problem = from_prompt("make it 2x faster", KB, baseline_code=SDXL_MODULE)
+    base = problem.pipeline
+    assert (base.model_id, base.sampler, base.steps) == ("stabilityai/stable-diffusion-xl-base-1.0", OWN_SCHEDULER, 30)
+    assert problem.baseline_code == SDXL_MODULE and problem.goal.speedup == 2.0
+    assert "the module keeps the checkpoint's own scheduler (EulerDiscreteScheduler)" in problem.assumptions
+    euler = SDXL_MODULE.replace(
+        "    return pipe.to(device)",
+        "    from diffusers import EulerAncestralDiscreteScheduler\n"
+        "    pipe.scheduler = EulerAncestralDiscreteScheduler.from_config(pipe.scheduler.config)\n"
+        "    return pipe.to(device)",
+    )
+    problem = from_prompt("2x", KB, baseline_code=euler)
+    assert problem.pipeline.scheduler == SchedulerSpec.of("EulerAncestralDiscreteScheduler")
+    assert "EulerAncestralDiscreteScheduler.from_config" in problem.pipeline.write(
+        KB, problem.requested_config(), "a candidate"
+    )

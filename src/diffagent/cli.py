@@ -21,6 +21,8 @@ from diffbench.cli.common import (
     quiet_transformers,
 )
 from diffbench.errors import DiffbenchError
+from diffbench.models.loading import activate
+from diffbench.models.profiles import get_profile
 
 app = typer.Typer(
     name="diffagent",
@@ -76,10 +78,14 @@ def solve(
     no_debugger: Annotated[bool, typer.Option("--no-debugger", help="ablation: no repair")] = False,
     samples: Annotated[int, typer.Option(min=1, help="validation inputs per measurement")] = 3,
     seed: Annotated[int, typer.Option(help="the selector's seed")] = 0,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="print the baseline and goal as read, and every assumption; run nothing")
+    ] = False,
 ) -> None:
     """Find faster code for PROMPT's pipeline under its quality bound; write the code and a report to --out."""
     quiet_transformers()
-    prof = open_profile(profile, device, unsafe_unconfined)
+    prof = get_profile(profile, device)
+    activate(prof)  # before anything imports huggingface_hub; the device is checked once the request is read
     from diffagent.agent.loop import AgentOptions
     from diffagent.agent.problem import from_prompt
     from diffagent.report import write_report
@@ -91,6 +97,11 @@ def solve(
     if baseline is not None and not baseline.is_file():
         raise DiffbenchError(f"baseline file {baseline} does not exist")
     problem = from_prompt(prompt, kb, baseline.read_text() if baseline else None)
+    for line in problem.understanding():
+        console.print(line, highlight=False, markup=False)
+    if dry_run:
+        return
+    prof = open_profile(profile, device, unsafe_unconfined)
     require(problem.pipeline.model_id, prof)
     options = AgentOptions(
         population=population, parents=parents, generations=generations, code_restarts=code_restarts,
@@ -99,8 +110,6 @@ def solve(
     )  # fmt: skip
     planner = llm or "heuristic planner (no LLM)"
     console.print(f"[bold]diffagent solve[/] on {prof.describe()} with {planner}", highlight=False)
-    console.print(f"goal: {problem.describe_goal()}; baseline {problem.pipeline.sampler} {problem.pipeline.steps} "
-                  f"steps on {problem.pipeline.model_id}", highlight=False)  # fmt: skip
     start = time.perf_counter()
 
     def progress(event: str) -> None:
@@ -110,6 +119,8 @@ def solve(
     settings = LLMSettings(llm, llm_base_url, stream, llm_retries, llm_timeout)
     outcome, usage = run_agent(problem, kb, prof, out, settings, options, prof.device, progress)
     paths = write_report(outcome, out, usage, prof)
+    for note in outcome.notes:
+        console.print(f"note: {note}", highlight=False, markup=False)
     verdict = "[green]goal met[/]" if outcome.met else "[red]goal not met[/]"
     console.print(f"{verdict} in {outcome.seconds:.0f} s; {len(outcome.history)} candidates, {usage.calls} LLM calls")
     for name, path in paths.items():

@@ -138,13 +138,18 @@ def write_report(outcome: Outcome, out: Path, usage: Usage, profile: Profile) ->
         "",
         f"> {problem.prompt}",
         "",
+        "## What was understood",
+        "",
+        *(f"- {line}" for line in problem.understanding()),
+        "",
+        "## Outcome",
+        "",
         f"- **Profile:** `{profile.name}`: {profile.weights}, device `{profile.device}` "
         f"({describe_hardware(profile.device)}), quality by {profile.quality_metric}. Every figure below was measured "
         "on it by the agent itself (its own validation inputs); `diffbench eval` is the independent check.",
         f"- **Planner and coder:** {planner}. Loop: {outcome.options.describe()}.",
-        f"- **Baseline:** {problem.pipeline.sampler} {problem.pipeline.steps} steps on `{problem.pipeline.model_id}` "
-        f"({problem.pipeline.conditioning}, {problem.pipeline.resolution}x{problem.pipeline.resolution})"
-        + (f", {outcome.baseline_s:.3f} s per image" if outcome.baseline_s else ""),
+        f"- **Baseline:** {problem.describe_baseline()}"
+        + (f"; {outcome.baseline_s:.3f} s per image as measured" if outcome.baseline_s else ""),
         f"- **Goal:** {problem.describe_goal()}.",
         f"- **Result:** {'met' if outcome.met else 'NOT met'}"
         + (f": {best.plan.config.describe()} — {best.feedback}" if best else ""),
@@ -152,6 +157,7 @@ def write_report(outcome: Outcome, out: Path, usage: Usage, profile: Profile) ->
         f"quick runs, {usage.calls} LLM calls ({usage.tokens_in} tokens in, {usage.tokens_out} out"
         + (f", ${usage.cost_usd:.4f}" if usage.cost_usd is not None else "")
         + f"), {outcome.seconds:.0f} s wall.",
+        *(f"- **Note:** {note}" for note in outcome.notes),
         "",
         "## Why the winner won",
         "",

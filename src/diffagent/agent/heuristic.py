@@ -16,7 +16,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass, field, replace
 
-from diffagent.agent.selector import Candidate
+from diffagent.agent.selector import LOSSLESS, Candidate
 from diffbench.calibration.space import OWN_SCHEDULER, Config
 from diffbench.knowledge.compose import Applied, compose
 from diffbench.knowledge.loader import KnowledgeBase
@@ -101,7 +101,9 @@ class HeuristicPlanner:
             return max((f.speedup for f in method.published if f.speedup is not None), default=1.0)
 
         ranked = sorted(usable, key=lambda m: (-expected(m), m.key))
-        self.methods = [m.key for m in ranked if expected(m) >= 1.02]
+        if self.delta == 0:  # "0% quality loss": only moves that compute the same thing (kernels), no step cuts
+            ranked = [m for m in ranked if m.category == "kernel"]
+        self.methods = [m.key for m in ranked if expected(m) >= 1.02 or self.delta == 0]
         self.expected = {m.key: expected(m) for m in ranked}
 
     # ---- plans --------------------------------------------------------------------------------------------
@@ -118,6 +120,12 @@ class HeuristicPlanner:
         base = self.pipeline
         fewer = max(MIN_STEPS, base.steps * 3 // 5)
         out: list[Plan] = []
+        if self.delta == 0:
+            return [
+                Plan(Config(base.sampler, base.steps, (self._method(k),)), f"{k}: the same computation, faster kernels")
+                for k in self.methods
+                if self._composes([base.sampler, k])
+            ]
         for key in self.methods:
             if self._composes([base.sampler, key]):
                 out.append(
@@ -157,15 +165,36 @@ class HeuristicPlanner:
             raise ValueError("the heuristic planner was given no request to read")
         return Plan(self.asked, "what the request asks for, read from its words")
 
+    def alternatives(self) -> list[Plan]:
+        """Levels 1-3, when the requested plan does not run: the same request one method fewer at a time (the
+        last first), then the baseline's own pipeline with each requested method alone."""
+        if self.asked is None:
+            return []
+        methods = list(self.asked.methods)
+        out = [
+            Plan(replace(self.asked, methods=tuple(methods[:i] + methods[i + 1 :])),
+                 f"the request without {methods[i].key}, which did not run with the rest")
+            for i in reversed(range(len(methods)))
+        ]  # fmt: skip
+        if len(methods) > 1:
+            out += [Plan(replace(self.asked, methods=(m,)), f"{m.key} alone") for m in methods]
+        return [p for p in out if p.config.methods or not methods]
+
     def refine(self, parent: Candidate) -> Plan:
         """The planner interface: a measured parent, refined by whether it kept within the quality bound."""
-        return self.adjust(parent.plan, over_quality=parent.loss is None or parent.loss > self.delta)
+        return self.adjust(parent.plan, over_quality=parent.loss is None or parent.loss > max(self.delta, LOSSLESS))
 
     def adjust(self, parent: Plan, over_quality: bool) -> Plan:
         """Back off when the parent broke the quality bound, push on when it was within it but too slow."""
         config = parent.config
         steps = config.steps
         methods = list(config.methods)
+        if self.delta == 0:  # lossless only: never fewer steps or longer intervals; add the next kernel method
+            extra = next((k for k in self.methods if k not in {m.key for m in methods}
+                          and self._composes([config.sampler, *(m.key for m in methods), k])), None)  # fmt: skip
+            child = replace(config, methods=(*methods, self._method(extra))) if extra else config
+            self.proposed.add(child.key())
+            return Plan(child, f"lossless only: {'add ' + extra if extra else 'nothing left to add'}")
         if over_quality:
             steps = min(self.pipeline.steps, round(steps * 1.25))
             methods = [self._interval(m, -1) for m in methods]

@@ -30,6 +30,7 @@ from diffagent.agent.selector import (
     Evolution,
     Goal,
     Weights,
+    fitness,
     meets,
 )
 from diffbench.calibration.measure import Bench, Measurement
@@ -48,6 +49,7 @@ class Planner(Protocol):
     def fresh(self, count: int) -> list[Plan]: ...
     def refine(self, parent: Candidate) -> Plan: ...
     def requested(self) -> Plan: ...
+    def alternatives(self) -> list[Plan]: ...
 
 
 @dataclass
@@ -87,6 +89,7 @@ class Outcome:
     smoke_runs: int = 0
     baseline_s: float | None = None
     seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)  # what the run had to change from the request, and why
 
 
 def candidate_record(c: Candidate) -> dict[str, Any]:
@@ -112,7 +115,7 @@ def feedback(candidate: Candidate, goal: Goal) -> str:
         )
     if meets(candidate, goal):
         verdict = "meets the goal"
-    elif candidate.loss > goal.delta:
+    elif candidate.loss > goal.bound:
         verdict = "over the quality bound: back off (more steps, less caching)"
     else:
         verdict = "within the quality bound but not fast enough: push further"
@@ -145,6 +148,8 @@ class DiffAgent:
         start = time.perf_counter()
         self.folder.mkdir(parents=True, exist_ok=True)
         outcome = self._code_only() if self.problem.goal is None else self._evolve()
+        if self.problem.goal is None and self.problem.request.measure and outcome.best is not None:
+            self._measure_only(outcome)
         outcome.seconds = time.perf_counter() - start
         if self.developer.smoke is not None:
             outcome.smoke_runs = self.developer.smoke.runs
@@ -153,18 +158,50 @@ class DiffAgent:
     # ---- levels 1-3 -----------------------------------------------------------------------------------------
     def _code_only(self) -> Outcome:
         history: list[Candidate] = []
-        for attempt in range(REPLANS + 1):
-            plan = self.planner.requested() if attempt == 0 else self.planner.fresh(1)[0]
+        notes: list[str] = []
+        requested = self.planner.requested()
+        # A language model is asked for new plans; the offline planner has one reading of the request, and falls
+        # back to its alternatives (the requested methods one fewer at a time), within T_code plans in all.
+        offline = self.planner.author == AUTHOR
+        queue = [requested, *self.planner.alternatives()][: self.options.code_restarts] if offline else [requested]
+        for attempt in range(len(queue) if offline else REPLANS + 1):
+            plan = queue[attempt] if offline else (requested if attempt == 0 else self.planner.fresh(1)[0])
             self.on_event(f"plan: {plan.config.describe()} [{plan.author}]")
             candidate = self._develop(plan, 0)
             history.append(candidate)
             self._report(candidate)
             if candidate.error is None:
                 candidate.feedback = "runs: loads and answers a request with one image at the task's resolution"
-                return Outcome(self.problem, self.planner.author, self.options, candidate, history, met=True)
-            if self.planner.author == AUTHOR:
-                break  # the offline planner has one reading of the request; asking again gives the same plan
-        return Outcome(self.problem, self.planner.author, self.options, None, history, met=False)
+                if plan is not requested:
+                    notes.append(
+                        f"the plan the request asks for ({requested.config.describe()}) did not run: "
+                        f"{history[0].feedback}; the module is the next plan that ran, {plan.config.describe()}"
+                    )
+                outcome = Outcome(self.problem, self.planner.author, self.options, candidate, history, met=True)
+                outcome.notes = notes
+                return outcome
+        notes.append(f"no plan ran; the requested one failed with: {history[0].feedback}")
+        outcome = Outcome(self.problem, self.planner.author, self.options, None, history, met=False)
+        outcome.notes = notes
+        return outcome
+
+    def _measure_only(self, outcome: Outcome) -> None:
+        """'Report how much faster it got': the module that runs, measured against the baseline as at level 4."""
+        best = outcome.best
+        assert best is not None
+        goal = Goal(delta=self.problem.request.delta)
+        base = self.problem.pipeline
+        inputs = draw_inputs(base.conditioning, max(3, self.options.samples), INPUTS_SEED)[: self.options.samples]
+        warmup = draw_inputs(base.conditioning, 3, INPUTS_SEED + 1)[0]
+        self.on_event("measuring the module against the baseline, as asked")
+        with Bench(self.folder / "bench", self.profile, base.model_id, self.problem.baseline_code, inputs, warmup,
+                   self.device) as bench:  # fmt: skip
+            self._measure(bench, best, goal)
+            best.fitness = fitness(best, goal)
+            outcome.baseline_s = median(bench.baseline_times)
+        outcome.evaluations = len(self._measured)
+        if best.speedup is not None:
+            outcome.notes.append(f"measured as asked: U = {best.speedup:.2f}x, L = {best.loss:.2%}")
 
     def _develop(self, plan: Plan, generation: int) -> Candidate:
         started = time.perf_counter()

@@ -17,7 +17,7 @@ from diffagent.agent.problem import Problem
 from diffagent.agent.selector import Candidate
 from diffagent.llm.base import LLM, Message
 from diffagent.prompt import render
-from diffbench.calibration.space import Config
+from diffbench.calibration.space import OWN_SCHEDULER, Config
 from diffbench.errors import DiffbenchError
 from diffbench.knowledge.compose import Applied
 from diffbench.knowledge.loader import KnowledgeBase, KnowledgeError
@@ -85,7 +85,7 @@ class LLMPlanner:
                 if why := method.why_unsupported(fam, str(self.problem.pipeline.conditioning)):
                     raise KnowledgeError(f"{applied.key}: {why}")
                 method.resolve(applied.params)
-            if self.kb.method(config.sampler).category != "sampler":
+            if config.sampler != OWN_SCHEDULER and self.kb.method(config.sampler).category != "sampler":
                 raise KnowledgeError(f"{config.sampler} is not a sampler")
         except (KeyError, TypeError, ValueError, AttributeError, KnowledgeError) as err:
             self.rejected.append(f"{json.dumps(data)[:200]}: {type(err).__name__}: {err}")
@@ -114,6 +114,10 @@ class LLMPlanner:
     def requested(self) -> Plan:
         """Levels 1-3: one plan for what the task asks."""
         return self.fresh(1)[0]
+
+    def alternatives(self) -> list[Plan]:
+        """A language model is asked again instead (the loop's replans)."""
+        return []
 
     def refine(self, parent: Candidate) -> Plan:
         insights: list[str] = []

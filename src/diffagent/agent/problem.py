@@ -1,26 +1,28 @@
 """What the agent is asked to solve: the request's words, the baseline code, the pipeline and the goal.
 
 A problem comes from a benchmark task (its prompt as the profile shows it, its baseline code and calibrated
-target) or from an engineer's sentence (`diffagent solve`), with or without their own baseline module. Without
-one, the baseline is composed from the knowledge base for the pipeline the sentence names (DDIM at 50 steps when
-it names no sampler, the suite's usual baseline).
+target) or from an engineer's sentence (`diffagent solve`), with or without their own baseline module. The
+baseline is the user's pipeline: every setting the words (or the module) state, and for the rest the checkpoint's
+own defaults (its scheduler as loaded, the pipeline's default steps, guidance and strength), each listed as an
+assumption so that the user sees what was understood before anything runs.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import inspect
+from dataclasses import dataclass, field
+from functools import cache
 
 from diffagent.agent.heuristic import Pipeline
-from diffagent.agent.request import Request, RequestError, parse_request
+from diffagent.agent.request import EXAMPLE, Request, RequestError, parse_request, sampler_key
 from diffagent.agent.selector import Goal
-from diffbench.calibration.space import Config
+from diffbench.calibration.space import OWN_SCHEDULER, Config
 from diffbench.evaluation.static import analyze
 from diffbench.knowledge.compose import Applied, compose
 from diffbench.knowledge.loader import KnowledgeBase
-from diffbench.models.families import Conditioning, family_of
+from diffbench.knowledge.schedulers import SchedulerSpec
+from diffbench.models.families import Conditioning, checkpoint, family_of
 from diffbench.tasks.schema import Task
-
-DEFAULT_BASELINE = ("ddim", 50)
 
 
 @dataclass
@@ -31,6 +33,7 @@ class Problem:
     goal: Goal | None  # None: levels 1-3, code that does what is asked; no speed target
     request: Request  # the words, read without a language model (the offline planner's input)
     level: int
+    assumptions: list[str] = field(default_factory=list)  # what the request left out, and what was filled in
 
     def requested_config(self) -> Config:
         """Levels 1-3: the sampler, steps and methods the words ask for (a switch or a step cut wins)."""
@@ -41,9 +44,32 @@ class Problem:
     def describe_goal(self) -> str:
         goal = self.goal
         if goal is None:
-            return "working code for the request (no speed target)"
+            measured = "; measure how much faster it is" if self.request.measure else ""
+            return f"working code for the request (no speed target){measured}"
         aim = f"{goal.speedup:.2f}x speedup" if goal.speedup else f"latency <= {goal.latency_s:.3f} s"
-        return f"{aim} with quality loss <= {goal.delta:.0%}"
+        bound = "0% (only lossless moves: L within 0.1%)" if goal.delta == 0 else f"{goal.delta:.0%}"
+        return f"{aim} with quality loss <= {bound}"
+
+    def describe_baseline(self) -> str:
+        base = self.pipeline
+        call = []
+        if base.conditioning is Conditioning.IMAGE:
+            call.append(f"strength {base.strength if base.strength is not None else 0.75}")
+        if base.guidance_scale is not None:
+            call.append(f"guidance {base.guidance_scale:g}")
+        extra = f", {', '.join(call)}" if call else ""
+        return (
+            f"{base.model_id} ({base.conditioning}, {base.resolution}x{base.resolution}), "
+            f"{base.describe_sampler()}{extra}"
+        )
+
+    def understanding(self) -> list[str]:
+        """What was read, as the first lines of the output and of the report."""
+        lines = [f"baseline: {self.describe_baseline()}", f"goal: {self.describe_goal()}"]
+        if self.request.methods:
+            lines.append("methods asked for: " + ", ".join(a.key for a in self.request.methods))
+        lines += [f"assumed: {a}" for a in self.assumptions]
+        return lines
 
 
 def _goal(request: Request) -> Goal | None:
@@ -68,40 +94,106 @@ def from_task(task: Task, profile: str, kb: KnowledgeBase) -> Problem:
     return Problem(prompt, task.baseline_code, pipeline, goal, request, task.level)
 
 
-def _sampler_of(scheduler_class: str | None, kb: KnowledgeBase) -> str | None:
-    return next((m.key for m in kb if m.scheduler and m.scheduler == scheduler_class), None)
+@cache
+def pipeline_defaults(pipeline_class: str) -> dict[str, float | int | None]:
+    """The call's defaults as the pipeline class declares them: what a user's code runs when it passes nothing."""
+    import diffusers
+
+    params = inspect.signature(getattr(diffusers, pipeline_class).__call__).parameters
+
+    def default(name: str) -> float | int | None:
+        value = params[name].default if name in params else None
+        return None if value is inspect.Parameter.empty else value
+
+    return {name: default(name) for name in ("num_inference_steps", "guidance_scale", "strength")}
+
+
+def _from_module(code: str, request_text: str, kb: KnowledgeBase) -> tuple[Request, Pipeline, list[str]]:
+    """The pipeline a user's baseline module builds, read by the static parser (the exact route)."""
+    found = analyze(code)
+    if found.compile_error or found.attributes is None:
+        raise RequestError(f"the baseline module does not compile: {found.compile_error}")
+    attrs = found.attributes
+    if attrs.model_id is None:
+        raise RequestError("cannot read the baseline's checkpoint from its code; keep the hub id as a literal")
+    request = parse_request(request_text, kb, attrs.model_id)
+    fam = family_of(attrs.model_id)
+    conditioning = Conditioning(
+        next((c for c, cls in fam.pipelines.items() if cls == attrs.pipeline_class), request.conditioning)
+    )
+    defaults = pipeline_defaults(fam.pipelines[conditioning])
+    assumptions = []
+    own = checkpoint(attrs.model_id).scheduler
+    spec = SchedulerSpec.of(attrs.scheduler_class) if attrs.scheduler_class not in (None, own) else SchedulerSpec()
+    steps = attrs.num_inference_steps
+    if steps is None:
+        steps = int(defaults["num_inference_steps"] or 50)
+        assumptions.append(f"the module passes no step count: {steps}, the pipeline's default")
+    resolution = attrs.resolution[0] if attrs.resolution else request.resolution
+    strength = found.strength if conditioning is Conditioning.IMAGE else None
+    # The parser reads the class, not its options: the knowledge base's samplers by class (their defaults are
+    # diffusers' own), any other class kept as the baseline's own scheduler.
+    key = next((m.key for m in kb if m.scheduler and m.scheduler == spec.class_name), OWN_SCHEDULER)
+    if key == OWN_SCHEDULER and spec.class_name:
+        assumptions.append(
+            f"candidates install {spec.class_name}.from_config(pipe.scheduler.config); scheduler options your "
+            "module sets beyond its class are not carried over"
+        )
+    elif spec.class_name is None:
+        assumptions.append(f"the module keeps the checkpoint's own scheduler ({own})")
+    pipeline = Pipeline(attrs.model_id, conditioning, resolution, key, steps, spec if key == OWN_SCHEDULER else None,
+                        strength)  # fmt: skip
+    return request, pipeline, assumptions
+
+
+def _from_words(request: Request, kb: KnowledgeBase) -> tuple[Pipeline, str, list[str]]:
+    """The pipeline the words describe, every unstated setting from the checkpoint's own defaults."""
+    fam = family_of(request.model_id)
+    defaults = pipeline_defaults(fam.pipelines[request.conditioning])
+    own = checkpoint(request.model_id).scheduler
+    assumptions: list[str] = []
+    base = request.baseline_sampler
+    if base is not None:
+        key, steps, spec = base.key, base.steps, base.spec
+    else:
+        spec = request.named_scheduler or SchedulerSpec()
+        key = sampler_key(spec) if spec.class_name else OWN_SCHEDULER
+        if spec.class_name is None:
+            assumptions.append(f"no scheduler named: the checkpoint's own {own}")
+        steps = request.bare_steps
+        if steps is None:
+            steps = int(defaults["num_inference_steps"] or 50)
+            assumptions.append(f"no step count stated: {steps}, the {fam.pipelines[request.conditioning]} default")
+    if not request.resolution_stated:
+        assumptions.append(f"no resolution stated: {request.resolution}x{request.resolution}, the checkpoint's")
+    strength = request.strength
+    if request.conditioning is Conditioning.IMAGE and strength is None:
+        strength = float(defaults["strength"] or 0.75)
+        assumptions.append(f"no strength stated: {strength:g}, the pipeline's default")
+    if not request.delta_stated and request.has_target:
+        assumptions.append(f"no quality bound stated: at most {request.delta:.0%} quality loss")
+    pipeline = Pipeline(request.model_id, request.conditioning, request.resolution, key, steps,
+                        spec if key == OWN_SCHEDULER else None, strength, request.guidance_scale)  # fmt: skip
+    code = compose(
+        kb, pipeline.model_id, pipeline.conditioning, pipeline.resolution, steps,
+        [] if key == OWN_SCHEDULER else [Applied(key, {"num_inference_steps": steps})],
+        title="baseline, composed from the request", scheduler=pipeline.scheduler, strength=strength,
+        guidance_scale=request.guidance_scale,
+    )  # fmt: skip
+    return pipeline, code, assumptions
 
 
 def from_prompt(text: str, kb: KnowledgeBase, baseline_code: str | None = None) -> Problem:
     """A problem from an engineer's sentence, with their baseline module or one composed from the sentence."""
     if baseline_code is not None:
-        found = analyze(baseline_code)
-        if found.compile_error or found.attributes is None:
-            raise RequestError(f"the baseline module does not compile: {found.compile_error}")
-        attrs = found.attributes
-        request = parse_request(text, kb, attrs.model_id)
-        sampler = _sampler_of(attrs.scheduler_class, kb)
-        if attrs.model_id is None or sampler is None or attrs.num_inference_steps is None:
-            raise RequestError(
-                "cannot read the baseline's checkpoint, scheduler and steps from its code; keep them as literals "
-                f"(found model {attrs.model_id}, scheduler {attrs.scheduler_class}, steps {attrs.num_inference_steps})"
-            )
-        conditioning = next(
-            (c for c, cls in family_of(attrs.model_id).pipelines.items() if cls == attrs.pipeline_class),
-            request.conditioning,
-        )
-        resolution = attrs.resolution[0] if attrs.resolution else request.resolution
-        pipeline = Pipeline(attrs.model_id, Conditioning(conditioning), resolution, sampler, attrs.num_inference_steps)
+        request, pipeline, assumptions = _from_module(baseline_code, text, kb)
     else:
         request = parse_request(text, kb)
-        base = request.baseline_sampler
-        sampler, steps = (base.key, base.steps) if base else DEFAULT_BASELINE
-        pipeline = Pipeline(request.model_id, request.conditioning, request.resolution, sampler, steps)
-        baseline_code = compose(
-            kb, pipeline.model_id, pipeline.conditioning, pipeline.resolution, steps,
-            [Applied(sampler, {"num_inference_steps": steps})], title="baseline, composed from the request",
-        )  # fmt: skip
+        pipeline, baseline_code, assumptions = _from_words(request, kb)
     goal = _goal(request)
+    switch = any(s.switch for s in request.samplers) or len(request.samplers) > 1
+    if goal is None and not request.methods and not switch and not request.measure:
+        raise RequestError(f"the request states no goal and no method to apply ({EXAMPLE})")
     level = (
         5
         if request.latency_s
@@ -109,4 +201,4 @@ def from_prompt(text: str, kb: KnowledgeBase, baseline_code: str | None = None) 
         if request.speedup
         else (3 if len(request.methods) > 1 else 2 if request.methods else 1)
     )
-    return Problem(text, baseline_code, pipeline, goal, request, level)
+    return Problem(text, baseline_code, pipeline, goal, request, level, assumptions)

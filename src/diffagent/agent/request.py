@@ -1,15 +1,20 @@
 """Reading what a user asks for from the words of the request, with no language model.
 
-`diffagent solve` takes a sentence ("Take an SD1.5 pipeline (DDIM, 50 steps) as the baseline and reach a 2.5x
-speedup with at most 5% quality loss"), and the offline planner reads benchmark prompts the same way. The
-vocabulary is the field's: hub ids and the usual names of the checkpoints, samplers and acceleration methods (the
-names the task phrasings use, plus each knowledge-base method's name and key). What it reads:
-- the checkpoint (a hub id, else the longest known name), the conditioning kind and the resolution;
-- every sampler mentioned with its step count, in order: the first is the baseline's, the last the one asked for;
+`diffagent solve` takes a sentence ("Our SDXL service uses Euler with 40 steps at 1024 px; we need 2.5x"), and the
+offline planner reads benchmark prompts the same way. The vocabulary is the field's: hub ids and the usual names
+of the checkpoints, schedulers and acceleration methods. What it reads:
+- the checkpoint (a hub id, else the longest known name; a family nickname with "base" or a stated resolution
+  picks that checkpoint), the conditioning kind and the resolution;
+- every scheduler mentioned (any diffusers scheduler by the names people use: Euler, Euler a, DPM++ 2M Karras,
+  Heun, ...) with its step count, in order: the first is the baseline's, the last the one asked for; a scheduler
+  named without steps, and a step count with no scheduler near it, are kept for the baseline;
+- the call's strength and guidance scale where stated;
 - the methods asked for, with the parameters the sentence states (defaults for the rest);
-- the goal: a speedup ("2.5x", "3 times as fast"), a latency ("under 0.8 s", "800 ms") and the quality bound
-  ("at most 5% quality loss"; 5% when none is stated).
-A request that names no known checkpoint is an error that lists what is known.
+- the goal: a speedup ("2.5x", "three times as fast", "halve the time", "down to 70% of today's time", "cut latency
+  by 40%"), a latency ("under 0.8 s", "800 ms"), the quality bound ("at most 5% quality loss", "0%", "no
+  noticeable quality drop"; 5% when none is stated), and whether the user wants the speedup measured even with no
+  target ("report how much faster it got").
+A request that names no known checkpoint is an error that lists what is known, with an example.
 """
 
 from __future__ import annotations
@@ -19,31 +24,40 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
+from diffbench.calibration.space import OWN_SCHEDULER
 from diffbench.errors import DiffbenchError
 from diffbench.knowledge.compose import Applied
 from diffbench.knowledge.loader import KnowledgeBase
+from diffbench.knowledge.schedulers import SchedulerSpec, find_schedulers
 from diffbench.models.families import FAMILIES, Conditioning, checkpoint, family, family_of
 from diffbench.tasks.generate import phrasing
 
 DEFAULT_DELTA = 0.05
+EXAMPLE = 'e.g. "SDXL with Euler, 40 steps at 1024 px: make it 2x faster with at most 5% quality loss"'
 _NUMBER = r"(\d+(?:\.\d+)?)"
 _STEPS = re.compile(
-    r"(?<!every )(?<!step )(\d+)\s*(?:inference |denoising |sampling )?steps?\b|steps\s*[:=]\s*(\d+)|\((\d+) of them\)",
+    r"(?<!every )(?<!step )(\d+)\s*(?:[a-z][\w+.-]*\s+){0,2}?(?:steps?|its)\b|steps\s*[:=]\s*(\d+)"
+    r"|\((\d+) of them\)",
     re.I,
-)
+)  # "30 steps", "25 DPM-Solver++ steps", "40 inference steps", "steps=30", "(20 of them)"
 _KINDS = [
     (Conditioning.CANNY, re.compile(r"controlnet|canny", re.I)),
-    (Conditioning.IMAGE, re.compile(r"img2img|image-to-image|image to image|input (?:photo|image)", re.I)),
+    (Conditioning.IMAGE, re.compile(r"img2img|image-to-image|image to image|input (?:photo|image)|i2i", re.I)),
     (Conditioning.CLASS, re.compile(r"class-conditional|class-to-image|imagenet|class label|label-to-image", re.I)),
 ]
 _FAMILY_NAMES = {
-    "sd15": ["sd1.5", "sd 1.5", "sd-1.5", "stable diffusion 1.5", "stable diffusion v1.5", "sd v1.5", "sd15"],
-    "sd21": ["sd2.1", "sd 2.1", "stable diffusion 2.1", "sd21"],
-    "sdxl": ["sdxl", "stable diffusion xl"],
+    "sd15": ["sd1.5", "sd 1.5", "sd-1.5", "stable diffusion 1.5", "stable diffusion v1.5", "sd v1.5", "sd15",
+             "sd v1-5", "stable diffusion v1-5", "runwayml/stable-diffusion-v1-5", "sd1"],
+    "sd21": ["sd2.1", "sd 2.1", "stable diffusion 2.1", "sd21", "sd 2", "sd2", "sd-2.1"],
+    "sdxl": ["sdxl", "stable diffusion xl", "sd xl", "sd-xl"],
     "dit": ["dit"],
-    "pixart-alpha": ["pixart-alpha", "pixart-α", "pixart alpha"],
-    "pixart-sigma": ["pixart-sigma", "pixart-σ", "pixart sigma"],
+    "pixart-alpha": ["pixart-alpha", "pixart-α", "pixart alpha", "pixart α", "pixart"],
+    "pixart-sigma": ["pixart-sigma", "pixart-σ", "pixart sigma", "pixart σ"],
 }
+_WORDS = {
+    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
+    "twelve": 12, "fifteen": 15, "twenty": 20, "twenty-five": 25, "thirty": 30, "forty": 40, "fifty": 50,
+}  # fmt: skip
 
 
 class RequestError(DiffbenchError):
@@ -60,6 +74,14 @@ class Request:
     speedup: float | None = None
     latency_s: float | None = None
     delta: float = DEFAULT_DELTA
+    delta_stated: bool = False
+    measure: bool = False  # "report how much faster it got": measure the speedup even with no target
+    strength: float | None = None
+    guidance_scale: float | None = None
+    named_scheduler: SchedulerSpec | None = None  # a scheduler named with no step count near it
+    bare_steps: int | None = None  # a step count with no scheduler near it
+    resolution_stated: bool = False
+    goal_words: str = ""  # the words the speed goal was read from
 
     @property
     def asked_sampler(self) -> SamplerMention | None:
@@ -80,6 +102,12 @@ class Request:
         return self.speedup is not None or self.latency_s is not None
 
 
+def _spelled(low: str) -> str:
+    """Numbers written as words, as digits ("forty steps" -> "40 steps")."""
+    words = "|".join(sorted(_WORDS, key=len, reverse=True))
+    return re.sub(rf"\b({words})\b", lambda m: str(_WORDS[m.group(1)]), low)
+
+
 @cache
 def _model_names() -> list[tuple[str, str]]:
     """(lower-case name, model id), longest name first, so "SD 2.1 base" wins over "SD 2.1"."""
@@ -91,43 +119,74 @@ def _model_names() -> list[tuple[str, str]]:
     return sorted(set(names), key=lambda n: -len(n[0]))
 
 
+@cache
+def _nicknames() -> frozenset[str]:
+    return frozenset(a for aliases in _FAMILY_NAMES.values() for a in aliases)
+
+
 def _checkpoints() -> list[str]:
     return [c.id for fam in FAMILIES.values() for c in fam.checkpoints]
+
+
+_RESOLUTION = re.compile(
+    r"(\d{3,4})\s*(?:x|×|by)\s*\1|(\d{3,4})\s*(?:px|pixels?|p)\b|\b(?:at|@)\s*(\d{3,4})\b(?!\s*(?:ms|steps?|its))"
+)
+
+
+def _stated_resolution(low: str) -> int | None:
+    match = _RESOLUTION.search(low)
+    return int(match.group(1) or match.group(2) or match.group(3)) if match else None
 
 
 def _find_model(text: str, default: str | None) -> str:
     low = text.lower()
     for name, mid in _model_names():
-        if re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", low):
-            return mid
+        if m := re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", low):
+            return _checkpoint_as_stated(low, m.end(), mid) if name in _nicknames() else mid
     if default is not None:
         return default
     known = ", ".join(_checkpoints())
-    raise RequestError(f"the request names no checkpoint this tool knows; name one of: {known}")
+    raise RequestError(f"the request names no checkpoint this tool knows ({EXAMPLE}); name one of: {known}")
 
 
-def _resolution(text: str, model_id: str) -> int:
-    match = re.search(r"(\d{3,4})\s*(?:x|×|by)\s*\1|(\d{3,4})\s*(?:px|pixels)", text)
-    if match:
-        return int(match.group(1) or match.group(2))
-    return checkpoint(model_id).resolution
+def _checkpoint_as_stated(low: str, after: int, model_id: str) -> str:
+    """A family's nickname names its default checkpoint unless the words pick another: "base" right after it
+    (SD 2.1 base), or a stated resolution that another checkpoint of the family has (PixArt-Alpha at 1024)."""
+    fam = family_of(model_id)
+    if re.match(r"[\s-]*base\b", low[after:]):
+        base = next((c.id for c in fam.checkpoints if c.id.endswith("-base")), None)
+        if base:
+            return base
+    right_after = re.match(r"[\s-]*(?:at\s+)?(\d{3,4})\b", low[after:])
+    stated = int(right_after.group(1)) if right_after else _stated_resolution(low)
+    return next((c.id for c in fam.checkpoints if c.resolution == stated), model_id)
 
 
-@cache
-def _sampler_aliases() -> list[tuple[str, str]]:
-    aliases = {
-        "ddim": ["ddim", "ddimscheduler"],
-        "dpm_solver": ["dpm-solver++", "dpm-solver", "dpmsolver", "dpm solver", "dpmsolvermultistepscheduler", "dpm++"],
-        "unipc": ["unipc", "unipcmultistepscheduler", "uni-pc"],
-    }
-    return sorted(((a, key) for key, names in aliases.items() for a in names), key=lambda a: -len(a[0]))
+def _resolution(text: str, model_id: str) -> tuple[int, bool]:
+    stated = _stated_resolution(text.lower())
+    return (stated, True) if stated else (checkpoint(model_id).resolution, False)
+
+
+# The knowledge base's samplers, as the scheduler each one installs: a user's baseline on one of these is that
+# method; any other scheduler is the baseline's own (OWN_SCHEDULER), kept as it is.
+_KB_SAMPLERS = {
+    SchedulerSpec.of("DDIMScheduler"): "ddim",
+    SchedulerSpec.of("DPMSolverMultistepScheduler", algorithm_type="dpmsolver++"): "dpm_solver",
+    SchedulerSpec.of("UniPCMultistepScheduler"): "unipc",
+}
+
+
+def sampler_key(spec: SchedulerSpec) -> str:
+    """The knowledge base's sampler for a scheduler, or OWN_SCHEDULER."""
+    return _KB_SAMPLERS.get(spec, OWN_SCHEDULER)
 
 
 @dataclass(frozen=True)
 class SamplerMention:
-    key: str
+    key: str  # a knowledge-base sampler, or OWN_SCHEDULER (then `spec` says which scheduler)
     steps: int
     switch: bool  # asked for as the acceleration ("a switch to UniPC", "DDIM reduced to 20 steps")
+    spec: SchedulerSpec = field(default_factory=SchedulerSpec)
 
 
 _SWITCH_BEFORE = re.compile(r"switch to|faster sampler|fewer steps through|a cut of|only \d+ steps of the same")
@@ -135,28 +194,30 @@ _SWITCH_AFTER = re.compile(r"^[^.;]{0,25}(?:reduced to|in place of the current)"
 _SAME_MENTION = re.compile(r"^\s*(?:scheduler\s*)?\(?\s*$")  # "DPM-Solver++ (DPMSolverMultistepScheduler)"
 
 
-def _samplers(text: str) -> list[SamplerMention]:
-    """Each sampler mention with the step count nearest to it, and whether it is asked for as a switch or cut."""
-    low = text.lower()
-    found: list[tuple[int, int, str]] = []
-    for alias, key in _sampler_aliases():
-        for m in re.finditer(rf"(?<![\w-]){re.escape(alias)}(?![\w])", low):
-            if not any(s <= m.start() < e for s, e, _ in found):
-                found.append((m.start(), m.end(), key))
-    spans: list[tuple[int, int, str]] = []
-    for start, end, key in sorted(found):
-        if spans and spans[-1][2] == key and _SAME_MENTION.match(low[spans[-1][1] : start]):
-            spans[-1] = (spans[-1][0], end, key)
+def _samplers(low: str) -> tuple[list[SamplerMention], SchedulerSpec | None, int | None]:
+    """Each scheduler mention with the step count nearest to it, and whether it is asked for as a switch or cut;
+    then the first scheduler named with no step count near it, and a step count with no scheduler near it."""
+    spans: list[tuple[int, int, SchedulerSpec]] = []
+    for start, end, spec in find_schedulers(low):
+        if spans and spans[-1][2] == spec and _SAME_MENTION.match(low[spans[-1][1] : start]):
+            spans[-1] = (spans[-1][0], end, spec)
         else:
-            spans.append((start, end, key))
+            spans.append((start, end, spec))
     steps = [(m.start(), int(m.group(1) or m.group(2) or m.group(3))) for m in _STEPS.finditer(low)]
-    out = []
-    for start, end, key in spans:
-        near = [(min(abs(p - end), abs(p - start)), n) for p, n in steps if abs(p - end) < 60 or abs(p - start) < 60]
+    out: list[SamplerMention] = []
+    unstepped: SchedulerSpec | None = None
+    used: set[int] = set()
+    for start, end, spec in spans:
+        near = [(min(abs(p - end), abs(p - start)), n, p) for p, n in steps if abs(p - end) < 60 or abs(p - start) < 60]
         if near:
             switch = bool(_SWITCH_BEFORE.search(low[max(0, start - 50) : start]) or _SWITCH_AFTER.search(low[end:]))
-            out.append(SamplerMention(key, min(near)[1], switch))
-    return out
+            _, count, where = min(near)
+            used.add(where)
+            out.append(SamplerMention(sampler_key(spec), count, switch, spec))
+        elif unstepped is None:
+            unstepped = spec
+    bare = next((n for p, n in steps if p not in used), None) if not out else None
+    return out, unstepped, bare
 
 
 @cache
@@ -220,36 +281,110 @@ def _methods(text: str, kb: KnowledgeBase) -> list[Applied]:
     keys = {a.key for _, a in found}
     if "tgate_deepcache" in keys:  # tgate's combined loader is one method, not T-GATE plus DeepCache
         found = [(p, a) for p, a in found if a.key not in ("tgate", "deepcache")]
+    elif {"tgate", "deepcache"} <= keys:
+        # Asked for together: T-GATE's own loader for the pair is what works (the two applied one after the other
+        # patch the same forward and break); their stated parameters carry over.
+        names = {param.name for param in kb.method("tgate_deepcache").parameters}
+        pair = [(p, a) for p, a in found if a.key in ("tgate", "deepcache")]
+        params = {k: v for _, a in pair for k, v in a.params.items() if k in names}
+        found = [(p, a) for p, a in found if a.key not in ("tgate", "deepcache")]
+        found.append((min(p for p, _ in pair), Applied("tgate_deepcache", params)))
     return [a for _, a in sorted(found, key=lambda f: f[0])]
 
 
-def _goal(text: str) -> tuple[float | None, float | None, float]:
-    low = text.lower()
-    speed = re.search(rf"{_NUMBER}\s*(?:x|×|times)(?![\w\d]|\s*\d)|factor of {_NUMBER}", low)
-    latency = re.search(rf"{_NUMBER}\s*(ms|s|sec|seconds?)\b", low)
-    delta = re.search(rf"{_NUMBER}\s*%[^.;]*?quality|quality[^.;]*?{_NUMBER}\s*%", low)
+
+_QUALITY = r"(?:quality|clip|fidelity|psnr|degradation|drop|loss)"
+
+
+def _goal(low: str) -> tuple[float | None, float | None, float | None, str]:
+    """(speedup, latency in s, quality bound or None when unstated, the words read)."""
+    speed = None
+    words = ""
+    span = (-1, -1)
+    patterns: list[tuple[str, Any]] = [
+        (rf"{_NUMBER}\s*(?:x|×|times)(?![\w\d]|\s*\d)", lambda m: float(m.group(1))),
+        (rf"factor of {_NUMBER}", lambda m: float(m.group(1))),
+        (r"twice as fast|double the speed|halve (?:the )?(?:time|latency|runtime)|half the (?:time|latency)|"
+         r"in half", lambda m: 2.0),
+        (rf"(?:down to|to about|to) {_NUMBER}\s*%\s*of (?:the |today's |current |its |our )?(?:time|latency|runtime)",
+         lambda m: 100 / float(m.group(1))),
+        (rf"(?:cut|reduce|lower|shave|bring down)\w* (?:the )?(?:latency|time|runtime|inference time)?\s*(?:by )?"
+         rf"{_NUMBER}\s*%", lambda m: 1 / (1 - float(m.group(1)) / 100)),
+        (rf"(?:latency|time|runtime)\s+{_NUMBER}\s*%\s*(?:lower|shorter|less|faster)",
+         lambda m: 1 / (1 - float(m.group(1)) / 100)),
+        (rf"{_NUMBER}\s*%\s*(?:lower|shorter|less) (?:latency|time|runtime)",
+         lambda m: 1 / (1 - float(m.group(1)) / 100)),
+        (rf"{_NUMBER}\s*%\s*faster", lambda m: 1 + float(m.group(1)) / 100),
+    ]
+    for pattern, value in patterns:
+        if m := re.search(pattern, low):
+            speed, words, span = round(value(m), 4), m.group(0), m.span()
+            break
     latency_s = None
-    if latency:
+    current = r"(?:takes?|took|currently|today|right now|at the moment|(?:baseline|it) (?:is|runs?|needs?|at))"
+    for latency in re.finditer(rf"{_NUMBER}\s*(ms|s|sec|secs|seconds?)\b(?!\s*(?:per step|/step))", low):
+        if re.search(rf"{current}\s*(?:about |around |roughly |~)?$", low[: latency.start()]):
+            continue  # what it takes today, not the target
         latency_s = float(latency.group(1)) / (1000 if latency.group(2) == "ms" else 1)
-    bound = DEFAULT_DELTA
-    if delta:
-        bound = float(delta.group(1) or delta.group(2)) / 100
-    return (float(speed.group(1) or speed.group(2)) if speed else None), latency_s, bound
+        words = words or latency.group(0)
+        break
+    delta = None
+    # A percentage that set the speed goal ("cut latency by 40%") is not also the quality bound.
+    for bound in re.finditer(rf"{_NUMBER}\s*%[^.;%]*?{_QUALITY}|{_QUALITY}[^.;%]*?{_NUMBER}\s*%", low):
+        number = 1 if bound.group(1) else 2
+        if not span[0] <= bound.start(number) < span[1]:
+            delta = float(bound.group(number)) / 100
+            break
+    if delta is None and _LOSSLESS.search(low):
+        delta = 0.0
+    return speed, latency_s, delta, words
+
+
+_LOSSLESS = re.compile(
+    r"lossless|zero (?:quality )?(?:loss|drop)|no quality (?:loss|drop)|identical (?:images|output)|"
+    r"(?:images|output|outputs) identical|bit-exact"
+)
+
+
+def _strength(low: str) -> float | None:
+    m = re.search(r"strength\s*(?:of|=|:|at)?\s*(0?\.\d+|1(?:\.0+)?|0)\b", low)
+    return float(m.group(1)) if m else None
+
+
+def _guidance(low: str) -> float | None:
+    m = re.search(r"(?:guidance(?:[ _]scale)?|cfg(?:[ _]scale)?)\s*(?:of|=|:|at)?\s*(\d+(?:\.\d+)?)", low)
+    return float(m.group(1)) if m else None
+
+
+_MEASURE = re.compile(r"how much (?:faster|quicker|speed)|report (?:the )?speed|measure (?:the )?(?:speed|latency)|"
+                      r"what speedup|benchmark it|how fast")  # fmt: skip
 
 
 def parse_request(text: str, kb: KnowledgeBase, model_id: str | None = None) -> Request:
     """What `text` asks for; `model_id` is the checkpoint when the words name none (a given baseline's)."""
     model_id = _find_model(text, model_id)
     fam = family_of(model_id)
+    low = _spelled(text.lower())
     conditioning = next((c for c, pat in _KINDS if pat.search(text) and c in fam.pipelines), fam.plain_conditioning)
-    speedup, latency_s, delta = _goal(text)
+    speedup, latency_s, delta, words = _goal(low)
+    samplers, unstepped, bare_steps = _samplers(low)
+    resolution, stated = _resolution(text, model_id)
+    # A percentage that set the speed goal ("cut latency by 40%") is not also the quality bound.
     return Request(
         model_id=model_id,
         conditioning=conditioning,
-        resolution=_resolution(text, model_id),
-        samplers=_samplers(text),
+        resolution=resolution,
+        samplers=samplers,
         methods=_methods(text, kb),
         speedup=speedup,
         latency_s=latency_s,
-        delta=delta,
+        delta=DEFAULT_DELTA if delta is None else delta,
+        delta_stated=delta is not None,
+        measure=bool(_MEASURE.search(low)),
+        strength=_strength(low) if conditioning is Conditioning.IMAGE else None,
+        guidance_scale=_guidance(low),
+        named_scheduler=unstepped,
+        bare_steps=bare_steps,
+        resolution_stated=stated,
+        goal_words=words,
     )

@@ -30,6 +30,15 @@ class Goal:
     speedup: float | None = None
     latency_s: float | None = None
 
+    @property
+    def bound(self) -> float:
+        """The quality bound as measured: a stated 0% means L within LOSSLESS (code that computes the same thing
+        another way does not reproduce images bit for bit)."""
+        return max(self.delta, LOSSLESS)
+
+
+LOSSLESS = 0.001
+
 
 @dataclass(frozen=True)
 class Weights:
@@ -62,11 +71,11 @@ def fitness(candidate: Candidate, goal: Goal, weights: Weights = Weights()) -> f
     if not candidate.ran:
         return None
     assert candidate.loss is not None and candidate.speedup is not None
-    return weights.speed * candidate.speedup - weights.quality * candidate.loss / goal.delta
+    return weights.speed * candidate.speedup - weights.quality * candidate.loss / goal.bound
 
 
 def meets(candidate: Candidate, goal: Goal) -> bool:
-    if not candidate.ran or candidate.loss is None or candidate.loss > goal.delta:
+    if not candidate.ran or candidate.loss is None or candidate.loss > goal.bound:
         return False
     if goal.speedup is not None and (candidate.speedup or 0.0) < goal.speedup:
         return False
