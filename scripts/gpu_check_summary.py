@@ -63,7 +63,8 @@ def main() -> None:
     if diagnosis:
         anchor = diagnosis["anchor_db_for_L_1pct"]
         lines += ["", f"fp16 diagnosis on {diagnosis['device']} (L2-013's setting; PSNR for L = 1%: {anchor} dB):", ""]
-        lines += ["| setting | PSNR dB | fidelity | max UNet output | max VAE input | non-finite | error |", "|---" * 7 + "|"]
+        header = "| setting | PSNR dB | fidelity | max UNet output | max VAE input | non-finite | error |"
+        lines += [header, "|---" * 7 + "|"]
         for r in diagnosis["rows"]:
             lines.append(
                 f"| {r['setting']} | {r.get('psnr_db', '-')} | {r.get('fidelity', '-')} | "
