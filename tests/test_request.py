@@ -80,7 +80,8 @@ from diffusers import StableDiffusionXLPipeline
 
 
 def load_pipeline(device):
-    pipe = StableDiffusionXLPipeline.from_pretrained("stabilityai/stable-diffusion-xl-base-1.0", torch_dtype=torch.float32)
+    model = "stabilityai/stable-diffusion-xl-base-1.0"
+    pipe = StableDiffusionXLPipeline.from_pretrained(model, torch_dtype=torch.float32)
     return pipe.to(device)
 
 
