@@ -67,3 +67,35 @@ def test_an_unreachable_endpoint_is_one_line_and_exit_2(profile, tmp_path, monke
             "--llm-retries", "0", "--llm-timeout", "2", "--out", str(tmp_path)]  # fmt: skip
     result = runner.invoke(app, args)
     assert result.exit_code == 2 and "cannot reach" in result.output and "Traceback" not in result.output
+
+
+def test_dry_run_prints_what_was_understood_and_runs_nothing(tmp_path):
+    request = "Our SDXL service uses EulerDiscreteScheduler with 40 steps at 1024 px; we need 2.5x."
+    result = runner.invoke(app, ["solve", request, "--dry-run", "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == (
+        "baseline: stabilityai/stable-diffusion-xl-base-1.0 (text-to-image, 1024x1024), "
+        "EulerDiscreteScheduler, 40 steps"
+    )
+    assert lines[1] == "goal: 2.50x speedup with quality loss <= 5%"
+    assert "assumed: no quality bound stated: at most 5% quality loss" in lines
+    assert not (tmp_path / "out").exists()  # nothing ran, nothing written
+
+
+def test_a_zero_quality_bound_is_lossless_moves_only_and_never_divides_by_zero():
+    from diffagent.agent.heuristic import HeuristicPlanner
+    from diffagent.agent.problem import from_prompt
+    from diffagent.agent.selector import Candidate, Goal, fitness, meets
+
+    problem = from_prompt("SD1.5, DDIM 50 steps, 50x speedup with exactly 0% quality loss.", KB)
+    assert problem.goal.delta == 0.0
+    planner = HeuristicPlanner(KB, problem.pipeline, "tiny-cpu", delta=0.0)
+    plans = planner.fresh(7)
+    assert plans and all(KB.method(m.key).category == "kernel" for p in plans for m in p.config.methods)
+    assert all(p.config.steps == 50 and p.config.sampler == "ddim" for p in plans)  # no step cut is lossless
+    goal = Goal(delta=0.0, speedup=50.0)
+    lossless = Candidate(plan=plans[0], generation=0, loss=0.0004, speedup=1.1)
+    assert fitness(lossless, goal) == pytest.approx(1.1 - 0.4) and not meets(lossless, goal)
+    refined = planner.adjust(plans[0], over_quality=False)
+    assert refined.config.steps == 50

@@ -1,10 +1,10 @@
 """How children are confined on machines as they are: GPU nodes and variables passed on, cgroup v1 or v2, and
-without bubblewrap a read-only mount namespace or a refusal (never a writable file system by default)."""
+without bubblewrap a read-only mount namespace or a refusal (never a writable file system by default). The hostile
+candidates run under both read-only mechanisms in test_sandbox_hostile.py."""
 
 from __future__ import annotations
 
 import os
-import uuid
 from pathlib import Path
 
 import pytest
@@ -18,9 +18,6 @@ from test_sandbox_hostile import ENV, SMALL, load, prepare
 
 CHILDREN = {"PYTHONPATH": str(FIXTURES / "children")}
 needs_bwrap = pytest.mark.skipif(not confinement.bubblewrap_works(), reason="bubblewrap is not installed here")
-needs_mount_namespace = pytest.mark.skipif(
-    not confinement.readonly_namespace_works(), reason="unshare cannot make a mount namespace here"
-)
 
 
 # ---- GPUs ----------------------------------------------------------------------------------------------------
@@ -116,41 +113,6 @@ def test_this_machines_cgroup_v1_controllers_are_used(tmp_path):
 @pytest.fixture
 def no_bubblewrap(monkeypatch):
     monkeypatch.setattr(confinement, "bubblewrap_works", lambda: False)
-
-
-@needs_mount_namespace
-def test_without_bubblewrap_writing_outside_the_work_folder_fails(tmp_path, no_bubblewrap):
-    target = Path(__file__).parent / f"written-by-candidate-{uuid.uuid4().hex}.txt"
-    work, module = prepare(tmp_path, "write_outside", TARGET=str(target))
-    with WorkerSession(work, ENV, SMALL) as session:
-        answer = load(session, module)
-        assert session.confinement.mode == "mount namespace"
-    assert not answer["ok"] and "Read-only file system" in answer["error"]
-    assert not target.exists()
-
-
-@needs_mount_namespace
-def test_without_bubblewrap_the_installed_harness_cannot_be_rewritten(tmp_path, no_bubblewrap):
-    """The attack seen on a GPU machine: a candidate rewrote the installed metrics.py for every later judge."""
-    import diffbench.evaluation.metrics as metrics
-
-    before = Path(metrics.__file__).read_bytes()
-    work, module = prepare(tmp_path, "write_outside", TARGET=metrics.__file__)
-    with WorkerSession(work, ENV, SMALL) as session:
-        answer = load(session, module)
-    assert not answer["ok"] and "Read-only file system" in answer["error"]
-    assert Path(metrics.__file__).read_bytes() == before
-
-
-@needs_mount_namespace
-def test_without_bubblewrap_the_harness_cache_is_invisible(tmp_path, no_bubblewrap):
-    cache = tmp_path / "baseline-cache"
-    cache.mkdir()
-    (cache / "baseline-images.npz").write_bytes(b"secret")
-    work, module = prepare(tmp_path, "read_harness_cache", HIDDEN=str(cache))
-    with WorkerSession(work, ENV, SMALL, hidden=(cache,)) as session:
-        answer = load(session, module)
-    assert answer["error"] == "RuntimeError: listing: []"
 
 
 def test_with_no_read_only_view_the_harness_refuses_unless_told_otherwise(tmp_path, no_bubblewrap, monkeypatch):

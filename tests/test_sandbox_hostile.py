@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from conftest import FIXTURES
-from diffbench.sandbox.confinement import Limits, bubblewrap_works
+from diffbench.sandbox import confinement
+from diffbench.sandbox.confinement import Limits, bubblewrap_works, readonly_namespace_works
 from diffbench.sandbox.session import SessionError, WorkerSession
 from test_sandbox import processes_with
 
@@ -103,18 +104,41 @@ def test_api_keys_do_not_reach_the_candidate(tmp_path, monkeypatch):
     assert answer["error"] == "RuntimeError: secrets found: {}"
 
 
-@needs_bwrap
-def test_writing_outside_its_folder_fails(tmp_path):
+@pytest.fixture(params=["bubblewrap", "mount namespace"])
+def read_only_sandbox(request, monkeypatch) -> str:
+    """Each read-only mechanism in turn: bubblewrap, and the unshare mount namespace used where it is missing."""
+    if request.param == "bubblewrap" and not bubblewrap_works():
+        pytest.skip("bubblewrap is not installed here")
+    if request.param == "mount namespace":
+        if not readonly_namespace_works():
+            pytest.skip("unshare cannot make a mount namespace here")
+        monkeypatch.setattr(confinement, "bubblewrap_works", lambda: False)
+    return request.param
+
+
+def test_writing_outside_its_folder_fails(tmp_path, read_only_sandbox):
     target = Path(__file__).parent / f"written-by-candidate-{uuid.uuid4().hex}.txt"
     work, module = prepare(tmp_path, "write_outside", TARGET=str(target))
     with WorkerSession(work, ENV, SMALL) as session:
         answer = load(session, module)
+        assert session.confinement.mode == read_only_sandbox
     assert not answer["ok"] and "Read-only file system" in answer["error"]
     assert not target.exists()
 
 
-@needs_bwrap
-def test_the_harness_cache_is_invisible(tmp_path):
+def test_the_installed_harness_cannot_be_rewritten(tmp_path, read_only_sandbox):
+    """The attack seen on a GPU machine: a candidate rewrote the installed metrics.py for every later judge."""
+    import diffbench.evaluation.metrics as metrics
+
+    before = Path(metrics.__file__).read_bytes()
+    work, module = prepare(tmp_path, "write_outside", TARGET=metrics.__file__)
+    with WorkerSession(work, ENV, SMALL) as session:
+        answer = load(session, module)
+    assert not answer["ok"] and "Read-only file system" in answer["error"]
+    assert Path(metrics.__file__).read_bytes() == before
+
+
+def test_the_harness_cache_is_invisible(tmp_path, read_only_sandbox):
     cache = tmp_path / "baseline-cache"
     cache.mkdir()
     (cache / "baseline-images.npz").write_bytes(b"secret")

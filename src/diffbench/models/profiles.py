@@ -122,28 +122,26 @@ def standin_store() -> Path:
     return diffbench_home() / "tiny-cpu" / "hub"
 
 
-def tiny_cpu() -> Profile:
+def _standins_on(name: Literal["tiny-cpu", "tiny-cuda"], device: str, summary: str) -> Profile:
     return Profile(
-        name="tiny-cpu",
-        summary="tiny random-weight stand-ins under the real ids, CPU, fidelity to the baseline as quality",
+        name=name,
+        summary=summary,
         source="stand-ins",
-        device="cpu",
+        device=device,
         dtype="float32",
         hub_cache=standin_store(),
         quality_metric="fidelity",
     )
+
+
+def tiny_cpu() -> Profile:
+    summary = "tiny random-weight stand-ins under the real ids, CPU, fidelity to the baseline as quality"
+    return _standins_on("tiny-cpu", "cpu", summary)
 
 
 def tiny_cuda() -> Profile:
-    return Profile(
-        name="tiny-cuda",
-        summary="the same stand-ins on a CUDA GPU, fidelity to the baseline as quality: a GPU check with no weights",
-        source="stand-ins",
-        device="cuda",
-        dtype="float32",
-        hub_cache=standin_store(),
-        quality_metric="fidelity",
-    )
+    summary = "the same stand-ins on a CUDA GPU, fidelity to the baseline as quality: a GPU check with no weights"
+    return _standins_on("tiny-cuda", "cuda", summary)
 
 
 def cuda() -> Profile:
