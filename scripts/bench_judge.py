@@ -66,6 +66,14 @@ def run(task_id: str, runs: int, options: JudgeOptions) -> list[dict]:
     return rows
 
 
+def dominant(rows: list[dict]) -> str:
+    """The phase with the most wall time (median over the runs), outside the solutions' own total."""
+    phases = {k: statistics.median(r["phases"].get(k, 0.0) for r in rows) for k in rows[0]["phases"]}
+    phases.pop("inside the solutions' calls", None)
+    name = max(phases, key=lambda k: phases[k])
+    return f"{name}, {phases[name]:.1f} s"
+
+
 def render(task_id: str, rows: list[dict], options: JudgeOptions) -> str:
     task = get_task(task_id)
     speedups = [r["speedup"] for r in rows]
@@ -76,7 +84,7 @@ def render(task_id: str, rows: list[dict], options: JudgeOptions) -> str:
         "",
         f"Measured {datetime.date.today()} with `.venv/bin/python scripts/bench_judge.py --task {task_id} --runs "
         f"{len(rows)} --profile {PROFILE.name}` ({PROFILE.describe()}; {describe_hardware(PROFILE.device)}; no other "
-        "process running). The candidate is {task_id}'s reference "
+        f"process running). The candidate is {task_id}'s reference "
         f"code ({task.family}, {task.model_id}, {task.resolution} px; {task.reference_source} reference) judged "
         f"{len(rows)} times in a row; each run: {options.samples} quality inputs, {options.repetitions} timing "
         f"rounds x {options.timing_inputs} fresh inputs, baseline and candidate interleaved in two children.",
@@ -109,6 +117,9 @@ def render(task_id: str, rows: list[dict], options: JudgeOptions) -> str:
             f"| {name} | {statistics.median(r['phases'].get(name, 0.0) for r in rows):.1f} |"
             for name in rows[0]["phases"]
         ),
+        "",
+        f"What dominates: {dominant(rows)}. The harness's own share is the overhead column: process starts, "
+        "imports, scoring and image files, outside every load_pipeline and generate call.",
         END,
     ]
     return "\n".join(lines)
