@@ -99,3 +99,30 @@ def test_a_zero_quality_bound_is_lossless_moves_only_and_never_divides_by_zero()
     assert fitness(lossless, goal) == pytest.approx(1.1 - 0.4) and not meets(lossless, goal)
     refined = planner.adjust(plans[0], over_quality=False)
     assert refined.config.steps == 50
+
+
+def test_offline_a_requested_plan_that_does_not_run_is_replaced_and_the_report_says_why(profile, tmp_path):
+    """The offline planner's recovery, with a developer whose quick run fails whenever two methods are applied
+    together (as DeepCache and T-GATE one after the other once did): the next plan, one method fewer, is used."""
+    from diffagent.agent.debugger import Development
+    from diffagent.agent.heuristic import HeuristicPlanner
+    from diffagent.agent.loop import DiffAgent
+    from diffagent.agent.problem import from_prompt
+
+    problem = from_prompt("SD1.5 DDIM 50 steps: apply ToMe with ratio 0.5 and DeepCache", KB)
+    assert [m.key for m in problem.request.methods] == ["tome", "deepcache"]
+    planner = HeuristicPlanner(KB, problem.pipeline, profile.name, asked=problem.requested_config())
+
+    class TwoMethodsBreak:
+        smoke = None
+
+        def develop(self, plan):
+            code = planner.write(plan)
+            if len(plan.config.methods) > 1:
+                return Development(None, code, "RuntimeError: Sizes of tensors must match")
+            return Development(code, code, None)
+
+    outcome = DiffAgent(problem, planner, TwoMethodsBreak(), profile, tmp_path).solve()
+    assert outcome.met and [m.key for m in outcome.best.plan.config.methods] == ["tome"]
+    assert len(outcome.history) == 2 and "Sizes of tensors must match" in outcome.notes[0]
+    assert "did not run" in outcome.notes[0] and "the module is the next plan that ran" in outcome.notes[0]
