@@ -165,10 +165,16 @@ def test_there_are_at_least_forty():
     [
         ("make it faster", "names no checkpoint"),
         ("Speed up my Midjourney clone 3x", "names no checkpoint"),
-        ("SD1.5 with DDIM 50 steps", "states no goal and no method"),
+        ("", "names no checkpoint"),
     ],
 )
 def test_a_request_that_cannot_be_read_says_what_is_missing_with_an_example(text, missing):
     with pytest.raises(RequestError, match=missing) as err:
         from_prompt(text, KB)
     assert "e.g." in str(err.value) and "\n" not in str(err.value)
+
+
+def test_a_request_with_no_goal_and_no_method_is_the_pipeline_as_described_and_says_so():
+    problem = from_prompt("SD1.5 with DDIM 50 steps", KB)
+    assert problem.goal is None and problem.level == 1 and not problem.request.methods
+    assert any(line.startswith("assumed: no goal and no method stated") for line in problem.understanding())

@@ -193,7 +193,8 @@ def from_prompt(text: str, kb: KnowledgeBase, baseline_code: str | None = None) 
     goal = _goal(request)
     switch = any(s.switch for s in request.samplers) or len(request.samplers) > 1
     if goal is None and not request.methods and not switch and not request.measure:
-        raise RequestError(f"the request states no goal and no method to apply ({EXAMPLE})")
+        # The paper's level 1: the pipeline as described, nothing faster claimed.
+        assumptions.append(f"no goal and no method stated: the module is the pipeline as described ({EXAMPLE})")
     level = (
         5
         if request.latency_s
