@@ -11,7 +11,8 @@ import pytest
 
 from conftest import FIXTURES
 from diffbench.sandbox import confinement
-from diffbench.sandbox.confinement import Cgroups, Limits, SandboxUnavailableError, cgroup2_base, gpu_binds
+from diffbench.sandbox.cgroups import Cgroups, Limits, cgroup2_base
+from diffbench.sandbox.confinement import SandboxUnavailableError, gpu_binds
 from diffbench.sandbox.oneshot import run_module
 from diffbench.sandbox.session import WorkerSession
 from test_sandbox_hostile import ENV, SMALL, load, prepare
