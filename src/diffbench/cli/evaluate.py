@@ -51,7 +51,6 @@ def eval_command(
         inputs_seed=inputs_seed,
         prompts=read_prompts(prompts) if prompts else None,
         call_timeout_s=timeout,
-        device=prof.device,
     )
     out_dir = out or Path("diffbench-eval") / f"{task.id}-{candidate.stem}"
     result = evaluate(task, candidate.read_text(encoding="utf-8", errors="replace"), prof, out_dir, options)

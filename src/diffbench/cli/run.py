@@ -79,7 +79,7 @@ def run_command(
                              no_debugger, agent_samples)  # fmt: skip
     spec = RunSpec(
         solver=solver, profile=prof, llm=llm, llm_base_url=llm_base_url, agent_options=options,
-        judge=JudgeOptions(samples=samples, repetitions=reps, device=prof.device), executor=executor,
+        judge=JudgeOptions(samples=samples, repetitions=reps), executor=executor,
         ray_address=ray_address, ray_cpus=ray_cpus,
     )  # fmt: skip
     show = not quiet and not jsonl

@@ -51,7 +51,6 @@ class JudgeOptions:
     inputs_seed: int | None = None  # None: a secret draw, so no solution can predict its inputs
     prompts: list[str] | None = None
     limits: Limits = field(default_factory=Limits)
-    device: str = "cpu"
     keep_images: bool = True
 
 
@@ -83,7 +82,7 @@ class Judge:
         result = EvalResult(
             task_id=self.task.id,
             profile=self.profile.name,
-            device=self.options.device,
+            device=self.profile.device,
             weights=self.profile.source,
             passed=False,
         )
@@ -167,9 +166,9 @@ class Judge:
     def _child(self, name: str) -> SolutionChild:
         work = self.out_dir / name
         shutil.rmtree(work, ignore_errors=True)
-        opts = self.options
+        opts, device = self.options, self.profile.device
         return SolutionChild(
-            work, self.profile, opts.limits, (self.cache_dir,), opts.device, opts.load_timeout_s, opts.call_timeout_s
+            work, self.profile, opts.limits, (self.cache_dir,), device, opts.load_timeout_s, opts.call_timeout_s
         )
 
     def _load_in(self, run: SolutionChild, source: str, filename: str) -> dict[str, Any]:
@@ -284,7 +283,7 @@ class Judge:
 
     # ---- baseline -------------------------------------------------------------------------------------------
     def _baseline_key(self, inputs: list[EvalInput]) -> str:
-        blob = json.dumps([self.task.baseline_code, self.profile.name, self.options.device, [i.key() for i in inputs]])
+        blob = json.dumps([self.task.baseline_code, self.profile.name, self.profile.device, [i.key() for i in inputs]])
         return hashlib.sha256(blob.encode()).hexdigest()[:24]
 
     def _baseline_images(self, inputs: list[EvalInput]) -> list[Path]:
@@ -341,7 +340,7 @@ class Judge:
                 f"width {scale.width_db:.2f} dB; not CLIP)"
             )
         else:
-            scorer = clip_scorer(QUALITY_MODEL_ID, self.options.device)
+            scorer = clip_scorer(QUALITY_MODEL_ID, self.profile.device)
             texts = [i.prompt or f"a photo of class {i.class_label}" for i in inputs]
             scores = [scorer.score(Image.open(c), t) for c, t in zip(self.candidate_images, texts, strict=True)]
             base_scores = (
@@ -417,7 +416,8 @@ class Judge:
             # Untimed warm-up calls for both children right before timing: first calls allocate, and on a GPU
             # autotune kernels; the worker synchronises the device around every call.
             seed = None if opts.inputs_seed is None else opts.inputs_seed + 1
-            warmups = opts.warmup_calls if opts.warmup_calls is not None else (2 if is_cuda(opts.device) else 1)
+            on_gpu = is_cuda(self.profile.device)
+            warmups = opts.warmup_calls if opts.warmup_calls is not None else (2 if on_gpu else 1)
             warm_inputs = draw_inputs(self.task.conditioning, max(3, warmups), seed, opts.prompts)[:warmups]
             for k, warm in enumerate(warm_inputs):
                 self._call(baseline, stage, warm, f"warmup-{k}")

@@ -11,13 +11,14 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 from diffbench.errors import DiffbenchError
 from diffbench.evaluation.judge import JudgeOptions, evaluate
 from diffbench.evaluation.result import EvalResult
+from diffbench.models.device import is_cuda
 from diffbench.models.profiles import Profile
 from diffbench.tasks.schema import Task
 
@@ -75,9 +76,9 @@ class RayExecutor:
         self.ray = ray
         # Ray gives each GPU job its own GPU through CUDA_VISIBLE_DEVICES (passed on to the confined children):
         # inside the job that GPU is `cuda`, whatever index --device named on the driver.
-        gpu = profile.device.startswith("cuda")
+        gpu = is_cuda(profile.device)
         self.profile = profile.with_device("cuda") if gpu else profile
-        self.options = replace(options, device=self.profile.device)
+        self.options = options
         if not ray.is_initialized():
             os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
             try:
