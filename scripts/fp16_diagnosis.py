@@ -6,7 +6,7 @@ weights (fp16 flushes below 6e-8), and the PSNR of each against the checkpoint's
     python scripts/fp16_diagnosis.py --device cuda --json out.json     # the GPU check runs this
     python scripts/fp16_diagnosis.py --device cpu                      # the same on the CPU (fp16 kernels there
                                                                        # compute in fp32 internally)
-The setting is L2-013's: SD1.5 stand-in, image-to-image, DPM-Solver++ 30 steps, strength 0.75.
+The setting is L2-012's: SD1.5 stand-in, image-to-image, DPM-Solver++ 30 steps, strength 0.75.
 """
 
 from __future__ import annotations

@@ -48,7 +48,7 @@ PY
 cat "$OUT/device.txt"
 REQUEST="Take an SD1.5 pipeline (DDIM, 50 steps) as the baseline and reach a 2.5x speedup with at most 5% quality loss"
 reference l1 L1-001
-reference l2_fp16 L2-013
+reference l2_fp16 L2-012
 reference l4 L4-002
 P=(--profile "$PROFILE" --device "$DEVICE")
 
@@ -73,7 +73,7 @@ for pass in no-bwrap bwrap; do
   [ "$pass" = no-bwrap ] && ids=()
   step "models-check-$pass" "$pass" 240 diffbench models check "${P[@]}" --steps 5 --json "${ids[@]}"
   step "eval-l1-$pass" "$pass" 150 diffbench eval L1-001 "$OUT/l1.py" "${P[@]}" --samples 3 --json --out "$OUT/e-l1-$pass"
-  step "eval-l2-fp16-$pass" "$pass" 150 diffbench eval L2-013 "$OUT/l2_fp16.py" "${P[@]}" --samples 3 --json \
+  step "eval-l2-fp16-$pass" "$pass" 150 diffbench eval L2-012 "$OUT/l2_fp16.py" "${P[@]}" --samples 3 --json \
     --out "$OUT/e-l2-$pass"
   step "eval-l4-$pass" "$pass" 200 diffbench eval L4-002 "$OUT/l4.py" "${P[@]}" --samples 5 --reps 2 --json \
     --out "$OUT/e-l4-$pass"

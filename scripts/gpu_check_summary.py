@@ -62,7 +62,7 @@ def main() -> None:
     diagnosis = _json(out / "fp16.json")
     if diagnosis:
         anchor = diagnosis["anchor_db_for_L_1pct"]
-        lines += ["", f"fp16 diagnosis on {diagnosis['device']} (L2-013's setting; PSNR for L = 1%: {anchor} dB):", ""]
+        lines += ["", f"fp16 diagnosis on {diagnosis['device']} (L2-012's setting; PSNR for L = 1%: {anchor} dB):", ""]
         header = "| setting | PSNR dB | fidelity | max UNet output | max VAE input | non-finite | error |"
         lines += [header, "|---" * 7 + "|"]
         for r in diagnosis["rows"]:

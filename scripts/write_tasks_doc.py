@@ -43,6 +43,26 @@ Levels: 1 builds the pipeline as asked (sampler, steps, resolution; the baseline
 declared compatible in the knowledge base (`composes_with`, each pair tested on a stand-in); 4 and 5 share 31
 baselines, each at three difficulties. Every task uses its checkpoint's native resolution (256 to 1024).
 
+## References use public libraries only
+
+No reference or baseline imports this project (`tests/test_tasks.py` checks all 1,208 modules): each is diffusers,
+transformers, torch, DeepCache, tgate or tomesd code a person could write from those libraries' documentation.
+Where a library cannot apply a method to a family through its public API, the choice per method (issue 15):
+
+| method | families | what the reference does | why |
+|---|---|---|---|
+| FirstBlockCache | DiT, PixArt-alpha, PixArt-Sigma | `apply_first_block_cache(pipe.transformer, FirstBlockCacheConfig(...))`, plus a dozen inline lines that open `CacheMixin.cache_context(transformer, ...)` around each transformer call and reset the hooks before each image | these transformers are not `CacheMixin` models, so their pipelines open no cache context; the static parser reads the config however it is passed |
+| Pyramid Attention Broadcast | DiT, PixArt-alpha, PixArt-Sigma | `apply_pyramid_attention_broadcast` with an inline `current_timestep_callback` that returns the timestep of the transformer's latest call | the documented `lambda: pipe.current_timestep` does not exist on these pipelines |
+| SDPA kernel | all | `with sdpa_kernel(SDPBackend.X):` around the pipeline call (PyTorch's own idiom) | `set_attention_backend()` is a silent no-op on these families' `AttnProcessor2_0` |
+| CFG truncation | SD1.5, SD2.1, SDXL | not asked for by the suite (`not_in_suite` in its method.yaml); the agent may still use it, as an inline callback | diffusers' recipe keeps the fraction inside a callback's body, which no parser reads fairly from code written in the recipe's many forms |
+
+Combinations where one method disables another are never asked for: the generator and calibration compose only
+pairs declared in `composes_with`, and a pair declared `inert` in a method's `conflicts` (QKV fusion under T-GATE,
+whose attention processors never use the fused projection) is refused with its reason
+(`tests/test_tasks.py`); a calibrated configuration that held such a pair keeps only the method that did the work.
+ToMe on SDXL takes `max_downsample` 2 (the family's sensible range starts there; at the library's default 1 it
+merges nothing, since SDXL's top stage has no attention), and the task records the value its reference uses.
+
 ## What `diffbench tasks validate` checks
 
 Every reference and baseline compiles and defines the contract's functions; the static parser extracts from every

@@ -6,6 +6,8 @@ import itertools
 from pathlib import Path
 from typing import Any
 
+from diffbench.evaluation.runtime import Observers
+from diffbench.evaluation.trace import TRACER
 from diffbench.images import synthetic_photo
 from diffbench.knowledge import load_knowledge
 from diffbench.knowledge.compose import Applied, compose
@@ -29,7 +31,10 @@ def build(
     steps: int = 2,
     run: bool = True,
     allow_conflicts: bool = False,
+    traced: bool = False,
 ) -> Any:
+    """The built pipeline (after one call when `run`); with `traced`, (pipeline, what the call's trace showed:
+    the judge worker's observers' report)."""
     kb = load_knowledge()
     model_id = FAMILIES[family].default.id
     resolution = default_resolution(model_id, profile)
@@ -38,8 +43,13 @@ def build(
         kb, model_id, default_conditioning(family), resolution, steps, applied, allow_conflicts=allow_conflicts
     )
     module = write_and_import(source, tmp / f"solution_{next(_counter)}.py")
+    if traced:
+        TRACER.install()
     pipe = module.load_pipeline("cpu")
+    observers = Observers(pipe) if traced else None
+    if observers is not None:
+        observers.reset()
     if run:
         request = {"seed": 0, "prompt": "a red car", "class_label": 207, "image": synthetic_photo(resolution)}
         module.generate(pipe, request)
-    return pipe
+    return (pipe, observers.report()) if observers is not None else pipe

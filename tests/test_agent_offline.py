@@ -22,12 +22,12 @@ runner = CliRunner()
 
 @pytest.mark.slow
 def test_a_level_2_request_is_written_as_asked_and_runs(profile, tmp_path):
-    task = get_task("L2-002")  # SD1.5 DDIM 50 + ToMe 0.4
+    task = get_task("L2-004")  # SD1.5 DDIM 50 + ToMe 0.5
     problem = from_task(task, profile.name, KB)
     outcome, usage = run_agent(problem, KB, profile, tmp_path, LLMSettings(), AgentOptions())
     assert outcome.met and outcome.author == AUTHOR and usage.calls == 0
     assert outcome.best.plan.config.methods[0].key == "tome" and outcome.best.plan.config.methods[0].params == {
-        "ratio": 0.4
+        "ratio": 0.5
     }
     assert outcome.smoke_runs == 1 and "tomesd" in outcome.best.code
 

@@ -33,7 +33,12 @@ def test_only_the_gpu_nodes_of_dev_are_bound(tmp_path):
     bound = [args[i + 2] for i in range(0, len(args), 3)]
     assert args[::3] == ["--dev-bind"] * len(bound)
     assert bound == [
-        "/dev/nvidia-caps", "/dev/nvidia-uvm", "/dev/nvidia0", "/dev/nvidia1", "/dev/nvidiactl", "/dev/dri"
+        "/dev/nvidia-caps",
+        "/dev/nvidia-uvm",
+        "/dev/nvidia0",
+        "/dev/nvidia1",
+        "/dev/nvidiactl",
+        "/dev/dri",
     ]
     assert gpu_binds(tmp_path / "no-gpu") == []
 
@@ -119,7 +124,7 @@ def no_bubblewrap(monkeypatch):
 def test_with_no_read_only_view_the_harness_refuses_unless_told_otherwise(tmp_path, no_bubblewrap, monkeypatch):
     monkeypatch.setattr(confinement, "readonly_namespace_works", lambda: False)
     monkeypatch.delenv(confinement.UNCONFINED_VARIABLE, raising=False)
-    work, module = prepare(tmp_path, "side_thread")
+    work, module = prepare(tmp_path, "idle_side_thread")
     with pytest.raises(SandboxUnavailableError, match=r"no read-only sandbox .* --unsafe-unconfined"):
         WorkerSession(work, ENV, SMALL).start()
     monkeypatch.setenv(confinement.UNCONFINED_VARIABLE, "1")

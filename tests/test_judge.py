@@ -54,7 +54,7 @@ def test_reference_passes(profile, tmp_path):
 
 @pytest.mark.slow
 def test_baseline_fails_a_level_2_task_on_key_attributes(profile, tmp_path):
-    task = get_task("L2-002")
+    task = get_task("L2-004")  # SD1.5 DDIM 50 + ToMe 0.5
     result = evaluate(task, task.baseline_code, profile, tmp_path, QUICK)
     assert result.error_modes == [ErrorMode.KEY_ATTRIBUTES]
     assert "methods: tome expected, not found" in result.first_problem

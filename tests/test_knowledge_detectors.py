@@ -35,8 +35,6 @@ CASES = [
     ("sd15", "bf16", {}, {"dtype": "bfloat16"}),
     ("sd15", "qkv_fusion", {}, {"fused_attentions": 20, "attentions": 20}),
     ("sd15", "channels_last", {}, {"memory_format": "channels_last"}),
-    ("sd15", "sdpa_backend", {"backend": "math"}, {"backend": "math"}),
-    ("sd15", "cfg_truncation", {"fraction": 0.3}, {"fraction": 0.3}),
     (
         "dit",
         "pab",
@@ -54,6 +52,23 @@ def test_detector_reads_back_what_was_applied(profile, tmp_path, family, key, pa
     native = {"sdxl": set(), "sd15": set(), "pixart-sigma": {"dpm_solver"}, "dit": {"ddim"}}[family]
     assert found.pop(key) == expected
     assert set(found) <= native, f"other detectors fired: {found}"
+
+
+@pytest.mark.parametrize(
+    ("key", "params", "expected"),
+    [
+        ("sdpa_backend", {"backend": "math"}, {"backend": "math"}),
+        ("cfg_truncation", {"fraction": 0.5}, {"fraction": 0.6}),
+    ],
+)
+def test_call_time_methods_are_read_from_the_calls_trace(profile, tmp_path, key, params, expected):
+    """A kernel context and a step callback exist only during the call: their detectors read its trace (5 DDIM
+    steps: guidance dropped after step int(5 * 0.5) = 2, so 3 of 5 steps keep it)."""
+    methods = [("ddim", {"num_inference_steps": 5}), (key, params)]
+    pipe, observed = build(profile, tmp_path, "sd15", methods, steps=5, traced=True)
+    assert observed["methods"][key] == expected
+    assert observed["effects"][key]["took_effect"] is True
+    assert key not in load_knowledge().detect_all(pipe)  # nothing of them stays on the pipeline
 
 
 @pytest.mark.parametrize("family", ["dit", "pixart-alpha"])

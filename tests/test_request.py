@@ -61,8 +61,11 @@ def test_every_suite_prompt_is_read_as_its_task_states():
         want = (task.model_id, task.conditioning, task.resolution)
         if task.level <= 3:
             config = problem.requested_config()
-            got += (config.sampler, config.steps, {m.key: KB.method(m.key).resolve(m.params) for m in config.methods})
-            want += (task.sampler, task.steps, {m.key: KB.method(m.key).resolve(m.params) for m in task.methods})
+            def resolved(methods, family=task.family):
+                return {m.key: KB.method(m.key).resolve(m.params, family) for m in methods}
+
+            got += (config.sampler, config.steps, resolved(config.methods))
+            want += (task.sampler, task.steps, resolved(task.methods))
         else:
             base = request.baseline_sampler
             got += (base.key, base.steps, request.speedup, request.latency_s and round(request.latency_s, 2))

@@ -48,7 +48,7 @@ def test_an_infinite_loop_times_out_and_the_next_session_works(tmp_path):
     with WorkerSession(work, ENV, SMALL) as session, pytest.raises(SessionError) as err:
         load(session, module, timeout_s=15)
     assert err.value.kind == "timeout"
-    work2, module2 = prepare(tmp_path / "next", "side_thread")
+    work2, module2 = prepare(tmp_path / "next", "idle_side_thread")
     with WorkerSession(work2, ENV, SMALL) as session:
         assert load(session, module2)["ok"]
 
@@ -157,12 +157,28 @@ def test_patching_the_clock_gains_nothing(tmp_path):
     assert waited >= answer["seconds"]
 
 
-def test_work_left_on_a_side_thread_is_reported(tmp_path):
-    work, module = prepare(tmp_path, "side_thread")
+def generate_twice(tmp_path: Path, name: str) -> list[dict]:
+    work, module = prepare(tmp_path, name)
     with WorkerSession(work, ENV, SMALL) as session:
         assert load(session, module)["ok"]
-        answer, _ = session.call({"op": "generate", "request": {"seed": 1}, "save_as": "out"}, 30)
-    assert answer["ok"] and answer["lingering_threads"] == ["leftover-work"]
+        return [session.call({"op": "generate", "request": {"seed": s}, "save_as": f"out{s}"}, 30)[0] for s in (1, 2)]
+
+
+def test_idle_threads_left_behind_are_not_side_work(tmp_path):
+    """A sleeping monitor thread and an idle worker pool, as tqdm and inductor leave them, pass."""
+    answers = generate_twice(tmp_path, "idle_side_thread")
+    assert all(a["ok"] and a["side_work"] == [] for a in answers)
+
+
+def test_a_thread_that_keeps_computing_is_side_work_whatever_its_name(tmp_path):
+    first, _ = generate_twice(tmp_path, "busy_side_thread")
+    assert first["ok"] and first["side_work"], first
+    assert "tqdm_monitor" in first["side_work"][0]["what"] and first["side_work"][0]["cpu_s"] >= 0.05
+
+
+def test_a_process_that_keeps_computing_is_side_work(tmp_path):
+    first, _ = generate_twice(tmp_path, "busy_side_process")
+    assert first["ok"] and any(w["what"].startswith("process") for w in first["side_work"]), first
 
 
 def test_a_crash_is_an_answer_and_the_session_goes_on(tmp_path):

@@ -54,6 +54,38 @@ def test_methods_only_where_the_knowledge_base_allows_them(tasks):
                 assert frozenset((a, b)) in compatible, (task.id, a, b)
 
 
+def test_no_reference_or_baseline_imports_this_project(tasks):
+    """A task must be passable with public libraries: its own code never needs the benchmark's package."""
+    pattern = re.compile(r"^\s*(from|import)\s+(diffbench|diffagent)\b", re.MULTILINE)
+    offenders = [(t.id, kind) for t in tasks for kind, code in (("reference", t.reference_code),
+                 ("baseline", t.baseline_code)) if pattern.search(code)]  # fmt: skip
+    assert offenders == []
+    assert len(tasks) == 604
+
+
+def test_the_generator_never_asks_for_a_method_another_disables(tasks):
+    kb = load_knowledge()
+    inert = [(m.key, c.method, c.reason) for m in kb for c in m.conflicts if c.inert]
+    assert ("qkv_fusion", "tgate") in [(a, b) for a, b, _ in inert]
+    for task in tasks:
+        keys = [m.key for m in task.methods]
+        assert not any(a in keys and b in keys for a, b, _ in inert), task.id
+    # asked directly, composing such a pair is refused with the conflict's reason
+    from diffbench.knowledge.compose import Applied, compose
+    from diffbench.knowledge.loader import KnowledgeError
+
+    with pytest.raises(KnowledgeError, match="fused projection"):
+        compose(kb, "stable-diffusion-v1-5/stable-diffusion-v1-5", "text-to-image", 512, 20,
+                [Applied("tgate", {}), Applied("qkv_fusion", {})])  # fmt: skip
+
+
+def test_methods_left_out_of_the_suite_are_never_asked_for(tasks):
+    kb = load_knowledge()
+    left_out = {m.key for m in kb if m.not_in_suite}
+    assert left_out == {"cfg_truncation"}
+    assert not [t.id for t in tasks if left_out & {m.key for m in t.methods}]
+
+
 def test_level_3_combines_two_or_three_methods_and_the_tasks_are_distinct(tasks):
     level3 = [t for t in tasks if t.level == 3]
     assert {len(t.required_methods) for t in level3} == {2, 3}

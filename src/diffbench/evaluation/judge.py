@@ -242,15 +242,28 @@ class Judge:
         stage.figures["methods_at_run_time"] = sorted(methods_seen)
         stage.passed = True
 
+    def _check_behaviour(self, stage: Stage, answer: dict) -> None:
+        """Rules every candidate call keeps, quality and timed calls alike: no work left running after the call,
+        and every method found on the pipeline changed the computation of the call."""
+        if answer.get("side_work"):
+            busy = ", ".join(f"{w['what']} used {w['cpu_s']:.2f} s of CPU" for w in answer["side_work"])
+            raise self._reject(
+                stage, ErrorMode.RUNTIME, f"rule no-side-work: work kept running after generate() returned ({busy})"
+            )
+        effects = answer["observed"].get("effects", {})
+        stage.figures.setdefault("effects", {k: e["evidence"] for k, e in effects.items()})
+        for key, effect in effects.items():
+            if effect["took_effect"] is False:
+                raise self._reject(
+                    stage,
+                    ErrorMode.RUNTIME,
+                    f"rule {effect['rule']}: {key} is on the pipeline but did not change this call's computation: "
+                    f"{effect['evidence']}",
+                )
+
     def _check_observed(self, stage: Stage, answer: dict, runtime: dict, static: dict) -> None:
         observed = answer["observed"]
-        if answer["lingering_threads"] or answer["child_processes"]:
-            raise self._reject(
-                stage,
-                ErrorMode.RUNTIME,
-                "rule no-side-work: work still running after generate() returned "
-                f"(threads {answer['lingering_threads']}, processes {answer['child_processes']})",
-            )
+        self._check_behaviour(stage, answer)
         attrs = static["attributes"]
         want_scheduler = self.task.key_attributes.scheduler_class or attrs.scheduler_class
         if want_scheduler and observed["scheduler_class"] != want_scheduler:
@@ -433,6 +446,8 @@ class Judge:
                     )
                     for run, sink in order:
                         answer, waited = self._call(run, stage, inp, f"timed-{rep}-{i}")
+                        if run is candidate:
+                            self._check_behaviour(stage, answer)
                         sink[i].append(answer["seconds"])
                         timed.append(waited)
         return base, cand, timed

@@ -10,15 +10,23 @@ from typing import Any
 
 import torch
 
+from diffbench.evaluation.trace import TRACER, CallTrace
 from diffbench.knowledge import load_knowledge
 from diffbench.knowledge.detection import denoiser
 
 
-def _methods(pipe: Any) -> dict[str, Any]:
+def _methods(pipe: Any, trace: CallTrace | None = None) -> dict[str, Any]:
     try:
-        return load_knowledge().detect_all(pipe)
+        return load_knowledge().detect_all(pipe, trace)
     except Exception as err:  # a solution's odd pipeline object must not kill the worker
         return {"<detectors failed>": {"error": f"{type(err).__name__}: {err}"}}
+
+
+def _effects(pipe: Any, trace: CallTrace, keys: list[str]) -> dict[str, Any]:
+    try:
+        return load_knowledge().effects(pipe, trace, keys)
+    except Exception as err:
+        return {"<effects failed>": {"rule": "effect", "took_effect": None, "evidence": f"{type(err).__name__}: {err}"}}
 
 
 class Observers:
@@ -27,12 +35,9 @@ class Observers:
         self.scheduler = getattr(pipe, "scheduler", None)
         self.steps = 0
         self.timesteps_set: list[int] = []
-        self.latent_sizes: set[tuple[int, int]] = set()
         if self.scheduler is not None:
             self._wrap_scheduler(self.scheduler)
-        module = denoiser(pipe)
-        if isinstance(module, torch.nn.Module):
-            module.register_forward_pre_hook(self._on_denoise, with_kwargs=True)
+        TRACER.attach(pipe, load_knowledge().probes(list(_methods(pipe))))
 
     def _wrap_scheduler(self, scheduler: Any) -> None:
         step, set_timesteps = scheduler.step, scheduler.set_timesteps
@@ -49,15 +54,10 @@ class Observers:
         scheduler.step = counted_step
         scheduler.set_timesteps = recorded_set_timesteps
 
-    def _on_denoise(self, module: Any, args: tuple, kwargs: dict) -> None:
-        sample = args[0] if args else kwargs.get("sample", kwargs.get("hidden_states"))
-        if isinstance(sample, torch.Tensor) and sample.dim() == 4:
-            self.latent_sizes.add((int(sample.shape[-2]), int(sample.shape[-1])))
-
     def reset(self) -> None:
         self.steps = 0
         self.timesteps_set = []
-        self.latent_sizes = set()
+        TRACER.begin()
 
     def describe(self) -> dict[str, Any]:
         """The built pipeline's classes, precision and methods, right after load_pipeline."""
@@ -73,13 +73,17 @@ class Observers:
         }
 
     def report(self) -> dict[str, Any]:
-        """What the last call did."""
+        """What the last call did, and whether each method found took effect in it."""
         pipe = self.pipe
+        trace = TRACER.end()
+        methods = _methods(pipe, trace)
         return {
             "scheduler_class": type(getattr(pipe, "scheduler", None)).__name__,
             "scheduler_replaced": getattr(pipe, "scheduler", None) is not self.scheduler,
             "steps": self.steps,
             "timesteps_set": self.timesteps_set,
-            "latent_sizes": sorted(self.latent_sizes),
-            "methods": _methods(pipe),
+            "latent_sizes": sorted({c.latent for c in trace.denoiser_calls if c.latent is not None}),
+            "methods": methods,
+            "effects": _effects(pipe, trace, sorted(methods)),
+            "trace": trace.summary(),
         }

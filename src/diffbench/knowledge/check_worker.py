@@ -22,6 +22,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from diffbench.evaluation.inputs import NEGATIVE_PROMPT
 from diffbench.images import psnr, ssim, synthetic_photo
 from diffbench.knowledge import load_knowledge
 from diffbench.knowledge.compose import Applied, compose
@@ -80,7 +81,13 @@ def check_family(family_key: str, variants: list[dict], profile: Profile, steps:
     model_id = fam.default.id
     conditioning = fam.plain_conditioning
     resolution = default_resolution(model_id, profile)
-    request = {"seed": 0, "prompt": PROMPT, "class_label": 207, "image": synthetic_photo(resolution)}
+    request = {
+        "seed": 0,
+        "prompt": PROMPT,
+        "negative_prompt": NEGATIVE_PROMPT,
+        "class_label": 207,
+        "image": synthetic_photo(resolution),
+    }
 
     def build(name: str, n_steps: int, applied: list[Applied]) -> Candidate:
         source = compose(kb, model_id, conditioning, resolution, n_steps, applied)
@@ -91,7 +98,7 @@ def check_family(family_key: str, variants: list[dict], profile: Profile, steps:
     accelerated: dict[str, Candidate] = {}
     for n, variant in enumerate(variants):
         label, key = variant["label"], variant["method"]
-        params = kb.method(key).resolve(variant.get("params"))
+        params = kb.method(key).resolve(variant.get("params"), family_key)
         n_steps = baseline_steps(profile, key, steps)
         rows[label] = {"method": key, "variant": label, "params": params, "steps": n_steps}
         try:

@@ -2,11 +2,14 @@
 
 A method template (`methods/<key>/templates/*.py.j2`) is Jinja rendered with the method's parameters and
 the target's facts, then split into sections marked by lines `#: <section>`:
-    imports      import lines
+    imports      import lines (a line two methods share is written once)
+    helpers      module-level definitions (functions a method's code calls), after the constants
     load_kwargs  keyword arguments for `from_pretrained`, one per line (`dtype=torch.float16,`)
     after_load   statements run after the pipeline is built and moved; `pipe` is in scope and may be rebound
     call         what is called instead of `pipe` (e.g. `pipe.tgate`)
     call_kwargs  keyword arguments added to that call, one per line
+    before_call  statements in `generate` before the call (a line two methods share is written once)
+    call_context a context manager the call runs inside (`sdpa_kernel(SDPBackend.MATH)`), one at most
 A parameter named `num_inference_steps` sets the module's step count.
 """
 
@@ -23,7 +26,8 @@ from diffbench.knowledge.loader import KnowledgeBase, KnowledgeError
 from diffbench.knowledge.schedulers import SchedulerSpec
 from diffbench.models.families import Conditioning, family_of
 
-SECTIONS = ("imports", "load_kwargs", "after_load", "call", "call_kwargs")
+SECTIONS = ("imports", "helpers", "load_kwargs", "after_load", "call", "call_kwargs", "before_call", "call_context")
+SHARED = ("imports", "before_call")  # sections whose repeated lines are written once
 _MARKER = re.compile(r"^#:\s*(\w+)\s*$")
 _ENV = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True, autoescape=False)
 _SKELETON = Path(__file__).with_name("solution.py.j2")
@@ -45,11 +49,19 @@ def render_sections(text: str) -> dict[str, list[str]]:
             if m.group(1) not in sections:
                 raise KnowledgeError(f"unknown template section {m.group(1)!r}; expected one of {SECTIONS}")
             current = m.group(1)
-        elif current is not None and line.strip():
+        elif current is not None and (line.strip() or current == "helpers"):
             sections[current].append(line.rstrip())
         elif line.strip() and not line.lstrip().startswith("#"):
             raise KnowledgeError(f"template line outside any section: {line!r}")
     return sections
+
+
+def _strip_blank(lines: list[str]) -> list[str]:
+    while lines and not lines[0].strip():
+        lines = lines[1:]
+    while lines and not lines[-1].strip():
+        lines = lines[:-1]
+    return lines
 
 
 def compose(
@@ -94,13 +106,17 @@ def compose(
         method = kb.method(applied.key)
         if reason := method.why_unsupported(fam.key, str(conditioning)):
             raise KnowledgeError(f"method {applied.key!r} does not apply to {fam.display} {conditioning}: {reason}")
-        params = method.resolve(applied.params)
+        params = method.resolve(applied.params, fam.key)
         steps = params.get("num_inference_steps", steps)
         template = _ENV.from_string(kb.template_path(applied.key, fam.key).read_text())
         for name, lines in render_sections(template.render(**facts, **params)).items():
-            merged[name].extend(lines)
+            if name == "helpers" and lines:
+                lines = ["", "", *_strip_blank(lines)]
+            merged[name].extend(line for line in lines if name not in SHARED or line not in merged[name])
     if len(merged["call"]) > 1:
         raise KnowledgeError(f"two methods replace the pipeline call: {merged['call']}")
+    if len(merged["call_context"]) > 1:
+        raise KnowledgeError(f"two methods wrap the pipeline call: {merged['call_context']}")
 
     def block(name: str, indent: str) -> str:
         return "".join(f"{indent}{line}\n" for line in merged[name])
@@ -116,6 +132,9 @@ def compose(
         after_load=block("after_load", "    "),
         call=merged["call"][0].strip() if merged["call"] else "pipe",
         call_kwargs=block("call_kwargs", "        "),
+        helpers="".join(f"{line}\n" for line in merged["helpers"]),
+        before_call=block("before_call", "    "),
+        call_context=merged["call_context"][0].strip() if merged["call_context"] else None,
         strength=0.75 if strength is None else strength,
         guidance_scale=guidance_scale,
     )

@@ -105,3 +105,55 @@ def hooks_named(module: nn.Module, name: str) -> list[Any]:
         if hook is not None:
             found.append(hook)
     return found
+
+
+# --- effects: did a method change the computation of the call just traced? ----------------------------------
+# A method's `detect.py` may define `effect(pipe, trace)` with `RULE` (the rule's name in a rejection) and
+# `MEASURES` (what it measures, for docs/evaluation.md). It returns (took effect, evidence in words), or None
+# when this call gives no evidence either way (a compiled denoiser's inside is not traced). A call in which the
+# pipeline's own denoiser never ran is evidence against every method: the work was done by something else.
+
+NEVER_RAN = "the pipeline's denoiser never ran during the call (another module did the work)"
+
+
+def untraced(trace: Any) -> tuple[bool, str] | None:
+    """(False, why) when the pipeline's denoiser never ran; None when it ran but only compiled (inside unseen)."""
+    if not trace.denoiser_calls:
+        return False, NEVER_RAN
+    return None
+
+
+def attention_skipped(trace: Any) -> tuple[bool, str] | None:
+    """Some denoiser call of the image ran fewer attention calls than the call that ran the most."""
+    counts = [c.attention_calls for c in trace.observable]
+    if not counts:
+        return untraced(trace)
+    full, low = max(counts), min(counts)
+    skipped = sum(c < full for c in counts)
+    if skipped == 0:
+        return False, f"every one of {len(counts)} denoiser calls ran all {full} attention calls: nothing was skipped"
+    return True, f"{skipped} of {len(counts)} denoiser calls skipped attention ({low} of {full} calls at the least)"
+
+
+def every_call(trace: Any, test: Any, what: str) -> tuple[bool, str] | None:
+    """`test(call)` holds for every denoiser call of the image."""
+    calls = trace.denoiser_calls
+    if not calls:
+        return False, NEVER_RAN
+    failing = [i for i, c in enumerate(calls) if not test(c)]
+    if failing:
+        return False, f"{len(failing)} of {len(calls)} denoiser calls did not {what} (the first: call {failing[0]})"
+    return True, f"all {len(calls)} denoiser calls {what}"
+
+
+def pinned_kernels(trace: Any) -> list[str]:
+    """The backends that some traced attention call had pinned (allowed alone)."""
+    return sorted({next(iter(allowed)) for allowed in trace.attention_backends if len(allowed) == 1})
+
+
+def single_kernel(trace: Any) -> str | None:
+    """The one attention backend every traced attention call allowed, if there was exactly one."""
+    if len(trace.attention_backends) != 1:
+        return None
+    (allowed,) = trace.attention_backends
+    return next(iter(allowed)) if len(allowed) == 1 else None

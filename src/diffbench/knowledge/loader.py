@@ -1,5 +1,6 @@
 """Reads the method folders under `methods/`: `method.yaml`, `templates/*.py.j2`, `detect.py` (finds the
-method on a built pipeline) and, optionally, `static.py` (finds it in source code, for the static parser).
+method on a built pipeline or in the trace of a call, and may say whether it took effect in that call) and,
+optionally, `static.py` (finds it in source code, for the static parser).
 
 A method folder is discovered, never registered: nothing here names a method. Template files are matched to
 families by name: `templates/<family key>.py.j2` first, then `templates/<backbone>.py.j2` (unet or
@@ -9,6 +10,7 @@ transformer), then `templates/all.py.j2`; families the method declares unsupport
 from __future__ import annotations
 
 import importlib
+import inspect
 import json
 from collections.abc import Callable
 from functools import cache
@@ -26,7 +28,7 @@ METHODS_DIR = Path(__file__).parent / "methods"
 MEASURED_DIR = Path(__file__).parent / "measured"
 TEMPLATE_SUFFIX = ".py.j2"
 
-Detector = Callable[[Any], "dict[str, Any] | None"]
+Detector = Callable[..., "dict[str, Any] | None"]  # detect(pipe) or detect(pipe, trace)
 StaticDetector = Callable[[Any], "dict[str, Any] | None"]  # takes diffbench.evaluation.static.ModuleFacts
 
 
@@ -55,9 +57,42 @@ class KnowledgeBase:
             raise KnowledgeError(f"method {key!r} does not apply to family {family!r}: {reason}")
         return self._folders[key] / "templates" / method.templates[family]
 
+    def _runtime(self, key: str) -> Any:
+        return importlib.import_module(f"diffbench.knowledge.methods.{self.method(key).key}.detect")
+
     def detector(self, key: str) -> Detector:
-        module = importlib.import_module(f"diffbench.knowledge.methods.{self.method(key).key}.detect")
-        return module.detect
+        return self._runtime(key).detect
+
+    def effect_rule(self, key: str) -> tuple[str, str] | None:
+        """(rule name, what it measures) for a method whose effect the judge checks at run time."""
+        module = self._runtime(key)
+        return (module.RULE, module.MEASURES) if hasattr(module, "effect") else None
+
+    def probes(self, keys: list[str]) -> dict[str, Callable[[Any], Any]]:
+        """`probe(denoiser)` of each of `keys` that has one: what the method's state shows after each denoiser
+        call, for its effect rule (read during the call, so a reset after the call does not hide it)."""
+        found = {}
+        for key in keys:
+            if key in self.methods and hasattr(module := self._runtime(key), "probe"):
+                found[key] = module.probe
+        return found
+
+    def effects(self, pipe: Any, trace: Any, keys: list[str]) -> dict[str, dict[str, Any]]:
+        """For each of `keys` that declares an effect: whether it changed the computation of the traced call."""
+        out: dict[str, dict[str, Any]] = {}
+        for key in keys:
+            module = self._runtime(key)
+            if not hasattr(module, "effect"):
+                continue
+            verdict = module.effect(pipe, trace)
+            out[key] = {
+                "rule": module.RULE,
+                "took_effect": None if verdict is None else verdict[0],
+                "evidence": "not observable in this call (the denoiser's inside is compiled or was not called)"
+                if verdict is None
+                else verdict[1],
+            }
+        return out
 
     def static_detectors(self) -> dict[str, StaticDetector]:
         """Method key -> `detect(facts)` from its `static.py`, for the methods that have one (samplers do not:
@@ -68,11 +103,15 @@ class KnowledgeBase:
                 found[key] = importlib.import_module(f"diffbench.knowledge.methods.{key}.static").detect
         return found
 
-    def detect_all(self, pipe: Any) -> dict[str, dict[str, Any]]:
-        """Every method the built pipeline carries, with the parameters its detector could read."""
+    def detect_all(self, pipe: Any, trace: Any = None) -> dict[str, dict[str, Any]]:
+        """Every method the built pipeline carries (or, with a call's trace, that the call showed), with the
+        parameters its detector could read."""
         found = {}
         for key in self.methods:
-            if (params := self.detector(key)(pipe)) is not None:
+            detect = self.detector(key)
+            takes_trace = len(inspect.signature(detect).parameters) > 1
+            params = detect(pipe, trace) if takes_trace else detect(pipe)
+            if params is not None:
                 found[key] = params
         return found
 

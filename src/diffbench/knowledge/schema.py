@@ -60,6 +60,10 @@ class Conflict(BaseModel):
 
     method: str
     reason: str
+    inert: bool = Field(
+        default=False,
+        description="the two run together, but this method then changes nothing (the judge's effect rule fails it)",
+    )
 
 
 class Unsupported(BaseModel):
@@ -114,6 +118,9 @@ class Method(BaseModel):
     task_parameters: tuple[str, ...] = Field(
         default=(), description="the parameters a task prompt states and the judge matches exactly"
     )
+    not_in_suite: str | None = Field(
+        default=None, description="why the task suite never asks for this method (the agent may still use it)"
+    )
     # Filled by the loader from the method's folder, not written in method.yaml:
     templates: dict[str, str] = Field(default_factory=dict, description="family key -> template file name")
 
@@ -132,12 +139,21 @@ class Method(BaseModel):
                 return p
         raise KeyError(f"{self.key} has no parameter {name!r}")
 
-    def defaults(self) -> dict[str, Any]:
-        return {p.name: p.default for p in self.parameters}
+    def defaults(self, family: str | None = None) -> dict[str, Any]:
+        """The library's defaults; for `family`, a default outside the family's sensible range is replaced by the
+        range's lower end (ToMe's max_downsample 1 merges nothing on SDXL, whose top stage has no attention)."""
+        out = {}
+        for p in self.parameters:
+            low_high = p.sensible.get(family) if family else None
+            if low_high and not low_high[0] <= p.default <= low_high[1]:
+                out[p.name] = type(p.default)(low_high[0])  # the range is written as floats; keep an int an int
+            else:
+                out[p.name] = p.default
+        return out
 
-    def resolve(self, params: dict[str, Any] | None = None) -> dict[str, Any]:
-        """Defaults overridden by `params`, each checked against its declared type and range."""
-        merged = self.defaults()
+    def resolve(self, params: dict[str, Any] | None = None, family: str | None = None) -> dict[str, Any]:
+        """Defaults (for `family`, when given) overridden by `params`, each checked against its type and range."""
+        merged = self.defaults(family)
         for name, value in (params or {}).items():
             merged[name] = self.parameter(name).validate_value(value)
         return merged
@@ -148,6 +164,10 @@ class Method(BaseModel):
 
     def conflicts_with(self, other: str) -> Conflict | None:
         return next((c for c in self.conflicts if c.method == other), None)
+
+    def inert_beside(self, others: list[str]) -> Conflict | None:
+        """The declared conflict under which this method, run with `others`, changes nothing."""
+        return next((c for c in self.conflicts if c.inert and c.method in others), None)
 
     def why_unsupported(self, family: str, conditioning: str | None = None) -> str | None:
         for u in self.unsupported:

@@ -100,7 +100,11 @@ class Generator:
 
     # ---- which tasks ----------------------------------------------------------------------------------------
     def applicable(self, pipe: Pipe) -> list[str]:
-        return [m.key for m in self.kb if m.why_unsupported(pipe.family, str(pipe.conditioning)) is None]
+        return [
+            m.key
+            for m in self.kb
+            if m.why_unsupported(pipe.family, str(pipe.conditioning)) is None and m.not_in_suite is None
+        ]
 
     def combos(self, pipe: Pipe) -> list[tuple[str, ...]]:
         keys = self.applicable(pipe)
@@ -180,7 +184,7 @@ class Generator:
                 continue
             method = self.kb.method(key)
             params = {name: self.value(key, name, pipe.family) for name in method.task_parameters}
-            methods.append(AppliedMethod(key=key, params=method.resolve(params)))
+            methods.append(AppliedMethod(key=key, params=method.resolve(params, pipe.family)))
             stated[key] = params
         targets = {}
         reference_source = "generator"
@@ -196,10 +200,17 @@ class Generator:
             if chosen is not None and chosen.best is not None:
                 config = Config.from_json(chosen.best)
                 sampler, steps = config.sampler, config.steps
-                methods = [AppliedMethod(key=m.key, params=m.params) for m in config.methods]
+                keys = [m.key for m in config.methods]
+                # A method that was inert beside another (QKV fusion under T-GATE) changed nothing in what was
+                # measured: the reference keeps only the methods that did the work, so it passes the effect rules.
+                methods = [
+                    AppliedMethod(key=m.key, params=m.params)
+                    for m in config.methods
+                    if self.kb.method(m.key).inert_beside(keys) is None
+                ]
                 reference_source = "calibration"
             elif fam.backbone == "unet":  # until calibration: the knowledge base's usual first move
-                methods = [AppliedMethod(key="deepcache", params=self.kb.method("deepcache").resolve({}))]
+                methods = [AppliedMethod(key="deepcache", params=self.kb.method("deepcache").resolve({}, pipe.family))]
             else:
                 sampler, steps = "dpm_solver", 20
         reference = self.code(pipe, sampler, steps, methods, f"reference for L{spec.level}")

@@ -133,6 +133,8 @@ class Interpreter:
                         self.assign_name(alias.asname or alias.name, Ref(f"{module or ''}.{alias.name}"), frame)
             case ast.FunctionDef() | ast.AsyncFunctionDef():
                 self.assign_name(stmt.name, Function(stmt, frame.env), frame)
+            case ast.ClassDef():  # the module's own class: its instances are calls named after it
+                self.assign_name(stmt.name, Ref(stmt.name), frame)
             case ast.Assign(targets=targets, value=value):
                 result = self.eval(value, frame)
                 for target in targets:

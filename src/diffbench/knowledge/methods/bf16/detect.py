@@ -1,6 +1,6 @@
 import torch
 
-from diffbench.knowledge.detection import denoiser, parameter_dtype
+from diffbench.knowledge.detection import denoiser, every_call, parameter_dtype
 
 
 def detect(pipe):
@@ -8,3 +8,11 @@ def detect(pipe):
     if module is None or parameter_dtype(module) != torch.bfloat16:
         return None
     return {"dtype": "bfloat16"}
+
+
+RULE = "effect-precision"
+MEASURES = "the dtype of the denoiser's parameters at every denoiser call"
+
+
+def effect(pipe, trace):
+    return every_call(trace, lambda call: call.dtype == "bfloat16", "compute in bfloat16")

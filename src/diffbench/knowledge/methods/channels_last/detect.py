@@ -1,6 +1,6 @@
 import torch
 
-from diffbench.knowledge.detection import denoiser
+from diffbench.knowledge.detection import denoiser, every_call
 
 
 def detect(pipe):
@@ -9,3 +9,11 @@ def detect(pipe):
     if weight is None or weight.is_contiguous() or not weight.is_contiguous(memory_format=torch.channels_last):
         return None
     return {"memory_format": "channels_last"}
+
+
+RULE = "effect-memory-format"
+MEASURES = "the memory format of the UNet's first convolution weight at every denoiser call"
+
+
+def effect(pipe, trace):
+    return every_call(trace, lambda call: call.channels_last is True, "run with channels_last weights")

@@ -2,8 +2,6 @@ from diffbench.evaluation.static.detection import config_applied, params
 
 
 def detect(facts):
-    calls = facts.find("enable_first_block_cache")
-    if calls:
-        return params(calls[-1], {"threshold": (1, None)})
+    # `apply_first_block_cache(module, FirstBlockCacheConfig(...))` or `module.enable_cache(FirstBlockCacheConfig(...))`
     config = config_applied(facts, "FirstBlockCacheConfig", "apply_first_block_cache")
     return params(config, {"threshold": (0, 0.05)}) if config else None

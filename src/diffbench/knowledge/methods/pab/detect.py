@@ -1,4 +1,4 @@
-from diffbench.knowledge.detection import denoiser, hooks_named
+from diffbench.knowledge.detection import attention_skipped, denoiser, hooks_named
 
 
 def detect(pipe):
@@ -9,3 +9,13 @@ def detect(pipe):
     first = hooks[0]
     low, high = first.timestep_skip_range
     return {"spatial_skip": first.block_skip_range, "timestep_low": low, "timestep_high": high, "blocks": len(hooks)}
+
+
+RULE = "effect-skipped-attention"
+MEASURES = (
+    "attention calls per denoiser call within one image: broadcast steps reuse self-attention instead of computing it"
+)
+
+
+def effect(pipe, trace):
+    return attention_skipped(trace)

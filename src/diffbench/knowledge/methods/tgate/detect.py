@@ -1,4 +1,4 @@
-from diffbench.knowledge.detection import tgate_deepcache_loader, tgate_loader
+from diffbench.knowledge.detection import attention_skipped, tgate_deepcache_loader, tgate_loader
 
 
 def detect(pipe):
@@ -6,3 +6,11 @@ def detect(pipe):
     if loader is None or tgate_deepcache_loader(pipe):
         return None  # reported as tgate_deepcache
     return {"loader": loader}  # gate_step and intervals are arguments of pipe.tgate(): confirmed at call time
+
+
+RULE = "effect-skipped-attention"
+MEASURES = "attention calls per denoiser call within one image: after gate_step cross-attention is reused, not computed"
+
+
+def effect(pipe, trace):
+    return attention_skipped(trace)

@@ -1,0 +1,58 @@
+"""Solution modules in the idioms people copy from the libraries' READMEs and the diffusers docs
+(tests/fixtures/idioms/index.yaml names each one's source, task and expected verdict).
+
+The static parser reads all of them here; the judge runs the `reduced` ones in CI and all of them at
+DIFFBENCH_FULL_SIZE=1 (3 quality inputs each). Where an idiom fails, docs/contract.md says why."""
+
+import pytest
+import yaml
+
+from conftest import FIXTURES, FULL_SIZE
+from diffbench.evaluation.judge import JudgeOptions, evaluate
+from diffbench.evaluation.static import analyze
+from diffbench.tasks.attributes import mismatches
+from diffbench.tasks.suite import get_task
+
+IDIOMS = FIXTURES / "idioms"
+INDEX = yaml.safe_load((IDIOMS / "index.yaml").read_text())
+QUICK = JudgeOptions(samples=3, inputs_seed=5)
+
+
+def expected_failure(entry: dict) -> str | None:
+    return None if entry["expected"] == "pass" else entry["expected"].removeprefix("fail:").strip()
+
+
+def test_the_index_is_complete_and_large_enough():
+    files = {p.name for p in IDIOMS.glob("*.py")}
+    assert files == {e["file"] for e in INDEX}
+    assert len(INDEX) >= 15
+    assert all(e["source"] and e["task"] for e in INDEX)
+
+
+@pytest.mark.parametrize("entry", INDEX, ids=lambda e: e["file"].removesuffix(".py"))
+def test_the_parser_reads_each_idiom(entry):
+    task = get_task(entry["task"])
+    result = analyze((IDIOMS / entry["file"]).read_text())
+    assert result.compile_error is None
+    problems = mismatches(task.key_attributes, result.attributes, task.baseline_attributes)
+    failure = expected_failure(entry)
+    if entry.get("fails_at") == "static":
+        assert problems and failure in problems[0], problems
+    else:
+        assert not problems, problems
+
+
+def judged():
+    return [e for e in INDEX if FULL_SIZE or e.get("reduced")]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("entry", judged(), ids=lambda e: e["file"].removesuffix(".py"))
+def test_the_judge_reaches_each_idioms_expected_verdict(profile, tmp_path, entry):
+    task = get_task(entry["task"])
+    result = evaluate(task, (IDIOMS / entry["file"]).read_text(), profile, tmp_path, QUICK)
+    failure = expected_failure(entry)
+    if failure is None:
+        assert result.passed, result.first_problem
+    else:
+        assert not result.passed and failure in (result.first_problem or ""), result.first_problem
