@@ -28,6 +28,16 @@ STALE_OUTPUT = """
 
 CACHE = {}
 """
+WORK_AFTER_RETURN = """
+    import threading
+
+    def keep_computing():
+        while True:
+            sum(range(10_000))
+
+    threading.Thread(target=keep_computing, name="tqdm_monitor", daemon=True).start()
+    return result.images
+"""
 
 
 def cheat(load_tail: str = "", generate_tail: str = "") -> str:
@@ -67,8 +77,9 @@ def test_baseline_fails_a_level_2_task_on_key_attributes(profile, tmp_path):
         (cheat(load_tail=FEWER_STEPS), "rule steps-at-run-time"),
         (cheat(load_tail=LOWER_RESOLUTION), "rule resolution-at-run-time"),
         (cheat(generate_tail=STALE_OUTPUT), "does not change with the seed"),
+        (cheat(generate_tail=WORK_AFTER_RETURN), "rule no-side-work"),
     ],
-    ids=["fewer steps than claimed", "lower resolution upscaled", "cached image for a new input"],
+    ids=["fewer steps than claimed", "lower resolution upscaled", "cached image for a new input", "work after return"],
 )
 def test_cheats_are_rejected_by_rule(profile, tmp_path, source, rule):
     result = evaluate(get_task(SD15_TASK), source, profile, tmp_path, QUICK)

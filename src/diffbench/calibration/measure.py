@@ -3,7 +3,9 @@
 The baseline runs in one confined child for the whole search of its pipeline: its images for the validation
 inputs are made once, and it is timed again after every trial, so baseline and candidate times interleave and a
 drift of the machine shows in both. Each trial's candidate runs in a fresh confined child: one warm-up call, then
-one call per validation input, whose images give L and whose times give U and the latency.
+one call per validation input, whose images give L and whose times give U and the latency. A call that breaks
+one of the judge's behaviour rules (work left running, a method that took no effect) fails the candidate, as the
+judge would.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from statistics import fmean, median
 
 from PIL import Image
 
+from diffbench.evaluation.behaviour import behaviour_problem
 from diffbench.evaluation.child import SolutionChild, SolutionError
 from diffbench.evaluation.inputs import EvalInput
 from diffbench.evaluation.metrics import quality_loss
@@ -90,6 +93,8 @@ class Bench:
             child.generate(self.warmup, "warmup")
             for i, inp in enumerate(self.inputs):
                 answer, _ = child.generate(inp, f"sample-{i}")
+                if (problem := behaviour_problem(answer)) is not None:  # what the judge would reject it for
+                    raise SolutionError(problem)
                 images.append(Path(answer["images"][0]))
                 times.append(answer["seconds"])
         self.time_baseline_once()

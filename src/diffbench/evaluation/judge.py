@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from diffbench.evaluation.behaviour import behaviour_problem
 from diffbench.evaluation.child import SolutionChild, SolutionError
 from diffbench.evaluation.inputs import EvalInput, draw_inputs
 from diffbench.evaluation.metrics import MetricUndefinedError, achievement, quality_loss, speedup
@@ -243,23 +244,11 @@ class Judge:
         stage.passed = True
 
     def _check_behaviour(self, stage: Stage, answer: dict) -> None:
-        """Rules every candidate call keeps, quality and timed calls alike: no work left running after the call,
-        and every method found on the pipeline changed the computation of the call."""
-        if answer.get("side_work"):
-            busy = ", ".join(f"{w['what']} used {w['cpu_s']:.2f} s of CPU" for w in answer["side_work"])
-            raise self._reject(
-                stage, ErrorMode.RUNTIME, f"rule no-side-work: work kept running after generate() returned ({busy})"
-            )
+        """Rules every candidate call keeps, quality and timed calls alike (evaluation/behaviour.py)."""
         effects = answer["observed"].get("effects", {})
         stage.figures.setdefault("effects", {k: e["evidence"] for k, e in effects.items()})
-        for key, effect in effects.items():
-            if effect["took_effect"] is False:
-                raise self._reject(
-                    stage,
-                    ErrorMode.RUNTIME,
-                    f"rule {effect['rule']}: {key} is on the pipeline but did not change this call's computation: "
-                    f"{effect['evidence']}",
-                )
+        if (problem := behaviour_problem(answer)) is not None:
+            raise self._reject(stage, ErrorMode.RUNTIME, problem)
 
     def _check_observed(self, stage: Stage, answer: dict, runtime: dict, static: dict) -> None:
         observed = answer["observed"]

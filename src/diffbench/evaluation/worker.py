@@ -31,7 +31,7 @@ def _no_sync() -> None:
     return None
 
 
-SIDE_WORK_PEEK_S = 0.02  # every call: other threads and processes are looked at this long after it returns
+SIDE_WORK_PEEK_S = 0.03  # every call: other threads and processes are looked at this long after it returns
 SIDE_WORK_WINDOW_S = 0.25  # and watched this long where the peek saw CPU used or the call left new ones behind
 SIDE_WORK_CPU_S = 0.05  # CPU seconds in that window (or before the next call) that count as work still running
 
@@ -155,8 +155,10 @@ class Worker:
         peek = _cpu_elsewhere()
         new_threads = [t for t in threading.enumerate() if t not in threads_before and t.is_alive()]
         busy: list[dict[str, Any]] = []
-        tick = 1 / os.sysconf("SC_CLK_TCK")
-        if new_threads or any(key.startswith("process") for key in peek) or _busy(snapshot, peek, tick):
+        # Two clock ticks in the peek: a computing thread shows them; a pool thread that spun for a moment after
+        # its last task (OpenMP does) shows at most one.
+        ticks = 2 / os.sysconf("SC_CLK_TCK")
+        if new_threads or any(key.startswith("process") for key in peek) or _busy(snapshot, peek, ticks):
             time.sleep(SIDE_WORK_WINDOW_S)
             later = _cpu_elsewhere()
             busy, peek = _busy(peek, later), later
