@@ -40,7 +40,10 @@ def overview(kb) -> list[str]:
     lines += ["", "### Declared conflicts", ""]
     if conflicts:
         lines += ["| methods | why | test |", "|---|---|---|"]
-        lines += [f"| {k} + {c.method} | {c.reason} | `tests/test_knowledge_combinations.py` |" for k, c in conflicts]
+        lines += [
+            f"| {k} + {c.method} | {'inert: ' if c.inert else ''}{c.reason} | `tests/test_knowledge_combinations.py` |"
+            for k, c in conflicts
+        ]
     else:
         lines.append("None declared.")
     combos = [f"{m.key} + {other}" for m in kb for other in m.composes_with]
@@ -48,7 +51,8 @@ def overview(kb) -> list[str]:
         "",
         "### Tested combinations",
         "",
-        "Each runs together on a stand-in with both methods found on the built pipeline "
+        "Each runs together on a stand-in with both methods found on the built pipeline and both taking effect "
+        "in the call (the judge's effect rules, docs/evaluation.md) "
         "(`tests/test_knowledge_combinations.py`): " + ", ".join(combos) + ".",
     ]
     return lines

@@ -1,5 +1,5 @@
 """Declared compatibility holds: every declared conflict fails (or silently misbehaves) as its reason says,
-and every declared composition runs with both methods found on the pipeline."""
+and every declared composition runs with both methods found on the pipeline and both taking effect."""
 
 import pytest
 
@@ -34,7 +34,13 @@ def test_compose_refuses_declared_conflicts_with_the_reason():
 
 
 SCHEDULER_SWAPS = [(a, b) for a, b in declared("conflicts") if {a, b} <= {"ddim", "dpm_solver", "unipc"}]
-CRASHES = [(a, b) for a, b in declared("conflicts") if (a, b) not in SCHEDULER_SWAPS]
+INERT = [(m.key, c.method) for m in load_knowledge() for c in m.conflicts if c.inert]
+CRASHES = [(a, b) for a, b in declared("conflicts") if (a, b) not in SCHEDULER_SWAPS + INERT]
+
+
+def steps_for(*keys: str) -> int:
+    """Enough steps for both to act: past T-GATE's default gate (10)."""
+    return 12 if {"tgate", "tgate_deepcache"} & set(keys) else 6
 
 
 @pytest.mark.slow
@@ -43,6 +49,16 @@ def test_two_samplers_silently_run_the_last_one(profile, tmp_path, a, b):
     pipe = build(profile, tmp_path, "sd15", [(a, {}), (b, {})], allow_conflicts=True)
     found = load_knowledge().detect_all(pipe)
     assert b in found and a not in found  # the code says `a`, the pipeline runs `b`
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("a", "b"), INERT)
+def test_an_inert_pair_runs_and_the_disabled_method_takes_no_effect(profile, tmp_path, a, b):
+    family = first_family(a, b)
+    _, observed = build(profile, tmp_path, family, [(a, {}), (b, {})], steps=steps_for(a, b), allow_conflicts=True,
+                        traced=True)  # fmt: skip
+    assert a in observed["methods"] and observed["effects"][a]["took_effect"] is False, observed["effects"]
+    assert observed["effects"][b]["took_effect"] is True
 
 
 @pytest.mark.slow
@@ -55,7 +71,8 @@ def test_conflicting_caches_crash_on_the_halved_batch(profile, tmp_path, a, b):
 
 @pytest.mark.slow
 @pytest.mark.parametrize(("a", "b"), declared("composes_with"))
-def test_declared_compositions_run_with_both_methods_present(profile, tmp_path, a, b):
-    pipe = build(profile, tmp_path, first_family(a, b), [(a, {}), (b, {})], steps=4)
-    found = load_knowledge().detect_all(pipe)
-    assert a in found and b in found, found
+def test_declared_compositions_run_with_both_methods_present_and_in_effect(profile, tmp_path, a, b):
+    _, observed = build(profile, tmp_path, first_family(a, b), [(a, {}), (b, {})], steps=steps_for(a, b), traced=True)
+    assert a in observed["methods"] and b in observed["methods"], observed["methods"]
+    failed = {k: e for k, e in observed["effects"].items() if e["took_effect"] is False}
+    assert not failed, failed
