@@ -84,3 +84,12 @@ def test_a_prompt_file_can_replace_the_shipped_set(tmp_path):
     path.write_text("# captions\nA dog on a couch.\nA red train.\nTwo cups of tea.\n")
     inputs = draw_inputs(Conditioning.TEXT, 3, seed=2, prompts=read_prompts(path))
     assert {i.prompt for i in inputs} <= {"A dog on a couch.", "A red train.", "Two cups of tea."}
+
+
+@pytest.mark.parametrize("conditioning", [Conditioning.TEXT, Conditioning.IMAGE, Conditioning.CANNY])
+def test_every_prompted_request_carries_a_negative_prompt_string(conditioning):
+    """docs/contract.md: `negative_prompt` is always present for prompted kinds, so code that reads it with
+    `request.get("negative_prompt")` never hands PixArt a None (which its pipeline cannot lower-case)."""
+    for inp in draw_inputs(conditioning, 5, seed=2):
+        request = inp.request()
+        assert isinstance(request["negative_prompt"], str)

@@ -40,7 +40,7 @@ CRASHES = [(a, b) for a, b in declared("conflicts") if (a, b) not in SCHEDULER_S
 
 def steps_for(*keys: str) -> int:
     """Enough steps for both to act: past T-GATE's default gate (10)."""
-    return 12 if {"tgate", "tgate_deepcache"} & set(keys) else 6
+    return 12 if {"tgate", "tgate_deepcache"} & set(keys) else 4
 
 
 @pytest.mark.slow

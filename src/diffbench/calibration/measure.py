@@ -1,4 +1,5 @@
-"""Measuring one configuration against its baseline: quality loss L and speedup U, as the judge does.
+"""Measuring one configuration against its baseline: quality loss L and speedup U (not yet the judge's timing
+protocol, which interleaves two live children; issue 16 unifies them).
 
 The baseline runs in one confined child for the whole search of its pipeline: its images for the validation
 inputs are made once, and it is timed again after every trial, so baseline and candidate times interleave and a

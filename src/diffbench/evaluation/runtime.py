@@ -1,5 +1,6 @@
 """What a built pipeline really does, observed inside the worker: its classes, the methods the knowledge base's
-detectors find on it, the scheduler steps each call runs and the latent size the denoiser sees.
+detectors find on it (or in the call's trace), whether each took effect in the call (trace.py), the scheduler
+steps each call runs and the latent size the denoiser sees.
 
 The observers are attached after `load_pipeline` returns, so a solution that swaps its scheduler inside
 `generate` leaves them unfed: the step count then reads as unknown and the judge cannot confirm it."""

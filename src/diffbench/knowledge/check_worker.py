@@ -23,6 +23,8 @@ from types import ModuleType
 from typing import Any
 
 from diffbench.evaluation.inputs import NEGATIVE_PROMPT
+from diffbench.evaluation.runtime import Observers
+from diffbench.evaluation.trace import TRACER
 from diffbench.images import psnr, ssim, synthetic_photo
 from diffbench.knowledge import load_knowledge
 from diffbench.knowledge.compose import Applied, compose
@@ -39,12 +41,18 @@ class Candidate:
     """One composed solution, built, with its timings and last image."""
 
     def __init__(self, name: str, source: str, device: str, request: dict) -> None:
+        TRACER.install()
         self.module: ModuleType = write_and_import(source, Path(f"{name}.py"))
         self.pipe = self.module.load_pipeline(device)
         self.request = request
         self.times: list[float] = []
         self.image: Any = None
+        # The warm-up call is traced as the judge's worker traces every call: methods chosen at call time (an
+        # attention-kernel context, a guidance callback) are found only in a call's trace.
+        observers = Observers(self.pipe)
+        observers.reset()
         self._warm_up()
+        self.traced_methods: dict[str, Any] = observers.report()["methods"]
 
     def _warm_up(self) -> None:
         steps = self.module.NUM_INFERENCE_STEPS
@@ -120,7 +128,7 @@ def check_family(family_key: str, variants: list[dict], profile: Profile, steps:
         row = rows[label]
         key = row["method"]
         base = baselines[row["steps"]]
-        detected = kb.detect_all(candidate.pipe)
+        detected = {**candidate.traced_methods, **kb.detect_all(candidate.pipe)}
         row.update(
             baseline_s=base.median_s,
             method_s=candidate.median_s,
