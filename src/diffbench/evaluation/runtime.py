@@ -38,7 +38,8 @@ class Observers:
         self.timesteps_set: list[int] = []
         if self.scheduler is not None:
             self._wrap_scheduler(self.scheduler)
-        TRACER.attach(pipe, load_knowledge().probes(list(_methods(pipe))))
+        self.loaded_methods = _methods(pipe)  # what the built pipeline carries, read once at load
+        TRACER.attach(pipe, load_knowledge().probes(list(self.loaded_methods)))
 
     def _wrap_scheduler(self, scheduler: Any) -> None:
         step, set_timesteps = scheduler.step, scheduler.set_timesteps
@@ -70,7 +71,7 @@ class Observers:
             "scheduler_class": type(getattr(pipe, "scheduler", None)).__name__,
             "dtype": str(dtype).removeprefix("torch.") if dtype is not None else None,
             "vae_scale_factor": getattr(pipe, "vae_scale_factor", None),
-            "methods": _methods(pipe),
+            "methods": self.loaded_methods,
         }
 
     def report(self) -> dict[str, Any]:

@@ -109,8 +109,7 @@ class KnowledgeBase:
         found = {}
         for key in self.methods:
             detect = self.detector(key)
-            takes_trace = len(inspect.signature(detect).parameters) > 1
-            params = detect(pipe, trace) if takes_trace else detect(pipe)
+            params = detect(pipe, trace) if _takes_trace(detect) else detect(pipe)
             if params is not None:
                 found[key] = params
         return found
@@ -122,6 +121,12 @@ class KnowledgeBase:
         """What `diffbench methods check --record` measured under `profile` (empty if never recorded)."""
         path = MEASURED_DIR / f"{profile}.json"
         return json.loads(path.read_text()) if path.is_file() else {}
+
+
+@cache
+def _takes_trace(detect: Detector) -> bool:
+    """Whether a detector reads a call's trace (`detect(pipe, trace)`); asked once per detector, not per call."""
+    return len(inspect.signature(detect).parameters) > 1
 
 
 def _templates_for(folder: Path, method: Method) -> dict[str, str]:
