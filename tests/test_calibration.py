@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 import optuna
 import pytest
 
-from diffbench.calibration.search import calibrate, distinct_baselines
+from diffbench.calibration import search as search_module
+from diffbench.calibration.search import SEARCH, calibrate, distinct_baselines, recheck
 from diffbench.calibration.space import NONE, Config, SearchSpace
 from diffbench.calibration.store import (
     BaselineCalibration,
@@ -15,6 +18,7 @@ from diffbench.calibration.store import (
     write_record,
 )
 from diffbench.errors import DiffbenchError
+from diffbench.evaluation.measure import Measurement
 from diffbench.knowledge import load_knowledge
 from diffbench.knowledge.compose import Applied
 from diffbench.models.families import Conditioning
@@ -109,7 +113,7 @@ def test_a_record_sets_targets_and_reference_of_its_tasks_and_they_still_validat
 
 def test_calibration_resumes_without_measuring_recorded_baselines(tmp_path, profile):
     record = _record(Config("ddim", 20).to_json())
-    record.command, record.trials, record.samples = "x", 3, 2
+    record.command, record.trials, record.samples, record.search = "x", 3, 2, SEARCH
     write_record(record, folder=tmp_path)
     key = next(iter(record.baselines))
     task = distinct_baselines(list(suite()))[key]
@@ -120,3 +124,46 @@ def test_calibration_resumes_without_measuring_recorded_baselines(tmp_path, prof
     assert not (tmp_path / "work").exists()
     with pytest.raises(DiffbenchError, match="L1-001"):
         calibrate(profile, list(suite()), tmp_path / "work", 3, 2, only=["L1-001"], folder=tmp_path)
+
+
+class FakeBench:
+    """Measures a configuration by what its source says: a step count maps to a (loss, speedup)."""
+
+    def __init__(self, figures: dict[int, tuple[float, float]]) -> None:
+        self.figures = figures
+        self.names: list[str] = []
+
+    def measure(self, source: str, name: str) -> Measurement:
+        self.names.append(name)
+        steps = int(re.search(r"NUM_INFERENCE_STEPS = (\d+)", source).group(1))
+        loss, speed = self.figures.get(steps, (0.5, 1.0))
+        return Measurement(loss=loss, speedup=speed, latency_s=1.0 / speed, baseline_s=1.0)
+
+
+def test_the_recheck_picks_the_fastest_re_measured_configuration_within_sigma():
+    task = next(t for t in suite() if t.level == 4)
+    kb = load_knowledge()
+    screened = [
+        (3.0, Config("ddim", 10)),
+        (2.5, Config("ddim", 12)),
+        (2.0, Config("ddim", 14)),
+        (1.5, Config("ddim", 16)),
+    ]
+    # Re-measured: the screen's fastest is over the bound now, the second is slower than the third.
+    bench = FakeBench({10: (0.06, 3.1), 12: (0.01, 2.2), 14: (0.02, 2.4), 16: (0.0, 9.0)})
+    records, best = recheck(bench, task, kb, screened, 0.05, first_number=7)
+    assert [r.number for r in records] == [7, 8, 9] and all(r.stage == "re-check" for r in records)
+    assert best is not None and best[0] == Config("ddim", 14) and best[1].speedup == 2.4  # 16 was never re-checked
+
+
+def test_a_record_made_by_another_search_is_not_resumed(tmp_path, profile, monkeypatch):
+    record = _record(Config("ddim", 20).to_json())
+    record.trials, record.samples = 3, 2  # the settings match; the search (the default, older one) does not
+    write_record(record, folder=tmp_path)
+    asked: list[str] = []
+    monkeypatch.setattr(search_module, "LiveBaseline", lambda *a, **k: asked.append("measured") or 1 / 0)
+    key = next(iter(record.baselines))
+    task = distinct_baselines(list(suite()))[key]
+    with pytest.raises(ZeroDivisionError):
+        calibrate(profile, list(suite()), tmp_path / "work", 3, 2, only=[task.id], folder=tmp_path)
+    assert asked == ["measured"]

@@ -21,6 +21,7 @@ from diffagent.llm.base import LLM, Message
 from diffagent.prompt import render
 from diffbench.evaluation.child import SolutionChild, SolutionError
 from diffbench.evaluation.inputs import draw_inputs
+from diffbench.evaluation.limits import TimeLimits
 from diffbench.evaluation.static import analyze
 from diffbench.knowledge.loader import KnowledgeError
 from diffbench.models.profiles import Profile
@@ -67,7 +68,8 @@ class SmokeTest:
         work = self.folder / f"smoke-{self.runs}"
         inp = draw_inputs(self.problem.pipeline.conditioning, 3, SMOKE_SEED)[0]
         try:
-            with SolutionChild(work, self.profile, device=self.device, call_timeout_s=self.timeout_s) as child:
+            limits = TimeLimits.flat(call_s=self.timeout_s)
+            with SolutionChild(work, self.profile, device=self.device, time_limits=limits) as child:
                 child.load(code)
                 answer, _ = child.generate(inp, "smoke")
         except SolutionError as err:

@@ -2,9 +2,10 @@
 
 Levels 1-3 (no speed target): one plan for what the request asks, developed until it runs (back to the planner
 for a new plan when T_code restarts are spent). Levels 4-5: the genetic selector over plans, each candidate's
-L and U (or latency) measured against the baseline the way the judge does it (calibration's `Bench`: the
-baseline in one confined child for the whole run, timed again after every candidate; each candidate in a fresh
-confined child). Ablations: no knowledge base in the prompts, no genetic selection (one plan, one candidate),
+L and U (or latency) measured by the judge's protocol (evaluation/measure.py `LiveBaseline`: the baseline in one
+confined child for the whole run, each candidate in a fresh confined child, the two timed call by call, order
+alternating, after warm-ups; its own fixed inputs, where the judge draws secret ones).
+Ablations: no knowledge base in the prompts, no genetic selection (one plan, one candidate),
 no debugger (one write, no repair).
 """
 
@@ -16,7 +17,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from statistics import median
 from typing import Any, Protocol
 
 from diffagent.agent.debugger import DEFAULT_CODE_RESTARTS, DEFAULT_DEBUG_ROUNDS, Developer
@@ -33,12 +33,10 @@ from diffagent.agent.selector import (
     fitness,
     meets,
 )
-from diffbench.calibration.measure import Bench, Measurement
 from diffbench.evaluation.child import SolutionError
-from diffbench.evaluation.inputs import draw_inputs
+from diffbench.evaluation.measure import AGENT_SEED, LiveBaseline, Measurement, ProtocolSizes
 from diffbench.models.profiles import Profile
 
-INPUTS_SEED = 7321  # the agent's own validation inputs; the judge draws its inputs in secret
 CANDIDATES_LOG = "candidates.jsonl"
 REPLANS = 2  # levels 1-3: new plans asked for after a plan's T_code restarts all failed
 
@@ -62,9 +60,15 @@ class AgentOptions:
     use_knowledge: bool = True
     use_ga: bool = True
     use_debugger: bool = True
-    samples: int = 3  # validation inputs per candidate measurement
+    samples: int = 3  # validation inputs per candidate measurement (quality)
+    timing_inputs: int = 3  # as the judge
+    timing_rounds: int = 2  # the judge: 3
     weights: Weights = field(default_factory=Weights)
     seed: int = 0
+
+    @property
+    def protocol(self) -> ProtocolSizes:
+        return ProtocolSizes(samples=self.samples, timing_inputs=self.timing_inputs, repetitions=self.timing_rounds)
 
     def describe(self) -> str:
         off = [name for name, on in (("knowledge", self.use_knowledge), ("ga", self.use_ga),
@@ -190,15 +194,11 @@ class DiffAgent:
         best = outcome.best
         assert best is not None
         goal = Goal(delta=self.problem.request.delta)
-        base = self.problem.pipeline
-        inputs = draw_inputs(base.conditioning, max(3, self.options.samples), INPUTS_SEED)[: self.options.samples]
-        warmup = draw_inputs(base.conditioning, 3, INPUTS_SEED + 1)[0]
         self.on_event("measuring the module against the baseline, as asked")
-        with Bench(self.folder / "bench", self.profile, base.model_id, self.problem.baseline_code, inputs, warmup,
-                   self.device) as bench:  # fmt: skip
+        with self._live_baseline() as bench:
             self._measure(bench, best, goal)
             best.fitness = fitness(best, goal)
-            outcome.baseline_s = median(bench.baseline_times)
+            outcome.baseline_s = bench.baseline_s
         outcome.evaluations = len(self._measured)
         if best.speedup is not None:
             outcome.notes.append(f"measured as asked: U = {best.speedup:.2f}x, L = {best.loss:.2%}")
@@ -220,12 +220,10 @@ class DiffAgent:
         assert goal is not None
         opts = self.options
         base = self.problem.pipeline
-        inputs = draw_inputs(base.conditioning, max(3, opts.samples), INPUTS_SEED)[: opts.samples]
-        warmup = draw_inputs(base.conditioning, 3, INPUTS_SEED + 1)[0]
         self.on_event(f"baseline: {base.sampler} {base.steps} steps on {base.model_id}; measuring it")
-        with Bench(self.folder / "bench", self.profile, base.model_id, self.problem.baseline_code, inputs, warmup,
-                   self.device) as bench:  # fmt: skip
-            self.on_event(f"baseline: {bench.baseline_times[-1]:.3f} s per image")
+        with self._live_baseline() as bench:
+            assert bench.record is not None
+            self.on_event(f"baseline: {bench.record.call_s:.3f} s per image")
 
             def propose(parents: list[Candidate], fresh: int, generation: int) -> list[tuple[Any, Candidate | None]]:
                 if not opts.use_ga:
@@ -248,14 +246,21 @@ class DiffAgent:
                 weights=opts.weights, seed=opts.seed, on_candidate=self._report,
             )  # fmt: skip
             best = evolution.run()
-            baseline_s = median(bench.baseline_times)
+            baseline_s = bench.baseline_s
         met = best is not None and meets(best, goal)
         return Outcome(
             self.problem, self.planner.author, opts, best, evolution.history, met, evolution.stopped_early,
             evolution.best_by_generation, evaluations=len(self._measured), baseline_s=baseline_s,
         )  # fmt: skip
 
-    def _measure(self, bench: Bench, candidate: Candidate, goal: Goal) -> None:
+    def _live_baseline(self) -> LiveBaseline:
+        base = self.problem.pipeline
+        return LiveBaseline(
+            self.folder / "bench", self.profile, base.model_id, self.problem.baseline_code, base.conditioning,
+            self.options.protocol, AGENT_SEED, self.device,
+        )  # fmt: skip
+
+    def _measure(self, bench: LiveBaseline, candidate: Candidate, goal: Goal) -> None:
         assert candidate.code is not None
         key = hashlib.sha256(candidate.code.encode()).hexdigest()[:16]
         started = time.perf_counter()

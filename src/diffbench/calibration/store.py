@@ -38,6 +38,7 @@ class TrialRecord(BaseModel):
     latency_s: float | None = None
     psnr_db: float | None = None
     error: str | None = None
+    stage: str | None = None  # "screen" (cheap timing) or "re-check" (the judge's timing size)
 
 
 class BaselineCalibration(BaseModel):
@@ -82,6 +83,7 @@ class CalibrationRecord(BaseModel):
     samples: int
     sigma: float
     seed: int
+    search: str = "one pass, 2 samples, baseline re-timed once per trial"  # how the targets were searched
     baselines: dict[str, BaselineCalibration] = Field(default_factory=dict)
 
 

@@ -41,6 +41,9 @@ def calibrate_command(
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="search again baselines already recorded")] = False,
     seed: Annotated[int, typer.Option(help="the search's random seed")] = 0,
+    budget_min: Annotated[
+        float | None, typer.Option(min=0.1, help="minutes of screening per baseline at most (then the re-check)")
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """For every distinct level-4/5 baseline, search the knowledge base's space (Optuna) for the largest speedup
@@ -60,7 +63,7 @@ def calibrate_command(
 
     def on_trial(t) -> None:
         got = t.error or f"L = {t.loss:.1%}, U = {t.speedup:.2f}x"
-        err_console.print(f"    trial {t.number}: {t.describe}: {got}", highlight=False)
+        err_console.print(f"    {t.stage} {t.number}: {t.describe}: {got}", highlight=False)
 
     def on_baseline(key, result) -> None:
         best = f"{result.best_describe}: U* = {result.speedup:.2f}x" if result.best else "nothing within sigma"
@@ -69,7 +72,7 @@ def calibrate_command(
     with tempfile.TemporaryDirectory(prefix="diffbench-calibrate-") as tmp:
         record = calibrate(
             prof, load_suite(), Path(tmp), trials, samples, seed=seed, force=force, only=only,
-            on_baseline=on_baseline, on_trial=on_trial,
+            on_baseline=on_baseline, on_trial=on_trial, budget_s=budget_min * 60 if budget_min else None,
         )  # fmt: skip
     write_suite(generate())
     if as_json:

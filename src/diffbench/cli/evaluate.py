@@ -37,7 +37,10 @@ def eval_command(
     reps: Annotated[int, typer.Option(min=1, help="timing rounds (levels 4-5)")] = 3,
     inputs_seed: Annotated[int | None, typer.Option(help="fix the drawn inputs (default: a secret draw)")] = None,
     prompts: Annotated[Path | None, typer.Option(help="prompt file, one per line (e.g. COCO captions)")] = None,
-    timeout: Annotated[float, typer.Option(help="seconds allowed per generate() call")] = 300.0,
+    timeout: Annotated[
+        float | None,
+        typer.Option(help="seconds allowed per generate() call after the first (default: from the baseline's time)"),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Judge CANDIDATE.py on TASK_ID: static attributes, run-time checks, quality, and for levels 4-5 L and U."""
@@ -80,6 +83,8 @@ def eval_command(
                 f"load_pipeline and generate calls); sandbox: {result.sandbox.get('namespaces', '-')}",
                 highlight=False,
             )
+        if result.time_limits:
+            console.print(f"time limits: {result.time_limits['rule']}", highlight=False)
         console.print(f"images and logs: {result.images_dir}")
     if not result.passed:
         raise typer.Exit(1)

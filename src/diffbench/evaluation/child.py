@@ -11,6 +11,7 @@ from typing import Any
 
 from diffbench.errors import DiffbenchError
 from diffbench.evaluation.inputs import EvalInput
+from diffbench.evaluation.limits import TimeLimits
 from diffbench.models.profiles import Profile
 from diffbench.sandbox.confinement import Limits
 from diffbench.sandbox.session import SessionError, WorkerSession
@@ -32,13 +33,12 @@ class SolutionChild:
         limits: Limits | None = None,
         hidden: tuple[Path, ...] = (),
         device: str = "cpu",
-        load_timeout_s: float = 900.0,
-        call_timeout_s: float = 300.0,
+        time_limits: TimeLimits | None = None,
     ) -> None:
         self.session = WorkerSession(workdir, profile.env(), limits or Limits(), hidden=hidden)
         self.device = device
-        self.load_timeout_s = load_timeout_s
-        self.call_timeout_s = call_timeout_s
+        self.time_limits = time_limits or TimeLimits()
+        self.calls = 0
 
     @property
     def workdir(self) -> Path:
@@ -51,16 +51,19 @@ class SolutionChild:
     def __exit__(self, *exc: object) -> None:
         self.session.close()
 
+    def _limit_note(self, err: SessionError, limit_s: float) -> str:
+        return f" (limit {limit_s:.0f} s; {self.time_limits.rule})" if err.kind == "timeout" else ""
+
     def load(self, source: str, filename: str = "solution.py") -> dict[str, Any]:
         """Write the module into the child's folder and run its load_pipeline(); the worker's answer."""
         path = self.workdir / filename
         path.write_text(source)
         try:
             answer, _ = self.session.call(
-                {"op": "load", "module": str(path), "device": self.device}, self.load_timeout_s
+                {"op": "load", "module": str(path), "device": self.device}, self.time_limits.load_s
             )
         except SessionError as err:
-            raise SolutionError(f"load_pipeline: {err}") from None
+            raise SolutionError(f"load_pipeline: {err}{self._limit_note(err, self.time_limits.load_s)}") from None
         if not answer.get("ok"):
             raise SolutionError(f"load_pipeline raised {answer.get('error')}", answer.get("traceback"))
         return answer
@@ -71,12 +74,14 @@ class SolutionChild:
         The child's own timer was captured before the solution was imported; a report that disagrees with the
         parent's wall clock (faster than half of it, or longer than it) means the solution tampered with time."""
         image = inp.write_image(self.workdir, f"{name}-input")
+        limit = self.time_limits.first_call_s if self.calls == 0 else self.time_limits.call_s
+        self.calls += 1
         try:
             answer, waited = self.session.call(
-                {"op": "generate", "request": inp.request(image), "save_as": name}, self.call_timeout_s
+                {"op": "generate", "request": inp.request(image), "save_as": name}, limit
             )
         except SessionError as err:
-            raise SolutionError(f"generate: {err}") from None
+            raise SolutionError(f"generate: {err}{self._limit_note(err, limit)}") from None
         if not answer.get("ok"):
             raise SolutionError(f"generate raised {answer.get('error')}", answer.get("traceback"))
         if answer["seconds"] > waited + 0.01 or answer["seconds"] < 0.5 * waited - 0.25:

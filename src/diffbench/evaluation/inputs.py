@@ -52,6 +52,10 @@ class EvalInput:
     image_seed: int | None = None
     image_size: int | None = None
 
+    def text(self) -> str:
+        """What a CLIP score compares the image with: the prompt, or the class named as a photo caption."""
+        return self.prompt if self.prompt is not None else f"a photo of class {self.class_label}"
+
     def request(self, image_path: Path | None = None) -> dict[str, Any]:
         """The request dict of the solution contract (the photo as a file path for the worker to open)."""
         out: dict[str, Any] = {"seed": self.seed}

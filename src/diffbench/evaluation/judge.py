@@ -10,15 +10,13 @@ children, each call on a fresh input. Every rejection names its rule.
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import json
 import math
 import shutil
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from statistics import fmean, median
+from statistics import fmean
 from typing import Any
 
 import numpy as np
@@ -26,14 +24,29 @@ from PIL import Image
 
 from diffbench.evaluation.behaviour import behaviour_problem
 from diffbench.evaluation.child import SolutionChild, SolutionError
-from diffbench.evaluation.inputs import EvalInput, draw_inputs
-from diffbench.evaluation.metrics import MetricUndefinedError, achievement, quality_loss, speedup
-from diffbench.evaluation.quality import ABSOLUTE_THRESHOLD, clip_scorer, fidelity, fidelity_scale
+from diffbench.evaluation.inputs import EvalInput
+from diffbench.evaluation.limits import TimeLimits
+from diffbench.evaluation.measure import (
+    BaselineRecord,
+    InputPlan,
+    ProtocolSizes,
+    QualityScores,
+    Timings,
+    baseline_cache_dir,
+    baseline_key,
+    cached_baseline,
+    draw_plan,
+    interleave,
+    make_baseline,
+    quality_loss,
+    score_quality,
+    speedup,
+)
+from diffbench.evaluation.metrics import MetricUndefinedError, achievement
+from diffbench.evaluation.quality import ABSOLUTE_THRESHOLD
 from diffbench.evaluation.result import ErrorMode, EvalResult, Stage, Timing
 from diffbench.evaluation.static import analyze
-from diffbench.models.device import is_cuda
-from diffbench.models.families import QUALITY_MODEL_ID
-from diffbench.models.profiles import Profile, diffbench_home
+from diffbench.models.profiles import Profile
 from diffbench.sandbox.confinement import Limits
 from diffbench.tasks.attributes import mismatches
 from diffbench.tasks.schema import Difficulty, Task
@@ -47,12 +60,15 @@ class JudgeOptions:
     timing_inputs: int = 3  # fresh inputs per timing round (levels 4-5)
     repetitions: int = 3  # timing rounds; baseline and candidate alternate within each
     warmup_calls: int | None = None  # untimed calls per child before timing; None: 1 on a CPU, 2 on a GPU
-    load_timeout_s: float = 900.0
-    call_timeout_s: float = 300.0
+    call_timeout_s: float | None = None  # None: from the baseline's call time (evaluation/limits.py)
     inputs_seed: int | None = None  # None: a secret draw, so no solution can predict its inputs
     prompts: list[str] | None = None
     limits: Limits = field(default_factory=Limits)
     keep_images: bool = True
+
+    @property
+    def protocol(self) -> ProtocolSizes:
+        return ProtocolSizes(self.samples, self.timing_inputs, self.repetitions, self.warmup_calls)
 
 
 class _Rejected(Exception):
@@ -73,7 +89,7 @@ class Judge:
         self.profile = profile
         self.out_dir = out_dir.resolve()
         self.options = options or JudgeOptions()
-        self.cache_dir = (diffbench_home() / "cache" / "baselines" / profile.name).resolve()
+        self.cache_dir = baseline_cache_dir(profile)
         self.stages: list[Stage] = []
 
     # ---- entry ----------------------------------------------------------------------------------------------
@@ -90,6 +106,7 @@ class Judge:
         self.solution_seconds = 0.0  # inside the solutions' load_pipeline and generate calls
         self.phases: dict[str, float] = {}
         self.sandbox: dict[str, Any] = {}
+        self.time_limits: TimeLimits | None = None
         try:
             figures = self._evaluate(source)
             result.passed = True
@@ -103,6 +120,7 @@ class Judge:
         result.seconds = time.perf_counter() - start
         result.images_dir = str(self.out_dir)
         result.sandbox = self.sandbox
+        result.time_limits = self.time_limits.describe() if self.time_limits else None
         result.phases = self.phases | {"inside the solutions' calls": round(self.solution_seconds, 3)}
         result.harness_overhead_s = max(0.0, result.seconds - self.solution_seconds)
         (self.out_dir / "result.json").write_text(result.model_dump_json(indent=2))
@@ -131,23 +149,23 @@ class Judge:
     def _evaluate(self, source: str) -> dict[str, Any]:
         with self._phase("static"):
             static = self._static(source)
-        inputs = draw_inputs(
-            self.task.conditioning, self.options.samples, self.options.inputs_seed, self.options.prompts
-        )
+        opts = self.options
+        plan = draw_plan(self.task.conditioning, opts.protocol, opts.inputs_seed, self.profile.device, opts.prompts)
         (self.out_dir / SOLUTION_FILE).write_text(source)
-        need_baseline = self.profile.quality_metric == "fidelity" or self.task.level >= 4
-        with self._child("candidate") as candidate:
+        # The baseline runs first (cached per inputs): its images score quality, its times set the candidate's limits.
+        with self._phase("baseline images (cached per inputs)"):
+            baseline = self._baseline(plan.quality)
+        self.time_limits = baseline.limits(opts.call_timeout_s)
+        with self._child("candidate", self.time_limits) as candidate:
             with self._phase("candidate: child start, imports, load_pipeline"):
                 runtime = self._load(candidate, source)
             with self._phase("candidate: quality inputs"):
-                self._run_inputs(candidate, inputs, runtime, static)
-            with self._phase("baseline images (cached per inputs)"):
-                baseline_images = self._baseline_images(inputs) if need_baseline else None
+                self._run_inputs(candidate, plan.quality, runtime, static)
             with self._phase("quality scoring"):
-                quality = self._absolute(candidate, inputs, baseline_images)
+                quality = self._absolute(plan.quality, baseline.images)
             if self.task.level < 4:
-                return {"quality_metric": quality["metric"]}
-            return self._relative(candidate, quality)
+                return {"quality_metric": quality.metric}
+            return self._relative(candidate, quality, plan)
 
     def _static(self, source: str) -> dict[str, Any]:
         stage = self._stage("static")
@@ -164,12 +182,11 @@ class Judge:
         stage.passed = True
         return {"attributes": found, "strength": result.strength}
 
-    def _child(self, name: str) -> SolutionChild:
+    def _child(self, name: str, time_limits: TimeLimits | None = None) -> SolutionChild:
         work = self.out_dir / name
         shutil.rmtree(work, ignore_errors=True)
-        opts, device = self.options, self.profile.device
         return SolutionChild(
-            work, self.profile, opts.limits, (self.cache_dir,), device, opts.load_timeout_s, opts.call_timeout_s
+            work, self.profile, self.options.limits, (self.cache_dir,), self.profile.device, time_limits
         )
 
     def _load_in(self, run: SolutionChild, source: str, filename: str) -> dict[str, Any]:
@@ -284,24 +301,19 @@ class Judge:
                 )
 
     # ---- baseline -------------------------------------------------------------------------------------------
-    def _baseline_key(self, inputs: list[EvalInput]) -> str:
-        blob = json.dumps([self.task.baseline_code, self.profile.name, self.profile.device, [i.key() for i in inputs]])
-        return hashlib.sha256(blob.encode()).hexdigest()[:24]
-
-    def _baseline_images(self, inputs: list[EvalInput]) -> list[Path]:
-        """The baseline's image for every input: cached per (baseline code, profile, device, inputs)."""
-        folder = self.cache_dir / self._baseline_key(inputs)
-        paths = [folder / f"sample-{i}-0.png" for i in range(len(inputs))]
-        if all(p.is_file() for p in paths):
-            return paths
-        stage = Stage(name="baseline")
-        with self._child("baseline") as run:
-            self._load_baseline(run)
-            folder.mkdir(parents=True, exist_ok=True)
-            for i, inp in enumerate(inputs):
-                reply, _ = self._call(run, stage, inp, f"sample-{i}")
-                shutil.copy(reply["images"][0], paths[i])
-        return paths
+    def _baseline(self, inputs: list[EvalInput]) -> BaselineRecord:
+        """The baseline's image for every input and its times: cached per (baseline code, profile, device, inputs)."""
+        device = self.profile.device
+        folder = self.cache_dir / baseline_key(self.task.baseline_code, self.profile, device, inputs)
+        record = cached_baseline(folder, len(inputs))
+        if record is None:
+            with self._child("baseline") as run:
+                try:
+                    record = make_baseline(run, folder, self.task.baseline_code, inputs)
+                except SolutionError as err:
+                    raise RuntimeError(f"the task's baseline does not run: {err}") from None
+                self.solution_seconds += record.inside_s
+        return record
 
     def _load_baseline(self, run: SolutionChild) -> None:
         try:
@@ -323,62 +335,43 @@ class Judge:
             pairs.append({"baseline": base, "candidate": str(cand.resolve().relative_to(self.out_dir))})
         return pairs
 
-    def _absolute(self, run: SolutionChild, inputs: list[EvalInput], baseline: list[Path] | None) -> dict[str, Any]:
+    def _absolute(self, inputs: list[EvalInput], baseline: list[Path]) -> QualityScores:
         stage = self._stage("absolute quality")
         stage.figures["images"] = self._image_pairs(baseline)
-        metric = self.profile.quality_metric
-        if metric == "fidelity":
-            assert baseline is not None
-            scale = fidelity_scale(self.task.model_id)
-            pairs = [
-                fidelity(Image.open(b), Image.open(c), scale)
-                for b, c in zip(baseline, self.candidate_images, strict=True)
-            ]
-            scores = [s for _, s in pairs]
-            base_scores = [1.0] * len(scores)
-            stage.figures["psnr_db"] = [round(p, 2) if math.isfinite(p) else None for p, _ in pairs]
-            label = (
-                f"fidelity to the baseline (PSNR, logistic midpoint {scale.midpoint_db:.1f} dB, "
-                f"width {scale.width_db:.2f} dB; not CLIP)"
-            )
-        else:
-            scorer = clip_scorer(QUALITY_MODEL_ID, self.profile.device)
-            texts = [i.prompt or f"a photo of class {i.class_label}" for i in inputs]
-            scores = [scorer.score(Image.open(c), t) for c, t in zip(self.candidate_images, texts, strict=True)]
-            base_scores = (
-                [scorer.score(Image.open(b), t) for b, t in zip(baseline, texts, strict=True)] if baseline else []
-            )
-            label = f"CLIP score ({QUALITY_MODEL_ID})"
-        mean = fmean(scores)
-        threshold = ABSOLUTE_THRESHOLD[metric]
-        stage.figures |= {"metric": label, "mean_score": mean, "threshold": threshold, "scores": scores}
+        device = self.profile.device
+        quality = score_quality(self.profile, self.task.model_id, device, inputs, baseline, self.candidate_images)
+        if quality.psnr_db is not None:
+            stage.figures["psnr_db"] = [round(p, 2) if math.isfinite(p) else None for p in quality.psnr_db]
+        mean = fmean(quality.scores)
+        threshold = ABSOLUTE_THRESHOLD[self.profile.quality_metric]
+        stage.figures |= {"metric": quality.metric, "mean_score": mean, "threshold": threshold,
+                          "scores": quality.scores}  # fmt: skip
         if mean < threshold:
-            raise self._reject(
-                stage, ErrorMode.ABSOLUTE_QUALITY, f"mean {label} {mean:.3f} is below the threshold {threshold}"
-            )
+            problem = f"mean {quality.metric} {mean:.3f} is below the threshold {threshold}"
+            raise self._reject(stage, ErrorMode.ABSOLUTE_QUALITY, problem)
         stage.passed = True
-        return {"metric": label, "scores": scores, "base_scores": base_scores}
+        return quality
 
     # ---- stage 3 --------------------------------------------------------------------------------------------
-    def _relative(self, candidate: SolutionChild, quality: dict[str, Any]) -> dict[str, Any]:
+    def _relative(self, candidate: SolutionChild, quality: QualityScores, plan: InputPlan) -> dict[str, Any]:
         stage = self._stage("relative")
         try:
-            loss = quality_loss(quality["base_scores"], quality["scores"])
+            loss = quality.loss
         except MetricUndefinedError as err:  # not the candidate's fault: say so for the whole command
             raise MetricUndefinedError(f"{self.task.id} on {self.profile.describe()}: {err}") from None
         with self._phase("timing: baseline child, warm-ups, timed calls"):
-            base_times, cand_times, timed = self._timing(candidate, stage)
-        u = speedup([median(t) for t in base_times], [median(t) for t in cand_times])
-        latency = median([s for t in cand_times for s in t])
+            timings = self._timing(candidate, stage, plan)
+        u, latency = timings.speedup, timings.latency_s
         figures: dict[str, Any] = {
-            "quality_metric": quality["metric"],
+            "quality_metric": quality.metric,
             "quality_loss": loss,
             "speedup": u,
             "latency_s": latency,
-            "baseline_timing": Timing(samples=[s for t in base_times for s in t]).summary(),
-            "candidate_timing": Timing(samples=[s for t in cand_times for s in t]).summary(),
+            "baseline_timing": Timing(samples=[s for t in timings.base for s in t]).summary(),
+            "candidate_timing": Timing(samples=[s for t in timings.cand for s in t]).summary(),
         }
-        stage.figures |= {"timed_seconds": timed, **{k: v for k, v in figures.items() if k != "quality_metric"}}
+        stage.figures |= {"timed_seconds": timings.waited,
+                          **{k: v for k, v in figures.items() if k != "quality_metric"}}  # fmt: skip
         stage.figures["_result"] = figures
         target = self.task.targets.get(self.profile.name)
         if target is None:
@@ -404,42 +397,22 @@ class Judge:
         stage.passed = True
         return figures
 
-    def _timing(
-        self, candidate: SolutionChild, stage: Stage
-    ) -> tuple[list[list[float]], list[list[float]], list[float]]:
-        """Per timing input, the baseline's and the candidate's seconds over the repetitions, interleaved."""
-        opts = self.options
-        n = opts.timing_inputs
-        base: list[list[float]] = [[] for _ in range(n)]
-        cand: list[list[float]] = [[] for _ in range(n)]
-        timed: list[float] = []
+    def _timing(self, candidate: SolutionChild, stage: Stage, plan: InputPlan) -> Timings:
+        """The protocol's interleaved timing (evaluation/measure.py) against a live baseline child."""
+
+        def cand_call(inp: EvalInput, name: str) -> tuple[dict, float]:
+            answer, waited = self._call(candidate, stage, inp, name)
+            if name.startswith("timed"):
+                self._check_behaviour(stage, answer)
+            return answer, waited
+
         with self._child("baseline-timing") as baseline:
             self._load_baseline(baseline)
-            # Untimed warm-up calls for both children right before timing: first calls allocate, and on a GPU
-            # autotune kernels; the worker synchronises the device around every call.
-            seed = None if opts.inputs_seed is None else opts.inputs_seed + 1
-            on_gpu = is_cuda(self.profile.device)
-            warmups = opts.warmup_calls if opts.warmup_calls is not None else (2 if on_gpu else 1)
-            warm_inputs = draw_inputs(self.task.conditioning, max(3, warmups), seed, opts.prompts)[:warmups]
-            for k, warm in enumerate(warm_inputs):
-                self._call(baseline, stage, warm, f"warmup-{k}")
-                self._call(candidate, stage, warm, f"warmup-{k}")
-            for rep in range(opts.repetitions):
-                rep_seed = None if opts.inputs_seed is None else opts.inputs_seed + 100 + rep
-                fresh = draw_inputs(self.task.conditioning, max(3, n), rep_seed, opts.prompts)[:n]
-                for i, inp in enumerate(fresh):
-                    order = (
-                        [(baseline, base), (candidate, cand)]
-                        if (rep + i) % 2 == 0
-                        else [(candidate, cand), (baseline, base)]
-                    )
-                    for run, sink in order:
-                        answer, waited = self._call(run, stage, inp, f"timed-{rep}-{i}")
-                        if run is candidate:
-                            self._check_behaviour(stage, answer)
-                        sink[i].append(answer["seconds"])
-                        timed.append(waited)
-        return base, cand, timed
+            return interleave(lambda inp, name: self._call(baseline, stage, inp, name), cand_call, plan)
+
+
+# The paper's L and U, as every measurement of this project computes them (evaluation/measure.py).
+__all__ = ["Judge", "JudgeOptions", "evaluate", "quality_loss", "speedup"]
 
 
 def evaluate(

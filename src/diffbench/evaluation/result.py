@@ -65,6 +65,9 @@ class EvalResult(BaseModel):
     baseline_timing: dict[str, float] | None = None
     candidate_timing: dict[str, float] | None = None
     images_dir: str | None = None
+    time_limits: dict[str, Any] | None = Field(
+        default=None, description="the candidate's load and call limits, from the baseline's measured times"
+    )
     sandbox: dict[str, Any] = Field(default_factory=dict)
     seconds: float = 0.0
     phases: dict[str, float] = Field(

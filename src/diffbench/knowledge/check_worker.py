@@ -6,7 +6,9 @@ Run as `python -m diffbench.knowledge.check_worker FAMILY --variants JSON --prof
 
 Every solution is composed from the knowledge base, loaded and warmed up. The timed calls then go
 round-robin (baseline, variant a, variant b, ..., repeated R times) on the same request, so drift in machine
-speed hits all alike and the baseline is timed R times per family, not per variant. A variant whose build or
+speed hits all alike and the baseline is timed R times per family, not per variant. This is the judge's
+protocol (evaluation/measure.py) reduced to one input and run in one process, so that a family's dozen methods
+share one baseline: U is the protocol's `timed_speedup` over that input. A variant whose build or
 call fails is reported and dropped; the others go on. A method with a CPU step hint (e.g. half precision) is
 compared with a baseline at the same step count.
 """
@@ -23,6 +25,7 @@ from types import ModuleType
 from typing import Any
 
 from diffbench.evaluation.inputs import NEGATIVE_PROMPT
+from diffbench.evaluation.measure import timed_speedup
 from diffbench.evaluation.runtime import Observers
 from diffbench.evaluation.trace import TRACER
 from diffbench.images import psnr, ssim, synthetic_photo
@@ -132,7 +135,7 @@ def check_family(family_key: str, variants: list[dict], profile: Profile, steps:
         row.update(
             baseline_s=base.median_s,
             method_s=candidate.median_s,
-            speedup=base.median_s / candidate.median_s,
+            speedup=timed_speedup([base.times], [candidate.times]),  # one input, its median across rounds
             psnr_db=psnr(base.image, candidate.image),
             ssim=ssim(base.image, candidate.image),
             method_steps=candidate.module.NUM_INFERENCE_STEPS,

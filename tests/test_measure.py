@@ -1,0 +1,112 @@
+"""The one measurement protocol (evaluation/measure.py): one U and one L for the judge, calibration and the agent;
+inputs from one draw; interleaved timing; time limits from the baseline's times."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+from diffagent.agent import loop
+from diffbench.calibration import search
+from diffbench.evaluation import judge, limits, measure, metrics
+from diffbench.evaluation.inputs import EvalInput
+from diffbench.evaluation.judge import JudgeOptions, evaluate
+from diffbench.evaluation.limits import TimeLimits
+from diffbench.evaluation.result import ErrorMode
+from diffbench.knowledge import check_worker
+from diffbench.models.families import Conditioning
+from diffbench.tasks.suite import get_task
+
+SRC = Path(__file__).parents[1] / "src"
+
+
+def test_u_and_l_are_one_definition_shared_by_judge_calibration_agent_and_methods_check():
+    assert judge.speedup is measure.speedup is metrics.speedup
+    assert judge.quality_loss is measure.quality_loss is metrics.quality_loss
+    assert search.LiveBaseline is loop.LiveBaseline is measure.LiveBaseline
+    assert check_worker.timed_speedup is measure.timed_speedup
+    definitions = [
+        (path.relative_to(SRC).as_posix(), name)
+        for path in SRC.rglob("*.py")
+        for name in re.findall(r"^def (speedup|quality_loss)\(", path.read_text(), re.M)
+    ]
+    assert sorted(definitions) == [
+        ("diffbench/evaluation/metrics.py", "quality_loss"),
+        ("diffbench/evaluation/metrics.py", "speedup"),
+    ]
+
+
+def test_the_caption_for_a_class_lives_in_one_place():
+    hits = [p for p in SRC.rglob("*.py") if "a photo of class" in p.read_text()]
+    assert [p.name for p in hits] == ["inputs.py"]
+    assert EvalInput(seed=1, class_label=207).text() == "a photo of class 207"
+
+
+def test_u_is_a_ratio_of_means_of_per_input_medians():
+    base = [[2.0, 2.2, 9.0], [4.0, 4.0, 4.1]]  # one interrupted call does not move its input's median
+    cand = [[1.0, 1.1, 1.0], [2.0, 2.0, 2.0]]
+    assert measure.timed_speedup(base, cand) == pytest.approx((2.2 + 4.0) / (1.0 + 2.0))
+
+
+def test_interleave_warms_both_then_alternates_the_order_each_input():
+    calls: list[tuple[str, str]] = []
+
+    def fake(who: str, seconds: float):
+        def call(inp, name):
+            calls.append((who, name))
+            return {"seconds": seconds}, seconds
+
+        return call
+
+    plan = measure.draw_plan(Conditioning.TEXT, measure.ProtocolSizes(3, 2, 2, 1), seed=4, device="cpu")
+    timings = measure.interleave(fake("base", 2.0), fake("cand", 1.0), plan)
+    assert calls[:2] == [("base", "warmup-0"), ("cand", "warmup-0")]
+    firsts = [calls[k][0] for k in range(2, len(calls), 2)]
+    assert firsts == ["base", "cand", "cand", "base"]  # (round + input) even: the baseline first
+    assert timings.speedup == pytest.approx(2.0) and timings.latency_s == 1.0
+    assert len(timings.waited) == 8
+
+
+def test_the_draw_is_fixed_by_its_seed_and_secret_without_one():
+    sizes = measure.ProtocolSizes(samples=4, timing_inputs=3, repetitions=2)
+    one = measure.draw_plan(Conditioning.TEXT, sizes, seed=9, device="cpu")
+    assert one == measure.draw_plan(Conditioning.TEXT, sizes, seed=9, device="cpu")
+    assert (len(one.quality), len(one.warmups), [len(r) for r in one.rounds]) == (4, 1, [3, 3])
+    assert len(measure.draw_plan(Conditioning.TEXT, sizes, seed=None, device="cuda").warmups) == 2
+    assert measure.draw_plan(Conditioning.TEXT, sizes, None, "cpu") != measure.draw_plan(
+        Conditioning.TEXT, sizes, None, "cpu"
+    )
+
+
+def test_time_limits_scale_with_the_baseline_with_floors_and_an_override():
+    quick = TimeLimits.from_baseline(load_s=2.0, call_s=0.5)
+    assert (quick.load_s, quick.first_call_s, quick.call_s) == (limits.LOAD_FLOOR_S, limits.LOAD_FLOOR_S, 30.0)
+    slow = TimeLimits.from_baseline(load_s=60.0, call_s=12.0)
+    assert (slow.load_s, slow.call_s) == (600.0, 240.0)
+    assert "baseline's 60.00 s load" in slow.rule
+    assert TimeLimits.from_baseline(2.0, 0.5, call_override_s=7.0).call_s == 7.0
+
+
+HANG_ON_SECOND_CALL = """
+    CALLS.append(1)
+    if len(CALLS) > 1:
+        import time
+        time.sleep(3600)
+    return result.images
+
+CALLS = []
+"""
+
+
+@pytest.mark.slow
+def test_a_hanging_call_costs_the_limit_derived_from_the_baseline_and_the_verdict_says_so(
+    profile, tmp_path, monkeypatch
+):
+    monkeypatch.setattr(limits, "CALL_FLOOR_S", 4.0)  # so the test waits seconds, not the 30 s floor
+    task = get_task("L1-001")
+    source = task.reference_code.replace("    return result.images\n", HANG_ON_SECOND_CALL, 1)
+    result = evaluate(task, source, profile, tmp_path, JudgeOptions(samples=3, inputs_seed=11))
+    assert not result.passed and result.error_modes == [ErrorMode.RUNTIME]
+    assert "timeout" in result.first_problem and "from the baseline's" in result.first_problem
+    assert result.time_limits["call_s"] < 30 and "20x its call" in result.time_limits["rule"]
+    assert result.seconds < 120
