@@ -7,12 +7,15 @@ import json
 import pytest
 from typer.testing import CliRunner
 
+from diffagent.agent import loop
+from diffagent.agent.debugger import Development
 from diffagent.agent.heuristic import AUTHOR
 from diffagent.agent.loop import CANDIDATES_LOG, AgentOptions
 from diffagent.agent.problem import from_task
 from diffagent.cli import app
 from diffagent.report import write_report
-from diffagent.solve import LLMSettings, run_agent
+from diffagent.solve import LLMSettings, build_agent, run_agent
+from diffbench.evaluation.measure import Measurement
 from diffbench.knowledge.loader import load_knowledge
 from diffbench.tasks.suite import get_task
 
@@ -126,3 +129,43 @@ def test_offline_a_requested_plan_that_does_not_run_is_replaced_and_the_report_s
     assert outcome.met and [m.key for m in outcome.best.plan.config.methods] == ["tome"]
     assert len(outcome.history) == 2 and "Sizes of tensors must match" in outcome.notes[0]
     assert "did not run" in outcome.notes[0] and "the module is the next plan that ran" in outcome.notes[0]
+
+
+class FakeLiveBaseline:
+    """The live baseline, measuring nothing: every candidate runs at U = 1.1, within the bound (never the goal)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        self.record = type("Record", (), {"call_s": 1.0})()
+        self.baseline_s = 1.0
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        pass
+
+    def measure(self, source: str, name: str) -> Measurement:
+        return Measurement(loss=0.0, speedup=1.1, latency_s=0.9, baseline_s=1.0)
+
+
+class WritesThePlan:
+    smoke = None
+
+    def develop(self, plan):
+        code = f"# {plan.config.describe()}\n"
+        return Development(code=code, last_code=code, error=None)
+
+
+@pytest.mark.parametrize("best_of_n", [False, True])
+def test_best_of_n_spends_the_same_budget_on_fresh_plans_only(best_of_n, profile, tmp_path, monkeypatch):
+    monkeypatch.setattr(loop, "LiveBaseline", FakeLiveBaseline)
+    problem = from_task(get_task("L4-001"), profile.name, KB)
+    options = AgentOptions(population=3, parents=2, generations=3, best_of_n=best_of_n)
+    agent = build_agent(problem, KB, profile, tmp_path, None, options)
+    agent.developer = WritesThePlan()
+    outcome = agent.solve()
+    refined = [c for c in outcome.history if c.parent is not None]
+    assert len(outcome.history) <= 9 and not outcome.met
+    assert (refined == []) is best_of_n
+    if best_of_n:
+        assert len({c.plan.config.key() for c in outcome.history}) == len(outcome.history)

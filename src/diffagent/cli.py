@@ -75,6 +75,9 @@ def solve(
     debug_rounds: Annotated[int, typer.Option(min=0, help="T_debug: repairs per written module")] = 3,
     no_knowledge: Annotated[bool, typer.Option("--no-knowledge", help="ablation: no knowledge base")] = False,
     no_ga: Annotated[bool, typer.Option("--no-ga", help="ablation: one plan, no genetic selection")] = False,
+    best_of_n: Annotated[
+        bool, typer.Option("--best-of-n", help="ablation: P x T_sel fresh plans, best kept, no parents refined")
+    ] = False,
     no_debugger: Annotated[bool, typer.Option("--no-debugger", help="ablation: no repair")] = False,
     samples: Annotated[int, typer.Option(min=1, help="validation inputs per measurement")] = 3,
     seed: Annotated[int, typer.Option(help="the selector's seed")] = 0,
@@ -106,7 +109,7 @@ def solve(
     options = AgentOptions(
         population=population, parents=parents, generations=generations, code_restarts=code_restarts,
         debug_rounds=debug_rounds, use_knowledge=not no_knowledge, use_ga=not no_ga, use_debugger=not no_debugger,
-        samples=samples, seed=seed,
+        samples=samples, seed=seed, best_of_n=best_of_n,
     )  # fmt: skip
     planner = llm or "heuristic planner (no LLM)"
     console.print(f"[bold]diffagent solve[/] on {prof.describe()} with {planner}", highlight=False)

@@ -59,6 +59,7 @@ class AgentOptions:
     debug_rounds: int = DEFAULT_DEBUG_ROUNDS  # T_debug
     use_knowledge: bool = True
     use_ga: bool = True
+    best_of_n: bool = False  # the ablation against selection: P x T_sel fresh plans, no parents refined
     use_debugger: bool = True
     samples: int = 3  # validation inputs per candidate measurement (quality)
     timing_inputs: int = 3  # as the judge
@@ -74,6 +75,8 @@ class AgentOptions:
         off = [name for name, on in (("knowledge", self.use_knowledge), ("ga", self.use_ga),
                                      ("debugger", self.use_debugger)) if not on]  # fmt: skip
         shape = f"P={self.population} M={self.parents} T_sel={self.generations}" if self.use_ga else "no GA"
+        if self.use_ga and self.best_of_n:
+            shape = f"best-of-N, N = P x T_sel = {self.population * self.generations} (no selection)"
         return f"{shape}, T_code={self.code_restarts}, T_debug={self.debug_rounds}" + (
             f"; ablated: {', '.join(off)}" if off else ""
         )
@@ -241,7 +244,7 @@ class DiffAgent:
             evolution = Evolution(
                 goal, propose, evaluate,
                 population=opts.population if opts.use_ga else 1,
-                parents=min(opts.parents, opts.population - 1) if opts.use_ga else 0,
+                parents=min(opts.parents, opts.population - 1) if opts.use_ga and not opts.best_of_n else 0,
                 generations=opts.generations if opts.use_ga else 1,
                 weights=opts.weights, seed=opts.seed, on_candidate=self._report,
             )  # fmt: skip
