@@ -9,8 +9,8 @@ from typer.testing import CliRunner
 
 from diffagent.agent import loop
 from diffagent.agent.debugger import Development
-from diffagent.agent.heuristic import AUTHOR
 from diffagent.agent.loop import CANDIDATES_LOG, AgentOptions
+from diffagent.agent.plan import AUTHOR
 from diffagent.agent.problem import from_task
 from diffagent.cli import app
 from diffagent.report import write_report
@@ -88,8 +88,9 @@ def test_dry_run_prints_what_was_understood_and_runs_nothing(tmp_path):
 
 def test_a_zero_quality_bound_is_lossless_moves_only_and_never_divides_by_zero():
     from diffagent.agent.heuristic import HeuristicPlanner
+    from diffagent.agent.plan import Candidate, Goal
     from diffagent.agent.problem import from_prompt
-    from diffagent.agent.selector import Candidate, Goal, fitness, meets
+    from diffagent.agent.selector import fitness, meets
 
     problem = from_prompt("SD1.5, DDIM 50 steps, 50x speedup with exactly 0% quality loss.", KB)
     assert problem.goal.delta == 0.0

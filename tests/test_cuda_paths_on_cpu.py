@@ -11,10 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from diffagent.agent.heuristic import AUTHOR, HeuristicPlanner, Pipeline
+from diffagent.agent.heuristic import HeuristicPlanner
 from diffagent.agent.loop import AgentOptions, Outcome
+from diffagent.agent.plan import AUTHOR, Pipeline, Usage
 from diffagent.agent.problem import from_prompt
-from diffagent.report import Usage, write_report
+from diffagent.report import write_report
 from diffbench.evaluation.metrics import MetricUndefinedError, quality_loss
 from diffbench.knowledge.loader import load_knowledge
 from diffbench.models.families import QUALITY_MODEL_ID, Conditioning

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from diffagent.agent.heuristic import AUTHOR, HeuristicPlanner, Pipeline
+from diffagent.agent.heuristic import HeuristicPlanner
+from diffagent.agent.plan import AUTHOR, Pipeline
 from diffbench.evaluation.static import analyze
 from diffbench.knowledge import load_knowledge
 from diffbench.tasks.attributes import mismatches

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import random
 
-from diffagent.agent.selector import Candidate, Evolution, Goal, fitness, meets, sample_parents
+from diffagent.agent.plan import Candidate, Goal
+from diffagent.agent.selector import Evolution, fitness, meets, sample_parents
 
 GOAL = Goal(delta=0.05, speedup=3.0)
 

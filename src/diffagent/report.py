@@ -4,26 +4,26 @@ plot, and the full history as JSON (every candidate with plan, code, figures, fe
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
-from diffagent.agent.heuristic import AUTHOR
+import jinja2
+
 from diffagent.agent.loop import Outcome, candidate_record
-from diffagent.agent.selector import Candidate
+from diffagent.agent.plan import AUTHOR, Candidate, Usage
 from diffbench.models.device import describe_hardware
 from diffbench.models.profiles import Profile
+from diffbench.report.plots import Point, save, speed_quality
+
+TEMPLATES = Path(__file__).parent / "templates"
 
 
-@dataclass
-class Usage:
-    """The language model's bill for the run; zero calls for the offline planner."""
-
-    llm: str
-    calls: int = 0
-    tokens_in: int = 0
-    tokens_out: int = 0
-    cost_usd: float | None = None
+@cache
+def _template() -> jinja2.Template:
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), undefined=jinja2.StrictUndefined,
+                             keep_trailing_newline=True, autoescape=False)  # fmt: skip
+    return env.get_template("report.md.j2")
 
 
 def _row(i: int, c: Candidate, best: Candidate | None) -> str:
@@ -61,42 +61,18 @@ def _why(outcome: Outcome) -> str:
 
 
 def plot_front(outcome: Outcome, path: Path) -> bool:
-    """Every measured candidate's L against its U, the Pareto front joined, the target and bound marked."""
+    """Every measured candidate's L against its U by generation, the Pareto front joined, the target and bound."""
     ran = [c for c in outcome.history if c.loss is not None and c.speedup is not None]
     if not ran:
         return False
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6.4, 4.4), dpi=110)
-    gens = sorted({c.generation for c in ran})
-    for g in gens:
-        pts = [c for c in ran if c.generation == g]
-        ax.scatter([c.speedup for c in pts], [100 * c.loss for c in pts], label=f"generation {g}", alpha=0.8)  # type: ignore[operator]
-    front, best_loss = [], float("inf")
-    for c in sorted(ran, key=lambda c: -c.speedup):  # type: ignore[operator]
-        if c.loss < best_loss:  # type: ignore[operator]
-            front.append(c)
-            best_loss = c.loss  # type: ignore[assignment]
-    ax.plot([c.speedup for c in front], [100 * c.loss for c in front], "k--", lw=1, label="speed-quality front")  # type: ignore[operator]
-    goal = outcome.problem.goal
-    if goal is not None:
-        ax.axhline(100 * goal.delta, color="red", lw=1, label=f"quality bound {goal.delta:.0%}")
-        if goal.speedup is not None:
-            ax.axvline(goal.speedup, color="green", lw=1, label=f"target {goal.speedup:.2f}x")
-    if outcome.best is not None and outcome.best.speedup is not None and outcome.best.loss is not None:
-        ax.scatter([outcome.best.speedup], [100 * outcome.best.loss], s=180, facecolors="none", edgecolors="black",
-                   label="winner")  # fmt: skip
-    ax.set_xlabel("speedup U over the baseline (x)")
-    ax.set_ylabel("quality loss L (%)")
-    ax.set_title(f"candidates measured by {outcome.author}", fontsize=9)
-    ax.legend(fontsize=7)
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    points = [Point(c.speedup, c.loss, f"generation {c.generation}") for c in sorted(ran, key=lambda c: c.generation)]  # type: ignore[arg-type]
+    goal, best = outcome.problem.goal, outcome.best
+    winner = Point(best.speedup, best.loss) if best and best.speedup is not None and best.loss is not None else None
+    fig = speed_quality(
+        points, target=goal.speedup if goal else None, bound=goal.delta if goal else None, winner=winner,
+        front=True, title=f"candidates measured by {outcome.author}", size=(6.4, 4.4), dpi=110,
+    )  # fmt: skip
+    save(fig, path)
     return True
 
 
@@ -133,50 +109,10 @@ def write_report(outcome: Outcome, out: Path, usage: Usage, profile: Profile) ->
     paths["history"].write_text(json.dumps(history_json(outcome, usage), indent=2, default=str))
     problem, best = outcome.problem, outcome.best
     planner = outcome.author + ("" if outcome.author == AUTHOR else " (a language model)")
-    lines = [
-        "# DiffAgent report",
-        "",
-        f"> {problem.prompt}",
-        "",
-        "## What was understood",
-        "",
-        *(f"- {line}" for line in problem.understanding()),
-        "",
-        "## Outcome",
-        "",
-        f"- **Profile:** `{profile.name}`: {profile.weights}, device `{profile.device}` "
-        f"({describe_hardware(profile.device)}), quality by {profile.quality_metric}. Every figure below was measured "
-        "on it by the agent itself (its own validation inputs); `diffbench eval` is the independent check.",
-        f"- **Planner and coder:** {planner}. Loop: {outcome.options.describe()}.",
-        f"- **Baseline:** {problem.describe_baseline()}"
-        + (f"; {outcome.baseline_s:.3f} s per image as measured" if outcome.baseline_s else ""),
-        f"- **Goal:** {problem.describe_goal()}.",
-        f"- **Result:** {'met' if outcome.met else 'NOT met'}"
-        + (f": {best.plan.config.describe()} — {best.feedback}" if best else ""),
-        f"- **Cost:** {len(outcome.history)} candidates, {outcome.evaluations} measurements, {outcome.smoke_runs} "
-        f"quick runs, {usage.calls} LLM calls ({usage.tokens_in} tokens in, {usage.tokens_out} out"
-        + (f", ${usage.cost_usd:.4f}" if usage.cost_usd is not None else "")
-        + f"), {outcome.seconds:.0f} s wall.",
-        *(f"- **Note:** {note}" for note in outcome.notes),
-        "",
-        "## Why the winner won",
-        "",
-        _why(outcome),
-        "",
-    ]
-    if "plot" in paths:
-        lines += ["## Speed-quality front", "", "![speed-quality front](front.png)", ""]
-    lines += [
-        "## Every candidate",
-        "",
-        "| # | gen | parent | plan | L | U | latency | fitness | feedback |",
-        "|---|---|---|---|---|---|---|---|---|",
-        *(_row(i, c, best) for i, c in enumerate(outcome.history)),
-        "",
-        "Files: `solution.py` (the winner), `baseline.py`, `history.json` (every candidate's code and attempts)"
-        + (", `llm.jsonl` (every exchange, replayable with `--llm replay/llm.jsonl`)" if usage.calls else "")
-        + ".",
-        "",
-    ]
-    paths["report"].write_text("\n".join(lines))
+    text = _template().render(
+        problem=problem, outcome=outcome, best=best, usage=usage, planner=planner, why=_why(outcome),
+        profile=profile, hardware=describe_hardware(profile.device), plot="plot" in paths,
+        rows=[_row(i, c, best) for i, c in enumerate(outcome.history)],
+    )  # fmt: skip
+    paths["report"].write_text(text)
     return paths

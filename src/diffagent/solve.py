@@ -14,13 +14,13 @@ from diffagent.agent.debugger import Debugger, Developer, SmokeTest
 from diffagent.agent.extract import extract_module
 from diffagent.agent.heuristic import HeuristicPlanner
 from diffagent.agent.loop import AgentOptions, DiffAgent, Outcome
+from diffagent.agent.plan import Usage
 from diffagent.agent.planner import LLMPlanner
 from diffagent.agent.problem import Problem
 from diffagent.llm.base import LLM, Message
 from diffagent.llm.recording import RecordingLLM
 from diffagent.llm.registry import get_llm
 from diffagent.prompt import render
-from diffagent.report import Usage
 from diffbench.errors import DiffbenchError
 from diffbench.knowledge.loader import KnowledgeBase
 from diffbench.models.profiles import Profile

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from diffagent.agent.extract import extract_module
-from diffagent.agent.heuristic import Plan
+from diffagent.agent.plan import Plan
 from diffagent.agent.problem import Problem
 from diffagent.llm.base import LLM, Message
 from diffagent.prompt import render

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Protocol
 
 from diffagent.agent.extract import extract_module
-from diffagent.agent.heuristic import Plan
+from diffagent.agent.plan import Plan
 from diffagent.agent.problem import Problem
 from diffagent.llm.base import LLM, Message
 from diffagent.prompt import render

@@ -16,56 +16,14 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass, field, replace
 
-from diffagent.agent.selector import LOSSLESS, Candidate
+from diffagent.agent.plan import AUTHOR, LOSSLESS, Candidate, Pipeline, Plan
 from diffbench.calibration.space import OWN_SCHEDULER, Config
-from diffbench.knowledge.compose import Applied, compose
+from diffbench.knowledge.compose import Applied
 from diffbench.knowledge.loader import KnowledgeBase
-from diffbench.knowledge.schedulers import SchedulerSpec
-from diffbench.models.families import Conditioning, checkpoint, family_of
+from diffbench.models.families import family_of
 
-AUTHOR = "heuristic planner (no LLM)"
 LEFT_OUT = {"torch_compile": "compiles for minutes on a CPU", "fp16": "slower than fp32 on a CPU"}
 MIN_STEPS = 8
-
-
-@dataclass(frozen=True)
-class Pipeline:
-    """What the user's baseline is: the checkpoint, its conditioning and resolution, its sampler and steps, and
-    the call's strength and guidance. `sampler` is a knowledge-base sampler's key, or OWN_SCHEDULER with
-    `scheduler` saying which diffusers scheduler that is (None in it: the checkpoint's own, as loaded)."""
-
-    model_id: str
-    conditioning: Conditioning
-    resolution: int
-    sampler: str
-    steps: int
-    scheduler: SchedulerSpec | None = None
-    strength: float | None = None
-    guidance_scale: float | None = None
-
-    def describe_sampler(self) -> str:
-        if self.sampler != OWN_SCHEDULER:
-            return f"{self.sampler} {self.steps} steps"
-        spec = self.scheduler or SchedulerSpec()
-        return f"{spec.describe(checkpoint(self.model_id).scheduler)}, {self.steps} steps"
-
-    def write(self, kb: KnowledgeBase, config: Config, title: str) -> str:
-        """The module that runs `config` on this pipeline: its scheduler kept where the config keeps it."""
-        return compose(
-            kb, self.model_id, self.conditioning, self.resolution, config.steps, config.applied(), title=title,
-            scheduler=self.scheduler if config.sampler == OWN_SCHEDULER else None, strength=self.strength,
-            guidance_scale=self.guidance_scale,
-        )  # fmt: skip
-
-
-@dataclass(frozen=True)
-class Plan:
-    config: Config
-    rationale: str
-    author: str = AUTHOR
-
-    def describe(self) -> str:
-        return f"{self.config.describe()} [{self.author}]"
 
 
 @dataclass

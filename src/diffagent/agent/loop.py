@@ -20,16 +20,13 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from diffagent.agent.debugger import DEFAULT_CODE_RESTARTS, DEFAULT_DEBUG_ROUNDS, Developer
-from diffagent.agent.heuristic import AUTHOR, Plan
+from diffagent.agent.plan import AUTHOR, Candidate, Goal, Plan, Weights
 from diffagent.agent.problem import Problem
 from diffagent.agent.selector import (
     DEFAULT_GENERATIONS,
     DEFAULT_PARENTS,
     DEFAULT_POPULATION,
-    Candidate,
     Evolution,
-    Goal,
-    Weights,
     fitness,
     meets,
 )
@@ -228,7 +225,7 @@ class DiffAgent:
             assert bench.record is not None
             self.on_event(f"baseline: {bench.record.call_s:.3f} s per image")
 
-            def propose(parents: list[Candidate], fresh: int, generation: int) -> list[tuple[Any, Candidate | None]]:
+            def propose(parents: list[Candidate], fresh: int, generation: int) -> list[tuple[Plan, Candidate | None]]:
                 if not opts.use_ga:
                     return [(self.planner.fresh(1)[0], None)]
                 refined = [(self.planner.refine(p), p) for p in parents]

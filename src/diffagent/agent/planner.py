@@ -12,9 +12,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from diffagent.agent.heuristic import Plan
+from diffagent.agent.plan import Candidate, Plan
 from diffagent.agent.problem import Problem
-from diffagent.agent.selector import Candidate
 from diffagent.llm.base import LLM, Message
 from diffagent.prompt import render
 from diffbench.calibration.space import OWN_SCHEDULER, Config

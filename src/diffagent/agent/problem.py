@@ -13,9 +13,8 @@ import inspect
 from dataclasses import dataclass, field
 from functools import cache
 
-from diffagent.agent.heuristic import Pipeline
+from diffagent.agent.plan import Goal, Pipeline
 from diffagent.agent.request import EXAMPLE, Request, RequestError, parse_request, sampler_key
-from diffagent.agent.selector import Goal
 from diffbench.calibration.space import OWN_SCHEDULER, Config
 from diffbench.evaluation.static import analyze
 from diffbench.knowledge.compose import Applied, compose

@@ -15,58 +15,18 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+
+from diffagent.agent.plan import Candidate, Goal, Plan, Weights
 
 DEFAULT_POPULATION = 7  # P
 DEFAULT_PARENTS = 4  # M
 DEFAULT_GENERATIONS = 4  # T_sel
 
 
-@dataclass(frozen=True)
-class Goal:
-    """What the task asks: the quality bound and a speedup (level 4) or a latency (level 5)."""
-
-    delta: float
-    speedup: float | None = None
-    latency_s: float | None = None
-
-    @property
-    def bound(self) -> float:
-        """The quality bound as measured: a stated 0% means L within LOSSLESS (code that computes the same thing
-        another way does not reproduce images bit for bit)."""
-        return max(self.delta, LOSSLESS)
+EQUAL_WEIGHTS = Weights()
 
 
-LOSSLESS = 0.001
-
-
-@dataclass(frozen=True)
-class Weights:
-    speed: float = 1.0
-    quality: float = 1.0
-
-
-@dataclass
-class Candidate:
-    plan: Any
-    generation: int
-    code: str | None = None
-    loss: float | None = None
-    speedup: float | None = None
-    latency_s: float | None = None
-    feedback: str = ""
-    parent: int | None = None  # the parent's index in the history; None for a fresh plan
-    fitness: float | None = None
-    error: str | None = None  # why it did not run
-    attempts: list[Any] = field(default_factory=list)  # the coder's and debugger's attempts
-    seconds: float = 0.0  # spent developing and measuring it
-
-    @property
-    def ran(self) -> bool:
-        return self.loss is not None and self.speedup is not None
-
-
-def fitness(candidate: Candidate, goal: Goal, weights: Weights = Weights()) -> float | None:
+def fitness(candidate: Candidate, goal: Goal, weights: Weights = EQUAL_WEIGHTS) -> float | None:
     """weights.speed x U - weights.quality x L / delta; None for a candidate that did not run."""
     if not candidate.ran:
         return None
@@ -98,8 +58,8 @@ def sample_parents(pool: list[Candidate], count: int, rng: random.Random) -> lis
 class Evolution:
     goal: Goal
     # propose(parents, fresh, generation) -> one refined plan per parent (with it) and `fresh` new plans (None)
-    propose: Callable[[list[Candidate], int, int], list[tuple[Any, Candidate | None]]]
-    evaluate: Callable[[Any, int], Candidate]
+    propose: Callable[[list[Candidate], int, int], list[tuple[Plan, Candidate | None]]]
+    evaluate: Callable[[Plan, int], Candidate]
     population: int = DEFAULT_POPULATION
     parents: int = DEFAULT_PARENTS
     generations: int = DEFAULT_GENERATIONS

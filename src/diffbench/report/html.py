@@ -9,10 +9,10 @@ import base64
 import io
 import json
 from pathlib import Path
-from typing import Any
 
 import jinja2
 
+from diffbench.report.plots import Point, pyplot, save, speed_quality
 from diffbench.report.summary import LEVELS, MODES, RunSummary, TaskFigures
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -20,32 +20,11 @@ THUMB_PX = 112
 MAX_PAIRS = 2
 
 
-def _svg(fig: Any) -> str:
-    buffer = io.StringIO()
-    fig.savefig(buffer, format="svg")
-    import matplotlib.pyplot as plt
-
-    plt.close(fig)
-    text = buffer.getvalue()
-    return text[text.index("<svg") :]
-
-
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    plt.rcParams["svg.fonttype"] = "none"
-    return plt
-
-
 def error_chart(run: RunSummary) -> str | None:
     """Failed tasks per level, stacked by first error mode (the paper's Figure 4, in counts); None: no failure."""
     if all(lv.passed == lv.tasks for lv in run.levels):
         return None
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(6.0, 2.8), dpi=100)
+    fig, ax = pyplot().subplots(figsize=(6.0, 2.8), dpi=100)
     levels = [lv for lv in run.levels]
     bottom = [0] * len(levels)
     for mode in MODES:
@@ -57,34 +36,19 @@ def error_chart(run: RunSummary) -> str | None:
     ax.set_title(f"error modes, {run.label}", fontsize=9)
     ax.legend(fontsize=7)
     fig.tight_layout()
-    return _svg(fig)
+    return save(fig)
 
 
 def scatter(task: TaskFigures) -> str | None:
     """Every candidate the solver measured (L against U), the judged module, the target and the bound."""
-    points = [c for c in task.candidates if c.get("speedup") is not None and c.get("loss") is not None]
+    points = [Point(c["speedup"], c["loss"], "agent's candidates") for c in task.candidates
+              if c.get("speedup") is not None and c.get("loss") is not None]  # fmt: skip
     if not points and task.speedup is None:
         return None
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(3.6, 2.6), dpi=100)
-    if points:
-        ax.scatter([c["speedup"] for c in points], [100 * c["loss"] for c in points], s=18, alpha=0.7,
-                   label="agent's candidates")  # fmt: skip
+    judged = None
     if task.speedup is not None and task.quality_loss is not None:
-        ax.scatter([task.speedup], [100 * task.quality_loss], marker="*", s=120, color="black", label="judged")
-    if task.target_speedup:
-        ax.axvline(task.target_speedup, color="green", lw=1, label=f"target {task.target_speedup:.2f}x")
-    if task.delta:
-        ax.axhline(100 * task.delta, color="red", lw=1, label=f"bound {task.delta:.0%}")
-    ax.set_ylim(bottom=0)  # no loss and no speedup are the reference points a reader compares against
-    low, high = ax.get_xlim()
-    ax.set_xlim(min(1.0, low), high + 0.06 * (high - min(1.0, low)))
-    ax.set_xlabel("U (x)", fontsize=8)
-    ax.set_ylabel("L (%)", fontsize=8)
-    ax.tick_params(labelsize=7)
-    ax.legend(fontsize=6)
-    fig.tight_layout()
-    return _svg(fig)
+        judged = Point(task.speedup, task.quality_loss)
+    return save(speed_quality(points, target=task.target_speedup, bound=task.delta, judged=judged))
 
 
 def _thumb(path: Path) -> str | None:
