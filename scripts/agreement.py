@@ -145,6 +145,7 @@ def main() -> None:
     parser.add_argument("--device", default="")
     parser.add_argument("--limit", type=int, default=18, help="the first N tasks of the sample (12 covers all)")
     parser.add_argument("--out", type=Path, default=Path("agreement-out"))
+    parser.add_argument("--tasks", default="", help="comma-separated task ids of the sample to run (default: all)")
     parser.add_argument("--best-of-n", action="store_true", help="the agent's best-of-N ablation")
     parser.add_argument("--no-judge", action="store_true", help="the agent only (for the ablation table)")
     parser.add_argument("--no-write", action="store_true", help="print the section instead of writing docs/agent.md")
@@ -152,6 +153,8 @@ def main() -> None:
     if PROFILE.builds_standins:
         build_standins(PROFILE)
     sample = stratified(load_suite())[: args.limit]
+    if args.tasks:
+        sample = [t for t in sample if t.id in args.tasks.split(",")]
     args.out.mkdir(parents=True, exist_ok=True)
     log = args.out / "agreement.jsonl"
     done = {json.loads(line)["task"]: json.loads(line) for line in log.read_text().splitlines()} if log.exists() else {}

@@ -167,3 +167,14 @@ def test_a_record_made_by_another_search_is_not_resumed(tmp_path, profile, monke
     with pytest.raises(ZeroDivisionError):
         calibrate(profile, list(suite()), tmp_path / "work", 3, 2, only=[task.id], folder=tmp_path)
     assert asked == ["measured"]
+
+
+def test_the_screen_stops_at_its_time_budget_and_keeps_what_it_measured():
+    task = next(t for t in suite() if t.level == 4 and t.model_id == SD15)
+    kb = load_knowledge()
+    space = SearchSpace(kb, task.model_id, task.conditioning, task.baseline_steps, "tiny-cpu")
+    bench = FakeBench({})
+    records, feasible = search_module.search_baseline(bench, space, task, kb, 5, 0.05, 0, budget_s=0.0)
+    assert records == [] and feasible == [] and bench.names == []
+    records, feasible = search_module.search_baseline(bench, space, task, kb, 3, 0.05, 0)
+    assert len(records) == 3 and all(r.stage == "screen" for r in records) and len(bench.names) == 3

@@ -307,7 +307,8 @@ class LiveBaseline:
         assert self.record is not None
         work = self.folder / name
         shutil.rmtree(work, ignore_errors=True)
-        with SolutionChild(work, self.profile, self.limits, device=self.device, time_limits=self.time_limits) as child:
+        hidden = (baseline_cache_dir(self.profile),)  # as in the judge: no candidate reads the baseline's images
+        with SolutionChild(work, self.profile, self.limits, hidden, self.device, self.time_limits) as child:
             child.load(source)
             call = checked(child)
             images = [Path(call(inp, f"sample-{i}")[0]["images"][0]) for i, inp in enumerate(self.plan.quality)]
