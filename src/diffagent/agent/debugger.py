@@ -22,13 +22,13 @@ from diffagent.prompt import render
 from diffbench.evaluation.child import SolutionChild, SolutionError
 from diffbench.evaluation.inputs import draw_inputs
 from diffbench.evaluation.limits import TimeLimits
+from diffbench.evaluation.measure import SMOKE_SEED
 from diffbench.evaluation.static import analyze
 from diffbench.knowledge.loader import KnowledgeError
 from diffbench.models.profiles import Profile
 
 DEFAULT_CODE_RESTARTS = 5  # T_code
 DEFAULT_DEBUG_ROUNDS = 3  # T_debug
-SMOKE_SEED = 20241
 
 
 class Coder(Protocol):

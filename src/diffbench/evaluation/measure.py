@@ -43,6 +43,7 @@ from diffbench.sandbox.confinement import Limits
 # The seeds of the fixed draws: calibration's validation inputs and the agent's own (the judge's are secret).
 CALIBRATION_SEED = 5
 AGENT_SEED = 7321
+SMOKE_SEED = 20241  # the agent's quick run of a module before it is measured
 WARMUP_SEED_OFFSET = 1
 TIMING_SEED_OFFSET = 100
 
@@ -324,7 +325,7 @@ class LiveBaseline:
 
 
 __all__ = [
-    "AGENT_SEED", "CALIBRATION_SEED", "InputPlan", "LiveBaseline", "Measurement", "ProtocolSizes", "QualityScores",
-    "SolutionError", "TimeLimits", "Timings", "draw_plan", "interleave", "quality_loss", "score_quality", "speedup",
-    "timed_speedup",
+    "AGENT_SEED", "CALIBRATION_SEED", "SMOKE_SEED", "InputPlan", "LiveBaseline", "Measurement", "ProtocolSizes",
+    "QualityScores", "SolutionError", "TimeLimits", "Timings", "draw_plan", "interleave", "quality_loss",
+    "score_quality", "speedup", "timed_speedup",
 ]  # fmt: skip
