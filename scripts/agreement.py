@@ -21,17 +21,9 @@ import sys
 import time
 from pathlib import Path
 
-from diffbench.models.loading import activate
-from diffbench.models.profiles import get_profile
+from script_profile import profile_from_argv
 
-
-def _arg(name: str, default: str) -> str:
-    return sys.argv[sys.argv.index(name) + 1] if name in sys.argv else default
-
-
-PROFILE = get_profile(_arg("--profile", "tiny-cpu"), _arg("--device", "") or None)
-PROFILE.require_device()
-activate(PROFILE)  # before anything imports huggingface_hub
+PROFILE = profile_from_argv()  # before anything imports huggingface_hub
 
 from diffagent.agent.loop import AgentOptions  # noqa: E402
 from diffagent.agent.problem import from_task  # noqa: E402
@@ -75,24 +67,13 @@ def run_task(task: Task, folder: Path, options: AgentOptions, judge: bool) -> di
     best = outcome.best
     if best is not None:
         row |= {"agent_speedup": best.speedup, "agent_loss": best.loss, "agent_latency_s": best.latency_s}
-        row["evaluations_to_success"] = _evaluations_to(outcome) if outcome.met else None
+        row["evaluations_to_success"] = outcome.evaluations_to_success
     if judge and outcome.met and best is not None and best.code:
         result = evaluate(task, best.code, PROFILE, folder / "judge", JudgeOptions())
         row |= {"judge_passed": result.passed, "judge_speedup": result.speedup, "judge_loss": result.quality_loss,
                 "judge_latency_s": result.latency_s, "judge_problem": result.first_problem,
                 "judge_seconds": round(result.seconds, 1)}  # fmt: skip
     return row
-
-
-def _evaluations_to(outcome) -> int:
-    """Distinct modules measured up to and including the first one that met the goal."""
-    seen: set[str] = set()
-    for candidate in outcome.history:
-        if candidate.code and candidate.ran:
-            seen.add(candidate.code)
-        if candidate is outcome.best:
-            break
-    return len(seen)
 
 
 def _fmt(value: float | None, pattern: str) -> str:

@@ -16,21 +16,12 @@ from __future__ import annotations
 import argparse
 import datetime
 import statistics
-import sys
 import tempfile
 from pathlib import Path
 
-from diffbench.models.loading import activate
-from diffbench.models.profiles import get_profile
+from script_profile import profile_from_argv
 
-
-def _arg(name: str, default: str) -> str:
-    return sys.argv[sys.argv.index(name) + 1] if name in sys.argv else default
-
-
-PROFILE = get_profile(_arg("--profile", "tiny-cpu"), _arg("--device", "") or None)
-PROFILE.require_device()
-activate(PROFILE)  # before anything imports huggingface_hub
+PROFILE = profile_from_argv()  # before anything imports huggingface_hub
 
 from diffbench.evaluation.judge import JudgeOptions, evaluate  # noqa: E402
 from diffbench.models.device import describe_hardware  # noqa: E402

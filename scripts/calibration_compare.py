@@ -20,11 +20,9 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from diffbench.models.loading import activate
-from diffbench.models.profiles import get_profile
+from script_profile import profile_from_argv
 
-PROFILE = get_profile("tiny-cpu")
-activate(PROFILE)  # before anything imports huggingface_hub
+PROFILE = profile_from_argv()  # before anything imports huggingface_hub
 
 from agreement import stratified  # noqa: E402
 from diffagent.agent.loop import AgentOptions  # noqa: E402
@@ -52,13 +50,7 @@ def agent_on(task, goal_speedup: float | None, goal_latency: float | None, folde
     problem = replace(problem, goal=goal)
     started = time.perf_counter()
     outcome, _ = run_agent(problem, kb, PROFILE, folder, LLMSettings(), AgentOptions(), PROFILE.device)
-    seen: set[str] = set()
-    for c in outcome.history:
-        if c.code and c.ran:
-            seen.add(c.code)
-        if c is outcome.best:
-            break
-    return {"met": outcome.met, "evaluations": outcome.evaluations, "to_success": len(seen) if outcome.met else None,
+    return {"met": outcome.met, "evaluations": outcome.evaluations, "to_success": outcome.evaluations_to_success,
             "seconds": round(time.perf_counter() - started, 1)}  # fmt: skip
 
 

@@ -52,6 +52,8 @@ def test_a_level_4_run_measures_candidates_and_reports_them(profile, tmp_path):
     assert len(history["candidates"]) == len(outcome.history) and history["llm"]["calls"] == 0
     if outcome.met:
         assert paths["solution"].read_text() == outcome.best.code
+        assert 1 <= outcome.evaluations_to_success <= outcome.evaluations
+        assert history["evaluations_to_success"] == outcome.evaluations_to_success
 
 
 def test_solve_names_an_unknown_checkpoint_and_exits_2(tmp_path):
@@ -166,7 +168,7 @@ def test_best_of_n_spends_the_same_budget_on_fresh_plans_only(best_of_n, profile
     agent.developer = WritesThePlan()
     outcome = agent.solve()
     refined = [c for c in outcome.history if c.parent is not None]
-    assert len(outcome.history) <= 9 and not outcome.met
+    assert len(outcome.history) <= 9 and not outcome.met and outcome.evaluations_to_success is None
     assert (refined == []) is best_of_n
     if best_of_n:
         assert len({c.plan.config.key() for c in outcome.history}) == len(outcome.history)

@@ -90,6 +90,7 @@ def history_json(outcome: Outcome, usage: Usage) -> dict[str, Any]:
         "best_fitness_by_generation": outcome.best_by_generation,
         "baseline_s": outcome.baseline_s,
         "evaluations": outcome.evaluations,
+        "evaluations_to_success": outcome.evaluations_to_success,
         "smoke_runs": outcome.smoke_runs,
         "seconds": round(outcome.seconds, 1),
         "llm": vars(usage),

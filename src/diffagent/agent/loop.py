@@ -95,6 +95,19 @@ class Outcome:
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)  # what the run had to change from the request, and why
 
+    @property
+    def evaluations_to_success(self) -> int | None:
+        """Distinct modules measured up to and including the winner; None when the goal was not met."""
+        if not self.met:
+            return None
+        seen: set[str] = set()
+        for candidate in self.history:
+            if candidate.code and candidate.ran:
+                seen.add(candidate.code)
+            if candidate is self.best:
+                break
+        return len(seen)
+
 
 def candidate_record(c: Candidate) -> dict[str, Any]:
     """One candidate as JSON: what candidates.jsonl, history.json and the run database keep of it."""
