@@ -59,3 +59,12 @@ def test_a_latency_goal():
     fast = Candidate(plan=0, generation=0, loss=0.01, speedup=2.0, latency_s=0.8)
     slow = Candidate(plan=0, generation=0, loss=0.01, speedup=2.0, latency_s=1.2)
     assert meets(fast, goal) and not meets(slow, goal)
+
+
+def test_a_margin_asks_the_agents_measurement_to_clear_the_goal_by_it():
+    close = Candidate(plan=None, generation=0, loss=0.01, speedup=2.05, latency_s=0.99)
+    assert meets(close, Goal(delta=0.05, speedup=2.0))
+    assert not meets(close, Goal(delta=0.05, speedup=2.0, margin=0.03))
+    assert meets(close, Goal(delta=0.05, speedup=1.99, margin=0.03))
+    assert meets(close, Goal(delta=0.05, latency_s=1.0))
+    assert not meets(close, Goal(delta=0.05, latency_s=1.0, margin=0.03))

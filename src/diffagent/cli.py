@@ -79,6 +79,10 @@ def solve(
         bool, typer.Option("--best-of-n", help="ablation: P x T_sel fresh plans, best kept, no parents refined")
     ] = False,
     no_debugger: Annotated[bool, typer.Option("--no-debugger", help="ablation: no repair")] = False,
+    margin: Annotated[
+        float | None,
+        typer.Option(min=0.0, help="how far its own measurement must clear a speed goal to call it met [0.03]"),
+    ] = None,
     samples: Annotated[int, typer.Option(min=1, help="validation inputs per measurement")] = 3,
     seed: Annotated[int, typer.Option(help="the selector's seed")] = 0,
     dry_run: Annotated[
@@ -111,6 +115,8 @@ def solve(
         debug_rounds=debug_rounds, use_knowledge=not no_knowledge, use_ga=not no_ga, use_debugger=not no_debugger,
         samples=samples, seed=seed, best_of_n=best_of_n,
     )  # fmt: skip
+    if margin is not None:
+        options.margin = margin
     planner = llm or "heuristic planner (no LLM)"
     console.print(f"[bold]diffagent solve[/] on {prof.describe()} with {planner}", highlight=False)
     start = time.perf_counter()

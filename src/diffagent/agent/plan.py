@@ -64,6 +64,9 @@ class Goal:
     delta: float
     speedup: float | None = None
     latency_s: float | None = None
+    # How far the agent's own measurement must clear the speed goal before it calls it met: its few fixed inputs
+    # estimate the judge's verdict, and the judge's own repeat measurements of one module vary by a few percent.
+    margin: float = 0.0
 
     @property
     def bound(self) -> float:

@@ -35,11 +35,14 @@ def fitness(candidate: Candidate, goal: Goal, weights: Weights = EQUAL_WEIGHTS) 
 
 
 def meets(candidate: Candidate, goal: Goal) -> bool:
+    """Within the quality bound, and at least the speedup (or at most the latency) the goal asks, by its margin."""
     if not candidate.ran or candidate.loss is None or candidate.loss > goal.bound:
         return False
-    if goal.speedup is not None and (candidate.speedup or 0.0) < goal.speedup:
+    if goal.speedup is not None and (candidate.speedup or 0.0) < goal.speedup * (1 + goal.margin):
         return False
-    return not (goal.latency_s is not None and (candidate.latency_s is None or candidate.latency_s > goal.latency_s))
+    if goal.latency_s is None:
+        return True
+    return candidate.latency_s is not None and candidate.latency_s <= goal.latency_s / (1 + goal.margin)
 
 
 def sample_parents(pool: list[Candidate], count: int, rng: random.Random) -> list[Candidate]:
