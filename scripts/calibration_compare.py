@@ -58,7 +58,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--folder", type=Path, default=Path("calibration-new"))
     parser.add_argument("--agreement", type=Path, help="the agreement run's agreement.jsonl (the 'before' figures)")
-    parser.add_argument("--trials", type=int, default=6)
+    parser.add_argument("--trials", type=int, default=12)
     parser.add_argument("--samples", type=int, default=2)
     parser.add_argument("--limit", type=int, default=18, help="the agreement sample's first N tasks")
     parser.add_argument("--no-write", action="store_true")
