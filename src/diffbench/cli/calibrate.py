@@ -34,7 +34,9 @@ def calibrate_command(
     profile: ProfileOption = DEFAULT,
     device: DeviceOption = None,
     unsafe_unconfined: UnsafeOption = False,
-    trials: Annotated[int, typer.Option(min=1, help="screened trials per baseline (the paper: 50), then 3 re-checked")] = DEFAULT_TRIALS,
+    trials: Annotated[
+        int, typer.Option(min=1, help="screened trials per baseline (the paper: 50), then 3 re-checked")
+    ] = DEFAULT_TRIALS,
     samples: Annotated[int, typer.Option(min=1, help="validation inputs per trial (the paper: 36)")] = DEFAULT_SAMPLES,
     only: Annotated[
         list[str] | None, typer.Option("--only", help="a task id or baseline key to (re)calibrate; repeatable")
