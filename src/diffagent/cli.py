@@ -81,7 +81,11 @@ def solve(
     no_debugger: Annotated[bool, typer.Option("--no-debugger", help="ablation: no repair")] = False,
     margin: Annotated[
         float | None,
-        typer.Option(min=0.0, help="how far its own measurement must clear a speed goal to call it met [0.03]"),
+        typer.Option(min=0.0, help="how far its own measurement must clear a speedup goal to call it met [0.03]"),
+    ] = None,
+    latency_margin: Annotated[
+        float | None,
+        typer.Option(min=0.0, help="how far its own measurement must clear a latency goal to call it met [0.10]"),
     ] = None,
     samples: Annotated[int, typer.Option(min=1, help="validation inputs per measurement")] = 3,
     seed: Annotated[int, typer.Option(help="the selector's seed")] = 0,
@@ -117,6 +121,8 @@ def solve(
     )  # fmt: skip
     if margin is not None:
         options.margin = margin
+    if latency_margin is not None:
+        options.latency_margin = latency_margin
     planner = llm or "heuristic planner (no LLM)"
     console.print(f"[bold]diffagent solve[/] on {prof.describe()} with {planner}", highlight=False)
     start = time.perf_counter()
