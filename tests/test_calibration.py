@@ -20,7 +20,7 @@ from diffbench.calibration.store import (
 from diffbench.errors import DiffbenchError
 from diffbench.evaluation.measure import Measurement
 from diffbench.knowledge import load_knowledge
-from diffbench.knowledge.compose import Applied
+from diffbench.knowledge.compose import Applied, compose
 from diffbench.models.families import Conditioning
 from diffbench.tasks.generate import generate
 from diffbench.tasks.schema import Difficulty
@@ -56,6 +56,22 @@ def test_search_space_suggests_composable_configs_and_prunes_others():
     assert Config.from_json(config.to_json()) == config
     clash = optuna.trial.FixedTrial({"sampler": "unipc", "steps": 20, "method0": "deepcache", "method1": "tgate"})
     assert space.suggest(clash) is None  # deepcache and tgate are not declared compatible
+
+
+
+def test_every_suggested_configuration_composes_on_every_family():
+    """A step count a sampler refuses (PixArt's DPM-Solver takes 5-50, the space starts at 4) is pruned, never
+    composed: the 2026-11-27 calibration run stopped on one."""
+    kb = load_knowledge()
+    for task in distinct_baselines(list(suite())).values():
+        space = SearchSpace(kb, task.model_id, task.conditioning, task.baseline_steps, "tiny-cpu")
+        study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=3))
+        for _ in range(15):
+            trial = study.ask()
+            config = space.suggest(trial)
+            if config is not None:
+                compose(kb, task.model_id, task.conditioning, task.resolution, config.steps, config.applied())
+            study.tell(trial, 0.0)
 
 
 def test_warm_starts_try_deepcache_at_its_documented_defaults():

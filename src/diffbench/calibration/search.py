@@ -31,7 +31,7 @@ from diffbench.errors import DiffbenchError
 from diffbench.evaluation.child import SolutionError
 from diffbench.evaluation.measure import CALIBRATION_SEED, LiveBaseline, Measurement, ProtocolSizes
 from diffbench.knowledge.compose import compose
-from diffbench.knowledge.loader import KnowledgeBase, load_knowledge
+from diffbench.knowledge.loader import KnowledgeBase, KnowledgeError, load_knowledge
 from diffbench.models.device import describe_hardware
 from diffbench.models.profiles import Profile
 from diffbench.tasks.schema import Task
@@ -96,10 +96,14 @@ def search_baseline(
         config = space.suggest(trial)
         if config is None:
             raise optuna.TrialPruned("its methods do not compose")
+        try:
+            source = _source(kb, task, config, f"calibration trial {trial.number}")
+        except (KnowledgeError, ValueError) as err:  # a point the knowledge base cannot compose costs nothing
+            raise optuna.TrialPruned(str(err)) from None
         record = TrialRecord(number=trial.number, config=config.to_json(), describe=config.describe(), stage="screen")
         records.append(record)
         try:
-            m = bench.measure(_source(kb, task, config, f"calibration trial {trial.number}"), f"trial-{trial.number}")
+            m = bench.measure(source, f"trial-{trial.number}")
         except SolutionError as err:
             record.error = str(err)[:500]
             if on_trial:

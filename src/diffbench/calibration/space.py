@@ -87,6 +87,11 @@ class SearchSpace:
         )
         self.compatible = {frozenset((m.key, o)) for m in kb for o in m.composes_with}
 
+    def steps_allowed(self, sampler: str, steps: int) -> bool:
+        """Whether the sampler takes this step count (Optuna's `steps` range is one for every sampler)."""
+        param = next((p for p in self.kb.method(sampler).parameters if p.name == "num_inference_steps"), None)
+        return param is None or (param.low or steps) <= steps <= (param.high or steps)
+
     def compatible_set(self, keys: list[str]) -> bool:
         return all(frozenset(pair) in self.compatible for pair in itertools.combinations(keys, 2))
 
@@ -111,7 +116,7 @@ class SearchSpace:
             key = trial.suggest_categorical(f"method{slot}", [NONE, *self.methods])
             if key != NONE and key not in keys:
                 keys.append(key)
-        if not self.compatible_set([sampler, *keys]):
+        if not self.compatible_set([sampler, *keys]) or not self.steps_allowed(sampler, steps):
             return None
         methods = []
         for key in keys:
