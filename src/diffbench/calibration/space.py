@@ -3,7 +3,9 @@
 What is left out, and why:
 - torch.compile: compiling costs minutes per trial on a CPU, more than a whole trial budget;
 - methods the knowledge base measured no faster than MIN_SPEEDUP on this profile and family (`methods check
-  --record`): on a CPU, fp16 and the kernel switches only cost time.
+  --record`): on a CPU, fp16 and the kernel switches only cost time;
+- methods the suite does not ask for (`not_in_suite` in their method.yaml, e.g. CFG truncation): the best
+  configuration becomes a task's reference code, which must be code a task can state.
 Parameters range over each method's sensible range for the family (its full range where none is given).
 """
 
@@ -74,8 +76,10 @@ class SearchSpace:
         self.family = family_of(model_id).key
         self.base_steps = base_steps
         usable = [
-            m.key for m in kb if m.why_unsupported(self.family, str(conditioning)) is None and m.key not in EXCLUDED
-        ]
+            m.key for m in kb
+            if m.why_unsupported(self.family, str(conditioning)) is None and m.key not in EXCLUDED
+            and m.not_in_suite is None  # a task's reference must be code the suite can state (its method.yaml)
+        ]  # fmt: skip
         self.samplers = sorted(k for k in usable if kb.method(k).category == "sampler")
         measured = {
             p["method"]: p.get("speedup") or 0.0
