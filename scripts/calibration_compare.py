@@ -61,6 +61,7 @@ def main() -> None:
     parser.add_argument("--trials", type=int, default=12)
     parser.add_argument("--samples", type=int, default=2)
     parser.add_argument("--limit", type=int, default=18, help="the agreement sample's first N tasks")
+    parser.add_argument("--no-agent", action="store_true", help="render what is logged; run no agent")
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
     build_standins(PROFILE)
@@ -86,7 +87,7 @@ def main() -> None:
         key = task_baseline_key(task)
         was, now = old.baselines[key], new.baselines[key]
         new_target = now.targets(Difficulty.HARD, new.platform)
-        if task.id not in after and new_target is not None:
+        if task.id not in after and new_target is not None and not args.no_agent:
             print(f"agent on {task.id} with the new hard target", flush=True)
             figures = agent_on(task, new_target.speedup, new_target.latency_s, args.folder / task.id)
             after[task.id] = {"task": task.id, **figures}
