@@ -194,3 +194,28 @@ def test_the_screen_stops_at_its_time_budget_and_keeps_what_it_measured():
     assert records == [] and feasible == [] and bench.names == []
     records, feasible = search_module.search_baseline(bench, space, task, kb, 3, 0.05, 0)
     assert len(records) == 3 and all(r.stage == "screen" for r in records) and len(bench.names) == 3
+
+
+def test_the_search_re_tries_the_best_configuration_of_the_record_it_replaces():
+    task = next(t for t in suite() if t.level == 4 and t.model_id == SD15)
+    kb = load_knowledge()
+    space = SearchSpace(kb, task.model_id, task.conditioning, task.baseline_steps, "tiny-cpu")
+    previous = Config("unipc", 17, (Applied("deepcache", {"cache_interval": 4, "cache_branch_id": 1}),))
+    point = space.point(previous)
+    assert point is not None and space.suggest(optuna.trial.FixedTrial(point)).key() == previous.key()
+    assert space.point(Config("unipc", 17, (Applied("torch_compile", {}),))) is None  # outside the space
+    bench = FakeBench({})
+    starts = len(space.warm_starts(task.baseline_sampler))
+    records, _ = search_module.search_baseline(bench, space, task, kb, starts + 1, 0.05, 0, previous=previous)
+    assert records[-1].describe == previous.describe()
+    # every best configuration of the committed tiny-cpu record lies in today's space, or is said not to
+    committed = read_record("tiny-cpu")
+    for key, cal in committed.baselines.items():
+        if cal.best:
+            first = next(t for t in suite() if t.level >= 4 and task_baseline_key(t) == key)
+            there = SearchSpace(kb, first.model_id, first.conditioning, first.baseline_steps, "tiny-cpu")
+            best = Config.from_json(cal.best)
+            point = there.point(best)
+            assert point is not None, f"{key}: {cal.best_describe} is not a point of today's space"
+            kept = tuple(m for m in best.methods if m.key != "qkv_fusion" or "tgate" not in point.values())
+            assert there.suggest(optuna.trial.FixedTrial(point)).key() == Config(best.sampler, best.steps, kept).key()

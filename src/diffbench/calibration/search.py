@@ -80,14 +80,20 @@ def _measured(record: TrialRecord, m: Measurement) -> None:
 def search_baseline(
     bench: LiveBaseline, space: SearchSpace, task: Task, kb: KnowledgeBase, trials: int, sigma: float, seed: int,
     on_trial: Callable[[TrialRecord], None] | None = None, budget_s: float | None = None,
+    previous: Config | None = None,
 ) -> tuple[list[TrialRecord], list[tuple[float, Config]]]:  # fmt: skip
-    """The screen: every trial's record, and the configurations within sigma, fastest first."""
+    """The screen: every trial's record, and the configurations within sigma, fastest first. `previous` (the best
+    configuration of the record this search replaces) is tried right after the warm starts, so the new search
+    measures the old answer under its own protocol before it looks elsewhere."""
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.create_study(direction="maximize", sampler=optuna.samplers.TPESampler(seed=seed))
     for start in space.warm_starts(task.baseline_sampler):
         study.enqueue_trial(start, skip_if_exists=True)
+    point = space.point(previous) if previous is not None else None
+    if point is not None:
+        study.enqueue_trial(point, skip_if_exists=True)
     records: list[TrialRecord] = []
     feasible: list[tuple[float, Config]] = []
     started = time.perf_counter()
@@ -167,6 +173,7 @@ def calibrate(
     kb = load_knowledge()
     where = {} if folder is None else {"folder": folder}
     record = read_record(profile.name, **where)
+    replaced = read_record(profile.name) if folder is not None else record  # whose best configurations are re-tried
     command = f"diffbench calibrate --profile {profile.name} --trials {trials} --samples {samples}"
     settings = (trials, samples, sigma, SEARCH)
     if record is None or force or (record.trials, record.samples, record.sigma, record.search) != settings:
@@ -189,7 +196,11 @@ def calibrate(
         code, cond = task.baseline_code, task.conditioning
         with LiveBaseline(work / task.id, profile, task.model_id, code, cond, screen_protocol(samples),
                           CALIBRATION_SEED, profile.device) as bench:  # fmt: skip
-            screened, feasible = search_baseline(bench, space, task, kb, trials, sigma, seed, on_trial, budget_s)
+            old = replaced.baselines.get(key) if replaced is not None else None
+            previous = Config.from_json(old.best) if old is not None and old.best else None
+            screened, feasible = search_baseline(
+                bench, space, task, kb, trials, sigma, seed, on_trial, budget_s, previous
+            )
         with LiveBaseline(work / task.id, profile, task.model_id, code, cond, recheck_protocol(samples),
                           CALIBRATION_SEED, profile.device) as bench:  # fmt: skip
             rechecked, best = recheck(bench, task, kb, feasible, sigma, len(screened), on_trial)

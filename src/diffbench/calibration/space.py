@@ -134,6 +134,24 @@ class SearchSpace:
             methods.append(Applied(key, method.resolve(params)))
         return Config(sampler, steps, tuple(methods))
 
+    def point(self, config: Config) -> dict[str, Any] | None:
+        """A configuration as trial values (for `enqueue_trial`), or None when it lies outside this space (a method
+        the space leaves out, a sampler it does not offer, a step count out of range, methods that do not compose)."""
+        named = [m.key for m in config.methods]  # a method inert beside another did nothing: drop it, as generate does
+        kept = tuple(m for m in config.methods if self.kb.method(m.key).inert_beside(named) is None)
+        config = Config(config.sampler, config.steps, kept)
+        keys = [m.key for m in config.methods]
+        if (config.sampler not in self.samplers or not MIN_STEPS <= config.steps <= self.base_steps
+                or len(keys) > MAX_EXTRA_METHODS or any(k not in self.methods for k in keys)):  # fmt: skip
+            return None
+        out: dict[str, Any] = {"sampler": config.sampler, "steps": config.steps}
+        for slot in range(MAX_EXTRA_METHODS):
+            out[f"method{slot}"] = keys[slot] if slot < len(keys) else NONE
+        for m in config.methods:
+            out.update({f"{m.key}.{name}": value for name, value in m.params.items() if name != "num_inference_steps"})
+        fits = self.compatible_set([config.sampler, *keys]) and self.steps_allowed(config.sampler, config.steps)
+        return out if fits else None
+
     def defaults(self, key: str) -> dict[str, Any]:
         """A method's default parameters as trial values (`key.name`), held within the family's sensible range."""
         out: dict[str, Any] = {}
