@@ -41,7 +41,9 @@ def test_the_debugger_repairs_two_faults_and_the_replay_reproduces_the_run(profi
     wrong_attribute = good.replace("    return pipe\n", "    pipe.unet.enable_turbo_mode()\n    return pipe\n", 1)
     assert syntax_error != good and wrong_attribute != good
     plan = {"sampler": "ddim", "steps": 30, "methods": [], "rationale": "what the task asks"}
+    reading = {"model_id": task.model_id, "scheduler": "DDIM", "steps": 30, "resolution": 512}
     script = [
+        ("reply", json.dumps(reading)),  # the model reads the request
         ("reply", f"```json\n{json.dumps([plan])}\n```"),  # planner
         ("reply", fenced(syntax_error)),  # coder
         ("reply", "The colon after the signature is missing.\n" + fenced(wrong_attribute)),  # debugger, round 1
@@ -60,7 +62,7 @@ def test_the_debugger_repairs_two_faults_and_the_replay_reproduces_the_run(profi
     assert "SyntaxError" in attempts[0]["error"]
     assert "enable_turbo_mode" in attempts[1]["error"] and "AttributeError" in attempts[1]["error"]
     assert attempts[2]["reflection"].startswith("UNet2DConditionModel has no enable_turbo_mode")
-    assert history["llm"]["calls"] == 4 and history["llm"]["tokens_in"] > 0 and history["llm"]["tokens_out"] > 0
+    assert history["llm"]["calls"] == 5 and history["llm"]["tokens_in"] > 0 and history["llm"]["tokens_out"] > 0
     solution = (first / "solution.py").read_text()
     assert solution.strip() == good.strip()
 
@@ -68,14 +70,14 @@ def test_the_debugger_repairs_two_faults_and_the_replay_reproduces_the_run(profi
     assert verdict.passed, verdict.stages
 
     recording = first / EXCHANGES_FILE
-    assert len(recording.read_text().splitlines()) == 4
+    assert len(recording.read_text().splitlines()) == 5
     replay = tmp_path / "replay"
     result = runner.invoke(app, ["solve", task.prompt, "--llm", f"replay/{recording}", "--out", str(replay)])
     assert result.exit_code == 0, result.output
     assert (replay / "solution.py").read_text() == solution
     replayed = json.loads((replay / "history.json").read_text())
     assert [a["error"] for a in replayed["candidates"][replayed["best"]]["attempts"]] == [a["error"] for a in attempts]
-    assert replayed["llm"]["calls"] == 4
+    assert replayed["llm"]["calls"] == 5
 
 
 def test_the_direct_solver_is_one_call_with_the_task_and_its_baseline(tmp_path):

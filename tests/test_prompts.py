@@ -18,13 +18,19 @@ VALUES = {
     "coder": {"task_prompt": "t", "baseline_code": "x = 1", "plan": "ddim 30 + deepcache 3",
               "reference_code": "import torch"},
     "debugger": {"code": "x = (", "error": "SyntaxError", "reflections": ["an earlier fix"]},
+    "reader": {"request": "Our Flux dev service is too slow, make it faster", "model_hint": None,
+               "checkpoints": [{"id": "stabilityai/stable-diffusion-xl-base-1.0", "family": "SDXL",
+                                "resolution": 1024, "conditionings": "text-to-image"}],
+               "methods": [{"key": "deepcache", "name": "DeepCache"}], "problems": []},
 }  # fmt: skip
+READS_ONLY = {"reader"}  # reads the request; writes no code, so it is not shown the contract
 
 
 @pytest.mark.parametrize("role", ROLES)
 def test_every_role_renders_with_the_contract(role):
     text = render(role, **VALUES[role])
-    assert "def load_pipeline(device: str)" in text and "def generate(pipe, request: dict)" in text
+    contract = "def load_pipeline(device: str)" in text and "def generate(pipe, request: dict)" in text
+    assert contract == (role not in READS_ONLY)
     for value in VALUES[role].values():
         if isinstance(value, str):
             assert value in text

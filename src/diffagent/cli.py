@@ -97,17 +97,26 @@ def solve(
     quiet_transformers()
     prof = get_profile(profile, device)
     activate(prof)  # before anything imports huggingface_hub; the device is checked once the request is read
+    from diffagent.agent.llm_reader import read_with_llm
     from diffagent.agent.loop import AgentOptions
     from diffagent.agent.problem import from_prompt
     from diffagent.report import write_report
-    from diffagent.solve import LLMSettings, run_agent
+    from diffagent.solve import LLMSettings, open_llm, run_agent
     from diffbench.knowledge.loader import load_knowledge
     from diffbench.models.loading import require
 
     kb = load_knowledge()
     if baseline is not None and not baseline.is_file():
         raise DiffbenchError(f"baseline file {baseline} does not exist")
-    problem = from_prompt(prompt, kb, baseline.read_text() if baseline else None)
+    settings = LLMSettings(llm, llm_base_url, stream, llm_retries, llm_timeout)
+    client = None
+    if llm is not None:  # the model reads the request, as the paper's planner does (the rules read it offline)
+        out.mkdir(parents=True, exist_ok=True)
+        client = open_llm(settings, out)
+    read = (lambda words, model_id: read_with_llm(words, client, kb, model_id)) if client else None
+    problem = from_prompt(prompt, kb, baseline.read_text() if baseline else None, read)
+    if client is not None:
+        console.print(f"request read by {client.name}", highlight=False)
     for line in problem.understanding():
         console.print(line, highlight=False, markup=False)
     if dry_run:
@@ -131,8 +140,7 @@ def solve(
         console.print(f"[dim]{time.perf_counter() - start:6.0f}s[/] {escape(event)}", highlight=False)
 
     out.mkdir(parents=True, exist_ok=True)
-    settings = LLMSettings(llm, llm_base_url, stream, llm_retries, llm_timeout)
-    outcome, usage = run_agent(problem, kb, prof, out, settings, options, prof.device, progress)
+    outcome, usage = run_agent(problem, kb, prof, out, settings, options, prof.device, progress, llm=client)
     paths = write_report(outcome, out, usage, prof)
     for note in outcome.notes:
         console.print(f"note: {note}", highlight=False, markup=False)

@@ -97,8 +97,10 @@ def run_agent(
     device: str = "cpu",
     on_event: Callable[[str], None] | None = None,
     on_exchange: Callable[[dict[str, Any]], None] | None = None,
+    llm: RecordingLLM | None = None,
 ) -> tuple[Outcome, Usage]:
-    llm = open_llm(settings, folder, on_exchange)
+    """The agent on `problem`; `llm`: a client already opened (the one that read the request), else from settings."""
+    llm = llm or open_llm(settings, folder, on_exchange)
     agent = build_agent(problem, kb, profile, folder / "work", llm, options, device, on_event)
     outcome = agent.solve()
     return outcome, usage_of(llm, outcome.author)

@@ -30,7 +30,7 @@ class PlanError(DiffbenchError):
 _JSON = re.compile(r"```(?:json)?\s*\n(.*?)```", re.S)
 
 
-def _json_values(reply: str) -> list[Any]:
+def json_values(reply: str) -> list[Any]:
     """Every JSON value in the reply: fenced blocks first, then the outermost [...] or {...}."""
     texts = _JSON.findall(reply)
     for opener, closer in (("[", "]"), ("{", "}")):
@@ -93,7 +93,7 @@ class LLMPlanner:
 
     def _plans(self, prompt: str, count: int) -> list[Plan]:
         for _ in range(2):
-            values = _json_values(self._ask(prompt))
+            values = json_values(self._ask(prompt))
             items: list[Any] = []
             for value in values:
                 items.extend(value if isinstance(value, list) else [value])

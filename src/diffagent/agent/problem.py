@@ -10,6 +10,7 @@ assumption so that the user sees what was understood before anything runs.
 from __future__ import annotations
 
 import inspect
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 
@@ -30,7 +31,7 @@ class Problem:
     baseline_code: str
     pipeline: Pipeline
     goal: Goal | None  # None: levels 1-3, code that does what is asked; no speed target
-    request: Request  # the words, read without a language model (the offline planner's input)
+    request: Request  # the words as read (by the rules, or by a language model with `--llm`)
     level: int
     assumptions: list[str] = field(default_factory=list)  # what the request left out, and what was filled in
 
@@ -107,7 +108,10 @@ def pipeline_defaults(pipeline_class: str) -> dict[str, float | int | None]:
     return {name: default(name) for name in ("num_inference_steps", "guidance_scale", "strength")}
 
 
-def _from_module(code: str, request_text: str, kb: KnowledgeBase) -> tuple[Request, Pipeline, list[str]]:
+Reader = Callable[[str, str | None], Request]  # (the words, the checkpoint a baseline module loads) -> Request
+
+
+def _from_module(code: str, request_text: str, kb: KnowledgeBase, read: Reader) -> tuple[Request, Pipeline, list[str]]:
     """The pipeline a user's baseline module builds, read by the static parser (the exact route)."""
     found = analyze(code)
     if found.compile_error or found.attributes is None:
@@ -115,7 +119,7 @@ def _from_module(code: str, request_text: str, kb: KnowledgeBase) -> tuple[Reque
     attrs = found.attributes
     if attrs.model_id is None:
         raise RequestError("cannot read the baseline's checkpoint from its code; keep the hub id as a literal")
-    request = parse_request(request_text, kb, attrs.model_id)
+    request = read(request_text, attrs.model_id)
     fam = family_of(attrs.model_id)
     conditioning = Conditioning(
         next((c for c, cls in fam.pipelines.items() if cls == attrs.pipeline_class), request.conditioning)
@@ -182,13 +186,17 @@ def _from_words(request: Request, kb: KnowledgeBase) -> tuple[Pipeline, str, lis
     return pipeline, code, assumptions
 
 
-def from_prompt(text: str, kb: KnowledgeBase, baseline_code: str | None = None) -> Problem:
-    """A problem from an engineer's sentence, with their baseline module or one composed from the sentence."""
+def from_prompt(text: str, kb: KnowledgeBase, baseline_code: str | None = None, read: Reader | None = None) -> Problem:
+    """A problem from an engineer's sentence, with their baseline module or one composed from the sentence; the
+    words read by `read` (a language model's reading, llm_reader.py), by the rules when none is given."""
+    read = read or (lambda words, model_id: parse_request(words, kb, model_id))
     if baseline_code is not None:
-        request, pipeline, assumptions = _from_module(baseline_code, text, kb)
+        request, pipeline, assumptions = _from_module(baseline_code, text, kb, read)
     else:
-        request = parse_request(text, kb)
+        request = read(text, None)
         pipeline, baseline_code, assumptions = _from_words(request, kb)
+    if request.target_assumed:
+        assumptions.append(f"no target stated, only 'faster': a {request.speedup:g}x speedup (state one to change it)")
     goal = _goal(request)
     switch = any(s.switch for s in request.samplers) or len(request.samplers) > 1
     if goal is None and not request.methods and not switch and not request.measure:

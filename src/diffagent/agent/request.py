@@ -82,6 +82,7 @@ class Request:
     bare_steps: int | None = None  # a step count with no scheduler near it
     resolution_stated: bool = False
     goal_words: str = ""  # the words the speed goal was read from
+    target_assumed: bool = False  # "faster" with no figure, read by a language model: the default target
 
     @property
     def asked_sampler(self) -> SamplerMention | None:

@@ -9,7 +9,7 @@ from typing import Any
 import jinja2
 
 TEMPLATES = Path(__file__).parent / "templates"
-ROLES = ("direct", "planner_initial", "planner_refine", "coder", "debugger")
+ROLES = ("direct", "planner_initial", "planner_refine", "coder", "debugger", "reader")
 
 
 @cache
