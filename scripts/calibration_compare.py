@@ -29,7 +29,7 @@ from diffagent.agent.loop import AgentOptions  # noqa: E402
 from diffagent.agent.problem import from_task  # noqa: E402
 from diffagent.solve import LLMSettings, run_agent  # noqa: E402
 from diffbench.calibration.search import SEARCH, calibrate  # noqa: E402
-from diffbench.calibration.store import read_record, task_baseline_key  # noqa: E402
+from diffbench.calibration.store import CalibrationRecord, read_record, task_baseline_key  # noqa: E402
 from diffbench.knowledge.loader import load_knowledge  # noqa: E402
 from diffbench.models.device import describe_hardware  # noqa: E402
 from diffbench.models.standins.build import build_standins  # noqa: E402
@@ -58,6 +58,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--folder", type=Path, default=Path("calibration-new"))
     parser.add_argument("--agreement", type=Path, help="the agreement run's agreement.jsonl (the 'before' figures)")
+    parser.add_argument("--old", type=Path, help="the record the agreement run's targets came from (default: the "
+                        "committed one; name it once the new record is committed)")  # fmt: skip
     parser.add_argument("--trials", type=int, default=12)
     parser.add_argument("--samples", type=int, default=2)
     parser.add_argument("--limit", type=int, default=18, help="the agreement sample's first N tasks")
@@ -67,7 +69,7 @@ def main() -> None:
     build_standins(PROFILE)
     tasks = load_suite()
     hard = [t for t in stratified(tasks)[: args.limit] if t.difficulty == Difficulty.HARD]
-    old = read_record(PROFILE.name)
+    old = CalibrationRecord.model_validate_json(args.old.read_text()) if args.old else read_record(PROFILE.name)
     assert old is not None
     args.folder.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="calibration-compare-") as tmp:
@@ -92,13 +94,13 @@ def main() -> None:
             after[task.id] = {"task": task.id, **figures}
             with after_log.open("a") as f:
                 f.write(json.dumps(after[task.id]) + "\n")
-        old_target = task.targets[PROFILE.name]
+        old_target = was.targets(Difficulty.HARD, old.platform)
         rows.append((task, key, was, now, old_target, new_target, before.get(task.id), after.get(task.id)))
     lines = [BEGIN, "## The two-pass search against the one-pass record (sample of hard tasks)", "",
              f"Measured {datetime.date.today().isoformat()} on {describe_hardware(PROFILE.device)}, profile `tiny-cpu` "
              f"(stand-ins): `python scripts/calibration_compare.py --trials {args.trials} --samples {args.samples}` "
              f"({SEARCH}); the baselines of the {len(hard)} hard tasks of the agreement sample (docs/agent.md), "
-             f"{search_s / 60:.0f} min of searching. Old: the committed one-pass record (6 trials, 2 samples). "
+             f"{search_s / 60:.0f} min of searching. Old: `{old.command}` ({old.search}), recorded {old.date}. "
              "Agent: the heuristic planner at its defaults; 'before' is the agreement run against the old target.",
              "", "| task | baseline | old U* (config) | new U* re-measured (config) | hard target old / new | "
              "agent before: met, evaluations to success | agent after |", "|---|---|---|---|---|---|---|"]  # fmt: skip
@@ -111,7 +113,7 @@ def main() -> None:
             return f"met, {r.get('evaluations_to_success', r.get('to_success'))}"
 
         target = (f"{old_t.speedup:.2f}x / {new_t.speedup:.2f}x" if task.level == 4 else
-                  f"{old_t.latency_s:.2f} s / {new_t.latency_s:.2f} s") if new_t else "-"  # fmt: skip
+                  f"{old_t.latency_s:.2f} s / {new_t.latency_s:.2f} s") if new_t and old_t else "-"  # fmt: skip
         found = f"{(now.speedup or 0):.2f} ({now.best_describe or '-'})"
         base = key.replace("|", ", ")
         lines.append(f"| {task.id} (L{task.level}) | {base} | {was.speedup:.2f} ({was.best_describe}) | {found} | "

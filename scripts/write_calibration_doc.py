@@ -2,6 +2,7 @@
 
 .venv/bin/diffbench calibrate --profile tiny-cpu      # measures, writes tasks/data/calibration/tiny-cpu.json
 .venv/bin/python scripts/write_calibration_doc.py     # renders it into docs/calibration.md
+.venv/bin/python scripts/write_calibration_doc.py --old OLD.json   # and the record it replaced, side by side
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from diffbench.calibration.store import read_record
+from diffbench.calibration.store import CalibrationRecord, read_record
 from diffbench.tasks.schema import Difficulty
 from doc_sections import write_section
 
@@ -60,12 +61,64 @@ def render(profile: str) -> str:
     return "\n".join(lines)
 
 
+def _targets(record: CalibrationRecord, key: str) -> tuple[str, str, str]:
+    """U*, the speedup targets easy / medium / hard, and the medium latency of one baseline in one record."""
+    cal = record.baselines.get(key)
+    if cal is None or cal.speedup is None:
+        return "-", "-", "-"
+    targets = [cal.targets(d, record.platform) for d in Difficulty]
+    medium = cal.targets(Difficulty.MEDIUM, record.platform)
+    return (f"{cal.speedup:.2f}", " / ".join(f"{t.speedup:.2f}" for t in targets if t),
+            f"{medium.latency_s:.2f} s" if medium else "-")  # fmt: skip
+
+
+def render_old_new(profile: str, old_path: Path) -> str:
+    """Per baseline: the replaced record's U* and targets beside the current record's."""
+    begin, end = f"<!-- calibration-{profile}-old-new:begin -->", f"<!-- calibration-{profile}-old-new:end -->"
+    new = read_record(profile)
+    old = CalibrationRecord.model_validate_json(old_path.read_text())
+    assert new is not None
+    keys = list(new.baselines)
+    higher = [
+        k for k in keys if k in old.baselines and (new.baselines[k].speedup or 0) >= (old.baselines[k].speedup or 0)
+    ]
+    ratios = sorted((new.baselines[k].speedup or 0) / old.baselines[k].speedup for k in keys
+                    if k in old.baselines and old.baselines[k].speedup)  # fmt: skip
+    lines = [
+        begin,
+        f"## Old and new targets per baseline (`{profile}`)",
+        "",
+        f"Old: `{old.command}` ({old.search}; {old.trials} trials, {old.samples} samples), recorded {old.date}. "
+        f"New: `{new.command}` ({new.search}; {new.trials} screened trials, {new.samples} samples), recorded "
+        f"{new.date}, {sum(c.seconds for c in new.baselines.values()) / 60:.0f} min of searching. Both on "
+        f"{new.platform}. Rendered by `python scripts/write_calibration_doc.py --old OLD.json`.",
+        "",
+        f"New U* >= old U* on **{len(higher)} of {len(keys)}** baselines; new/old U* median "
+        f"{ratios[len(ratios) // 2]:.2f}, range {ratios[0]:.2f}-{ratios[-1]:.2f}."
+        if ratios
+        else "No common baselines.",
+        "",
+        "| baseline | old U* | new U* | old targets easy / medium / hard | new targets easy / medium / hard | "
+        "old / new medium latency |",
+        "|---|---|---|---|---|---|",
+    ]
+    for key in keys:
+        (ou, ot, ol), (nu, nt, nl) = _targets(old, key), _targets(new, key)
+        lines.append(f"| {key.replace('|', ', ')} | {ou} | {nu} | {ot} | {nt} | {ol} / {nl} |")
+    lines.append(end)
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--profile", default="tiny-cpu")
+    parser.add_argument("--old", type=Path, help="a calibration record this profile's record replaced")
     args = parser.parse_args()
     begin, end = f"<!-- calibration-{args.profile}:begin -->", f"<!-- calibration-{args.profile}:end -->"
     write_section(DOC, begin, end, render(args.profile), head="# Calibration of level-4/5 targets\n")
+    if args.old:
+        section = render_old_new(args.profile, args.old)
+        write_section(DOC, section.splitlines()[0], section.splitlines()[-1], section)
     print(f"wrote {DOC}")
 
 

@@ -219,3 +219,31 @@ def test_the_search_re_tries_the_best_configuration_of_the_record_it_replaces():
             assert point is not None, f"{key}: {cal.best_describe} is not a point of today's space"
             kept = tuple(m for m in best.methods if m.key != "qkv_fusion" or "tgate" not in point.values())
             assert there.suggest(optuna.trial.FixedTrial(point)).key() == Config(best.sampler, best.steps, kept).key()
+
+
+def test_force_searches_the_named_baseline_again_and_keeps_the_others(tmp_path, profile, monkeypatch):
+    record = _record(Config("ddim", 20).to_json())
+    record.trials, record.samples, record.search = 2, 2, SEARCH
+    first_key = next(iter(record.baselines))
+    other = next(t for t in suite() if t.level >= 4 and task_baseline_key(t) != first_key)
+    record.baselines[task_baseline_key(other)] = record.baselines[first_key].model_copy(deep=True)
+    write_record(record, folder=tmp_path)
+
+    class FakeLive(FakeBench):
+        def __init__(self, *args, **kwargs) -> None:
+            super().__init__({})
+            self.baseline_s = 1.0
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc) -> None:
+            pass
+
+    monkeypatch.setattr(search_module, "LiveBaseline", FakeLive)
+    task = distinct_baselines(list(suite()))[first_key]
+    again = calibrate(profile, list(suite()), tmp_path / "work", 2, 2, only=[task.id], force=True, folder=tmp_path)
+    stored = read_record("tiny-cpu", folder=tmp_path)
+    assert set(stored.baselines) == {first_key, task_baseline_key(other)} == set(again.baselines)
+    assert len(stored.baselines[first_key].trials) == 2  # searched again: two screened trials, none within sigma
+    assert stored.baselines[task_baseline_key(other)].speedup == 2.1  # kept as it was

@@ -169,14 +169,15 @@ def calibrate(
     folder: Path | None = None,
     budget_s: float | None = None,
 ) -> CalibrationRecord:
-    """Search every distinct level-4/5 baseline (or those in `only`) and record the results."""
+    """Search every distinct level-4/5 baseline (or those in `only`) and record the results. `force` searches
+    again baselines already recorded and keeps the others (a new record starts only when the settings differ)."""
     kb = load_knowledge()
     where = {} if folder is None else {"folder": folder}
     record = read_record(profile.name, **where)
     replaced = read_record(profile.name) if folder is not None else record  # whose best configurations are re-tried
     command = f"diffbench calibrate --profile {profile.name} --trials {trials} --samples {samples}"
     settings = (trials, samples, sigma, SEARCH)
-    if record is None or force or (record.trials, record.samples, record.sigma, record.search) != settings:
+    if record is None or (record.trials, record.samples, record.sigma, record.search) != settings:
         record = CalibrationRecord(
             profile=profile.name, platform=describe_platform(profile), date="", command=command,
             trials=trials, samples=samples, sigma=sigma, seed=seed, search=SEARCH,
