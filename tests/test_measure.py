@@ -110,3 +110,23 @@ def test_a_hanging_call_costs_the_limit_derived_from_the_baseline_and_the_verdic
     assert "timeout" in result.first_problem and "from the baseline's" in result.first_problem
     assert result.time_limits["call_s"] < 30 and "20x its call" in result.time_limits["rule"]
     assert result.seconds < 120
+
+
+def test_warm_up_calls_are_not_held_to_the_behaviour_rules_as_in_the_judge():
+    busy = {"images": [], "seconds": 0.1, "side_work": [{"what": "a thread", "cpu_s": 0.5}]}
+
+    class Child:
+        def generate(self, inp, name):
+            return busy, 0.1
+
+    call = measure.checked(Child())
+    inp = EvalInput(seed=1, prompt="a lighthouse")
+    assert call(inp, f"{measure.WARMUP}0")[0] is busy  # a first call may compile kernels in side threads
+    for name in ("sample-0", "timed-0-0"):
+        with pytest.raises(measure.SolutionError, match="no-side-work"):
+            call(inp, name)
+    order: list[str] = []
+    plan = measure.InputPlan(quality=[inp], warmups=[inp], rounds=[[inp]])
+    measure.interleave(lambda i, n: order.append(n) or ({"seconds": 1.0}, 1.0),
+                       lambda i, n: order.append(n) or ({"seconds": 1.0}, 1.0), plan)  # fmt: skip
+    assert [n for n in order if n.startswith(measure.WARMUP)] == [f"{measure.WARMUP}0"] * 2

@@ -45,6 +45,8 @@ CALIBRATION_SEED = 5
 AGENT_SEED = 7321
 SMOKE_SEED = 20241  # the agent's quick run of a module before it is measured
 WARMUP_SEED_OFFSET = 1
+WARMUP = "warmup-"  # interleave's warm-up calls: the judge does not hold them to the behaviour rules (a first
+# call may compile kernels in side threads), so no measurement does
 TIMING_SEED_OFFSET = 100
 
 
@@ -212,8 +214,8 @@ Call = Callable[[EvalInput, str], tuple[dict, float]]
 def interleave(baseline: Call, candidate: Call, plan: InputPlan) -> Timings:
     """Warm both children, then time them call by call, alternating which goes first on each input."""
     for k, warm in enumerate(plan.warmups):
-        baseline(warm, f"warmup-{k}")
-        candidate(warm, f"warmup-{k}")
+        baseline(warm, f"{WARMUP}{k}")
+        candidate(warm, f"{WARMUP}{k}")
     n = len(plan.rounds[0]) if plan.rounds else 0
     timings = Timings([[] for _ in range(n)], [[] for _ in range(n)])
     for rep, fresh in enumerate(plan.rounds):
@@ -237,11 +239,12 @@ class Measurement:
 
 
 def checked(child: SolutionChild) -> Call:
-    """A candidate's generate() that fails as the judge fails it: a broken behaviour rule is a SolutionError."""
+    """A candidate's generate() that fails as the judge fails it: a broken behaviour rule on a quality or timed
+    call is a SolutionError; warm-up calls are not checked, as in the judge."""
 
     def call(inp: EvalInput, name: str) -> tuple[dict, float]:
         answer, waited = child.generate(inp, name)
-        if (problem := behaviour_problem(answer)) is not None:
+        if not name.startswith(WARMUP) and (problem := behaviour_problem(answer)) is not None:
             raise SolutionError(problem)
         return answer, waited
 
