@@ -140,6 +140,15 @@ def make_baseline(
     return record
 
 
+def baseline_in(child: SolutionChild, folder: Path, baseline_code: str, inputs: list[EvalInput]) -> BaselineRecord:
+    """Load the baseline in `child`: its images and times from the cache in `folder`, made there on a miss."""
+    record = cached_baseline(folder, len(inputs))
+    if record is None:
+        return make_baseline(child, folder, baseline_code, inputs)
+    child.load(baseline_code, "baseline.py")
+    return record
+
+
 # ---- quality --------------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class QualityScores:
@@ -277,12 +286,7 @@ class LiveBaseline:
         )
         self._child = SolutionChild(self.folder / "baseline", self.profile, self.limits, device=self.device)
         self._child.__enter__()
-        record = cached_baseline(cache, len(self.plan.quality))
-        if record is None:
-            record = make_baseline(self._child, cache, self.baseline_code, self.plan.quality)
-        else:
-            self._child.load(self.baseline_code, "baseline.py")
-        self.record = record
+        self.record = baseline_in(self._child, cache, self.baseline_code, self.plan.quality)
         return self
 
     def __exit__(self, *exc: object) -> None:
