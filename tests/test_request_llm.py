@@ -99,3 +99,14 @@ def test_the_cli_dry_run_shows_what_the_model_read(tmp_path):
     assert "EulerAncestralDiscreteScheduler" in result.output and "25 steps" in result.output
     assert "latency <= 1.500 s" in result.output
     assert (tmp_path / "llm.jsonl").is_file()  # the exchange is recorded like every other
+
+
+def test_a_step_cut_keeps_the_baseline_at_its_own_steps():
+    sd15 = "stable-diffusion-v1-5/stable-diffusion-v1-5"
+    reading = Reading(model_id=sd15, steps=50, switch_steps=20, quality_loss=0.05, measure=True)
+    request = to_request(reading, load_knowledge(), "SD1.5, cut its 50 steps to 20 and tell me how much faster")
+    assert request.baseline_sampler is not None and request.baseline_sampler.steps == 50
+    assert request.asked_sampler is not None and request.asked_sampler.steps == 20 and request.asked_sampler.switch
+    reading = Reading(model_id=sd15, scheduler="DDIM", steps=50, switch_to="UniPC", switch_steps=15, speedup=2)
+    request = to_request(reading, load_knowledge(), "SD1.5 DDIM 50, switch to UniPC 15, 2x")
+    assert (request.baseline_sampler.key, request.asked_sampler.key) == ("ddim", "unipc")

@@ -78,15 +78,16 @@ def to_request(reading: Reading, kb: KnowledgeBase, text: str, model_hint: str |
     samplers: list[SamplerMention] = []
     named, bare = None, None
     try:
-        if reading.scheduler:
-            spec = _scheduler(reading.scheduler)
+        switch = bool(reading.switch_to or reading.switch_steps)
+        if reading.scheduler or (switch and reading.steps):  # a switch needs the baseline's own mention beside it
+            spec = _scheduler(reading.scheduler) if reading.scheduler else SchedulerSpec()
             if reading.steps:
                 samplers.append(SamplerMention(sampler_key(spec), reading.steps, False, spec))
             else:
                 named = spec
         elif reading.steps:
             bare = reading.steps
-        if reading.switch_to or reading.switch_steps:
+        if switch:
             spec = _scheduler(reading.switch_to) if reading.switch_to else (named or SchedulerSpec())
             steps = reading.switch_steps or reading.steps or bare
             if steps is None:
