@@ -83,17 +83,17 @@ def search_baseline(
     previous: Config | None = None,
 ) -> tuple[list[TrialRecord], list[tuple[float, Config]]]:  # fmt: skip
     """The screen: every trial's record, and the configurations within sigma, fastest first. `previous` (the best
-    configuration of the record this search replaces) is tried right after the warm starts, so the new search
-    measures the old answer under its own protocol before it looks elsewhere."""
+    configuration of the record this search replaces) is tried first, so the new search measures the old answer
+    under its own protocol before it looks elsewhere."""
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.create_study(direction="maximize", sampler=optuna.samplers.TPESampler(seed=seed))
+    point = space.point(previous) if previous is not None else None
+    if point is not None:  # first: under a time budget the old answer is the one start that must be measured
+        study.enqueue_trial(point, skip_if_exists=True)
     for start in space.warm_starts(task.baseline_sampler):
         study.enqueue_trial(start, skip_if_exists=True)
-    point = space.point(previous) if previous is not None else None
-    if point is not None:
-        study.enqueue_trial(point, skip_if_exists=True)
     records: list[TrialRecord] = []
     feasible: list[tuple[float, Config]] = []
     started = time.perf_counter()
