@@ -88,10 +88,11 @@ def render_old_new(profile: str, old_path: Path) -> str:
         begin,
         f"## Old and new targets per baseline (`{profile}`)",
         "",
-        f"Old: `{old.command}` ({old.search}; {old.trials} trials, {old.samples} samples), recorded {old.date}. "
-        f"New: `{new.command}` ({new.search}; {new.trials} screened trials, {new.samples} samples), recorded "
-        f"{new.date}, {sum(c.seconds for c in new.baselines.values()) / 60:.0f} min of searching. Both on "
-        f"{new.platform}. Rendered by `python scripts/write_calibration_doc.py --old OLD.json`.",
+        f"Old: `{old.command}` ({old.search}; {old.trials} trials, {old.samples} samples), recorded {old.date} on "
+        f"{old.platform}. New: `{new.command}` ({new.search}; {new.trials} screened trials, {new.samples} samples), "
+        f"recorded {new.date} on {new.platform}, {sum(c.seconds for c in new.baselines.values()) / 60:.0f} min of "
+        "searching. A U* is a ratio measured on one machine; where the machines differ, so may the ratios. "
+        "Rendered by `python scripts/write_calibration_doc.py --old OLD.json`.",
         "",
         f"New U* >= old U* on **{len(higher)} of {len(keys)}** baselines; new/old U* median "
         f"{ratios[len(ratios) // 2]:.2f}, range {ratios[0]:.2f}-{ratios[-1]:.2f}."
