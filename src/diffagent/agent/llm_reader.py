@@ -95,14 +95,15 @@ def to_request(reading: Reading, kb: KnowledgeBase, text: str, model_hint: str |
             samplers.append(SamplerMention(sampler_key(spec), steps, True, spec))
     except ValueError as err:
         problems.append(str(err))
-    methods = []
+    known = {m.key for m in kb}
+    methods: list[Applied] = []
     for key in reading.methods:
-        if key not in {m.key for m in kb}:
+        if key not in known:
             problems.append(f"method {key!r} is not in the knowledge base")
         elif why := kb.method(key).why_unsupported(fam.key, str(conditioning)):
             problems.append(f"method {key!r} does not apply to {model_id}: {why}")
         else:
-            methods.append(kb.method(key))
+            methods.append(Applied(key, {}))  # its defaults, as the rules read a method named without parameters
     for name, value in (("speedup", reading.speedup), ("latency_s", reading.latency_s)):
         if value is not None and value <= 0:
             problems.append(f"{name} {value} is not a positive number")
@@ -116,7 +117,7 @@ def to_request(reading: Reading, kb: KnowledgeBase, text: str, model_hint: str |
     resolution = reading.resolution or checkpoint(model_id).resolution
     return Request(
         model_id=model_id, conditioning=conditioning, resolution=resolution, samplers=samplers,
-        methods=[Applied(m.key, {}) for m in methods], speedup=speedup, latency_s=reading.latency_s,
+        methods=methods, speedup=speedup, latency_s=reading.latency_s,
         delta=DEFAULT_DELTA if reading.quality_loss is None else reading.quality_loss,
         delta_stated=reading.quality_loss is not None, measure=reading.measure,
         strength=reading.strength if conditioning is Conditioning.IMAGE else None,
