@@ -74,6 +74,37 @@ TRANSFORMER = [
         ],
     ),
 ]
+# The flow-matching families (extended suite), against the flow-matching Euler sampler at the model card's steps;
+# "{half}" and the like are filled with fractions of those steps.
+FLOW = [
+    ("Euler at half the steps", "moderate", [("flow_euler", {"num_inference_steps": "half"})]),
+    ("TaylorSeer interval 3", "moderate", [("taylorseer_cache", {"cache_interval": 3})]),
+    ("PAB spatial_skip 2", "moderate", [("pab", {"spatial_skip": 2})]),
+    ("Euler at a tenth of the steps", "over", [("flow_euler", {"num_inference_steps": "tenth"})]),
+    (
+        "TaylorSeer interval 8, Euler at a quarter of the steps",
+        "over",
+        [("flow_euler", {"num_inference_steps": "quarter"}), ("taylorseer_cache", {"cache_interval": 8})],
+    ),
+]
+FRACTIONS = {"half": 0.5, "quarter": 0.25, "tenth": 0.1}
+
+
+def anchor_steps(card: int | None) -> tuple[str, int, int, int]:
+    """(sampler, full, moderate, over) steps of a checkpoint's anchors: DDIM 50/25/5 for the paper's families, the
+    flow-matching Euler sampler at the model card's steps, a half and a tenth of them for the extended ones."""
+    if card is None:
+        return "ddim", 50, 25, 5
+    return "flow_euler", card, max(1, round(card / 2)), max(1, round(card / 10))
+
+
+def with_steps(methods: list, card: int) -> list:
+    return [
+        (k, {n: max(1, round(card * FRACTIONS[v])) if isinstance(v, str) else v for n, v in params.items()})
+        for k, params in methods
+    ]
+
+
 PIXART_EXTRA = [("T-GATE gate_step 10 (25 steps)", "moderate", [("ddim", {"num_inference_steps": 25}), ("tgate", {})])]
 
 
@@ -87,21 +118,25 @@ def mean_psnr(base: list, images: list) -> float:
     return statistics.fmean(psnr(b, i) for b, i in zip(base, images, strict=True))
 
 
-def measure_anchors(n_prompts: int, folder: Path) -> dict[str, dict]:
-    """Per checkpoint: the anchors' PSNR against DDIM-50 and the logistic through them."""
+def measure_anchors(n_prompts: int, folder: Path, only: list[str] | None = None) -> dict[str, dict]:
+    """Per checkpoint: the anchors' PSNR against the full-step image and the logistic through them."""
     kb = load_knowledge()
     prompts = LADDER_PROMPTS[:n_prompts]
     store = PROFILE.store
     scales = {}
     for fam in FAMILIES.values():
         for ck in fam.checkpoints:
+            if only and ck.id not in only:
+                continue
+            sampler, full, half, tenth = anchor_steps(ck.steps)
 
-            def ddim(steps: int, ck=ck, fam=fam) -> list:
-                applied = [Applied("ddim", {"num_inference_steps": steps})]
-                return run(compose(kb, ck.id, fam.plain_conditioning, ck.resolution, 50, applied), folder, prompts, 207)
+            def sample(steps: int, ck=ck, fam=fam, sampler=sampler) -> list:
+                applied = [Applied(sampler, {"num_inference_steps": steps})]
+                source = compose(kb, ck.id, fam.plain_conditioning, ck.resolution, steps, applied)
+                return run(source, folder, prompts, 207)
 
-            base = ddim(50)
-            moderate, over = mean_psnr(base, ddim(25)), mean_psnr(base, ddim(5))
+            base = sample(full)
+            moderate, over = mean_psnr(base, sample(half)), mean_psnr(base, sample(tenth))
             scale = FidelityScale.from_anchors(moderate, over)
             scales[ck.id] = {
                 "moderate_db": round(moderate, 3),
@@ -110,24 +145,29 @@ def measure_anchors(n_prompts: int, folder: Path) -> dict[str, dict]:
                 "width_db": round(scale.width_db, 3),
                 "standin_revision": store.revision(ck.id),
             }
-            print(f"{ck.id:45s} DDIM-25 {moderate:6.2f} dB  DDIM-5 {over:6.2f} dB", flush=True)
+            print(f"{ck.id:45s} {sampler}-{half} {moderate:6.2f} dB  {sampler}-{tenth} {over:6.2f} dB", flush=True)
     return scales
 
 
-def measure(n_prompts: int, folder: Path, scales: dict[str, dict]) -> list[dict]:
+def measure(n_prompts: int, folder: Path, scales: dict[str, dict], only: list[str] | None = None) -> list[dict]:
     kb = load_knowledge()
     prompts = LADDER_PROMPTS[:n_prompts]
     rows = []
     for fam in FAMILIES.values():
         ck = fam.default
+        if only and ck.id not in only:
+            continue
         cond = fam.plain_conditioning
         settings = UNET if fam.backbone == "unet" else TRANSFORMER + (PIXART_EXTRA if "pixart" in fam.key else [])
+        sampler, full, _, _ = anchor_steps(ck.steps)
+        if ck.steps is not None:
+            settings = [(label, kind, with_steps(methods, ck.steps)) for label, kind, methods in FLOW]
         scale = FidelityScale(scales[ck.id]["midpoint_db"], scales[ck.id]["width_db"])
 
-        def source(methods: list, ck=ck, cond=cond) -> str:
-            return compose(kb, ck.id, cond, ck.resolution, 50, [Applied(k, p) for k, p in methods])
+        def source(methods: list, ck=ck, cond=cond, full=full) -> str:
+            return compose(kb, ck.id, cond, ck.resolution, full, [Applied(k, p) for k, p in methods])
 
-        base = run(source([("ddim", {"num_inference_steps": 50})]), folder, prompts, 207)
+        base = run(source([(sampler, {"num_inference_steps": full})]), folder, prompts, 207)
         for label, kind, methods in settings:
             images = run(source(methods), folder, prompts, 207)
             values = [psnr(b, i) for b, i in zip(base, images, strict=True)]
@@ -149,14 +189,16 @@ def render(rows: list[dict], n_prompts: int, scales: dict[str, dict]) -> str:
     lines = [
         BEGIN,
         f"Measured {datetime.date.today()} with `scripts/measure_fidelity_scale.py --prompts {n_prompts}` (profile "
-        "`tiny-cpu`). Baseline: DDIM 50 steps at each checkpoint's real resolution; mean over "
+        "`tiny-cpu`). Baseline: DDIM 50 steps (the paper's families) or the flow-matching Euler sampler at the model "
+        "card's steps (FLUX.1, SD3.5), at each checkpoint's real resolution; mean over "
         f"{n_prompts} prompt(s), seed i for prompt i. Score: per-checkpoint logistic in PSNR through the anchors "
         f"{ANCHORS['moderate'][0]} (L = {ANCHORS['moderate'][1]:.0%}) and {ANCHORS['over'][0]} "
-        f"(L = {ANCHORS['over'][1]:.0%}); L = 1 - mean score.",
+        f"(L = {ANCHORS['over'][1]:.0%}) - for the flow-matching families half and a tenth of the card's steps; "
+        "L = 1 - mean score.",
         "",
         "Anchors and scales (every checkpoint):",
         "",
-        "| checkpoint | DDIM 25 dB | DDIM 5 dB | midpoint dB | width dB |",
+        "| checkpoint | moderate anchor dB | over anchor dB | midpoint dB | width dB |",
         "|---|---|---|---|---|",
         *(
             f"| {mid} | {e['moderate_db']:.2f} | {e['over_db']:.2f} | {e['midpoint_db']:.2f} | {e['width_db']:.2f} |"

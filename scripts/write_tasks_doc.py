@@ -1,4 +1,5 @@
-"""Writes docs/tasks.md from the packaged suite: what the 604 tasks cover (the paper's Figure 2 as tables).
+"""Writes docs/tasks.md from the packaged suites: what the 604 tasks cover (the paper's Figure 2 as tables), then
+the same tables for the extended suite (FLUX.1, SD3.5; issue 17).
 
 Reproduce: `.venv/bin/python scripts/write_tasks_doc.py` (the suite itself: `diffbench tasks generate`).
 """
@@ -14,6 +15,7 @@ from diffbench.tasks.suite import suite
 DOC = Path(__file__).resolve().parents[1] / "docs" / "tasks.md"
 
 INTRO = (Path(__file__).parent / "templates" / "tasks_intro.md").read_text()  # the page's prose
+EXTENDED = (Path(__file__).parent / "templates" / "tasks_extended.md").read_text()
 
 
 def table(title: str, counts: dict[str, int], label=lambda k: k) -> str:
@@ -22,17 +24,22 @@ def table(title: str, counts: dict[str, int], label=lambda k: k) -> str:
     return f"### {title}\n\n| {title} | tasks | share |\n|---|---|---|\n" + "\n".join(rows) + "\n"
 
 
-def main() -> None:
-    tasks = list(suite())
+def section(tasks: list, heading: str) -> list[str]:
     data = stats(tasks)
-    parts = [INTRO, f"## Coverage ({data['total']} tasks)\n"]
+    parts = [f"{heading} ({data['total']} tasks)\n"]
     for key, title in TITLES.items():
         label = (lambda k: f"{k} ({LEVEL_NAMES[int(k)]})") if key == "by_level" else (lambda k: k)
         parts.append(table(title, data[key], label))
-    parts.append("## One prompt per level\n")
+    parts.append("### One prompt per level\n")
     for level in range(1, 6):
         task = next(t for t in tasks if t.level == level)
         parts.append(f"- **{task.id}**: {task.prompt}\n")
+    return parts
+
+
+def main() -> None:
+    parts = [INTRO, *section(list(suite("paper")), "## Coverage of the paper's suite")]
+    parts += [EXTENDED, *section(list(suite("extended")), "## Coverage of the extended suite")]
     DOC.write_text("\n".join(parts))
     print(f"wrote {DOC}")
 

@@ -3,10 +3,12 @@ import pytest
 from diffbench.models.families import (
     FAMILIES,
     QUALITY_MODEL_ID,
+    SUITES,
     Conditioning,
     UnknownModelError,
     all_model_ids,
     checkpoint,
+    families_of,
     family_of,
 )
 
@@ -24,6 +26,11 @@ REQUIRED_IDS = {
     "PixArt-alpha/PixArt-Sigma-XL-2-512-MS",
     "PixArt-alpha/PixArt-Sigma-XL-2-1024-MS",
     "openai/clip-vit-base-patch16",
+    # the extended suite's families (issue 17)
+    "black-forest-labs/FLUX.1-dev",
+    "black-forest-labs/FLUX.1-schnell",
+    "stabilityai/stable-diffusion-3.5-large",
+    "stabilityai/stable-diffusion-3.5-medium",
 }
 
 
@@ -33,8 +40,12 @@ def test_registry_holds_every_required_id_once():
     assert len(ids) == len(set(ids))
 
 
-def test_six_families_with_their_conditionings():
-    assert set(FAMILIES) == {"sd15", "sd21", "sdxl", "dit", "pixart-alpha", "pixart-sigma"}
+def test_six_paper_families_and_the_extended_ones():
+    assert [f.key for f in families_of("paper")] == ["sd15", "sd21", "sdxl", "dit", "pixart-alpha", "pixart-sigma"]
+    assert [f.key for f in families_of("extended")] == ["flux", "sd35"]
+    assert set(FAMILIES) == {f.key for suite in SUITES for f in families_of(suite)}
+    with pytest.raises(UnknownModelError, match="unknown suite"):
+        families_of("2027")
     c = Conditioning
     assert set(FAMILIES["sd15"].conditionings) == {c.TEXT, c.IMAGE, c.CANNY}
     assert set(FAMILIES["sdxl"].conditionings) == {c.TEXT, c.IMAGE, c.CANNY}
@@ -49,6 +60,13 @@ def test_published_defaults():
     assert checkpoint("stabilityai/stable-diffusion-2-1-base").resolution == 512
     assert checkpoint("stabilityai/stable-diffusion-xl-base-1.0").scheduler == "EulerDiscreteScheduler"
     assert checkpoint("PixArt-alpha/PixArt-Sigma-XL-2-1024-MS").resolution == 1024
+    # the model cards' examples
+    dev, schnell = checkpoint("black-forest-labs/FLUX.1-dev"), checkpoint("black-forest-labs/FLUX.1-schnell")
+    assert (dev.steps, dev.guidance_scale, schnell.steps, schnell.guidance_scale) == (50, 3.5, 4, 0.0)
+    large = checkpoint("stabilityai/stable-diffusion-3.5-large")
+    medium = checkpoint("stabilityai/stable-diffusion-3.5-medium")
+    assert (large.steps, large.guidance_scale, medium.steps, medium.guidance_scale) == (28, 3.5, 40, 4.5)
+    assert {dev.scheduler, large.scheduler} == {"FlowMatchEulerDiscreteScheduler"}
 
 
 def test_controlnet_ids_belong_to_their_family():

@@ -42,6 +42,20 @@ CASES = [
         {"spatial_skip": 3, "timestep_low": 50, "timestep_high": 800, "blocks": 6},
     ),
     ("pixart-sigma", "first_block_cache", {"threshold": 0.2}, {"threshold": 0.2}),
+    # the extended suite's families and methods (issue 17)
+    ("flux", "flow_euler", {"num_inference_steps": 3}, {"scheduler": "FlowMatchEulerDiscreteScheduler",
+                                                        "steps_last_run": 3}),
+    ("flux", "first_block_cache", {"threshold": 0.2}, {"threshold": 0.2}),
+    ("flux", "pab", {"spatial_skip": 3}, {"spatial_skip": 3, "timestep_low": 100, "timestep_high": 800, "blocks": 9}),
+    ("sd35", "pab", {"spatial_skip": 2}, {"spatial_skip": 2, "timestep_low": 100, "timestep_high": 800, "blocks": 6}),
+    ("flux", "taylorseer_cache", {"cache_interval": 3}, {"hooks": 9}),
+    ("sd35", "taylorseer_cache", {"cache_interval": 3}, {"hooks": 6}),
+    ("flux", "mag_cache", {"threshold": 0.1}, {"threshold": 0.1}),
+    ("flux", "cache_dit", {"threshold": 0.3}, {"cached_steps": 0}),
+    ("sd35", "cache_dit", {"threshold": 0.3, "taylorseer": True}, {"cached_steps": 0}),
+    ("flux", "torchao_int8", {}, {"layers": 88}),
+    ("sd35", "torchao_int8", {}, {"layers": 88}),
+    ("flux", "qkv_fusion", {}, {"fused_attentions": 9, "attentions": 9}),
 ]
 
 
@@ -49,7 +63,8 @@ CASES = [
 def test_detector_reads_back_what_was_applied(profile, tmp_path, family, key, params, expected):
     pipe = build(profile, tmp_path, family, [(key, params)])
     found = load_knowledge().detect_all(pipe)
-    native = {"sdxl": set(), "sd15": set(), "pixart-sigma": {"dpm_solver"}, "dit": {"ddim"}}[family]
+    native = {"sdxl": set(), "sd15": set(), "pixart-sigma": {"dpm_solver"}, "dit": {"ddim"}, "flux": {"flow_euler"},
+              "sd35": {"flow_euler"}}[family]  # fmt: skip
     assert found.pop(key) == expected
     assert set(found) <= native, f"other detectors fired: {found}"
 
@@ -80,6 +95,11 @@ def test_qkv_fusion_on_transformers(profile, tmp_path, family):
 def test_torch_compile_is_detected_without_running(profile, tmp_path):
     pipe = build(profile, tmp_path, "sd15", [("torch_compile", {})], run=False)
     assert load_knowledge().detector("torch_compile")(pipe) == {"compiled": "OptimizedModule"}
+
+
+def test_regional_compilation_is_detected_on_the_repeated_blocks(profile, tmp_path):
+    pipe = build(profile, tmp_path, "flux", [("regional_compile", {})], run=False)
+    assert load_knowledge().detector("regional_compile")(pipe) == {"compiled_blocks": 9}  # 3 double + 6 single
 
 
 def test_clean_pipelines_carry_nothing_but_their_native_scheduler(profile, tmp_path):

@@ -20,7 +20,7 @@ from diffagent.agent.plan import AUTHOR, LOSSLESS, Candidate, Pipeline, Plan
 from diffbench.calibration.space import OWN_SCHEDULER, Config
 from diffbench.knowledge.compose import Applied
 from diffbench.knowledge.loader import KnowledgeBase
-from diffbench.models.families import family_of
+from diffbench.models.families import checkpoint, family_of
 
 LEFT_OUT = {"torch_compile": "compiles for minutes on a CPU", "fp16": "slower than fp32 on a CPU"}
 MIN_STEPS = 8
@@ -39,6 +39,13 @@ class HeuristicPlanner:
     def __post_init__(self) -> None:
         fam = family_of(self.pipeline.model_id)
         self.family = fam.key
+        # The knowledge base's sampler that installs the checkpoint's own scheduler (FLUX.1, SD3.5: flow_euler):
+        # the baseline's own scheduler composes as that sampler does; DDIM's rules stand in where none does.
+        own = checkpoint(self.pipeline.model_id).scheduler
+        self.native = next(
+            (m.key for m in self.kb if m.scheduler == own and m.why_unsupported(fam.key) is None), "ddim"
+        )
+        self.samplers = {m.key for m in self.kb if m.category == "sampler" and m.why_unsupported(fam.key) is None}
         self.compatible = {frozenset((m.key, o)) for m in self.kb for o in m.composes_with}
         measured = {
             p["method"]: p.get("speedup") or 0.0
@@ -68,7 +75,7 @@ class HeuristicPlanner:
     def _composes(self, keys: list[str]) -> bool:
         """Pairwise compatible; the baseline's own scheduler composes as a plain sampler does (with everything
         but another scheduler swap)."""
-        keys = ["ddim" if k == OWN_SCHEDULER else k for k in keys]
+        keys = [self.native if k == OWN_SCHEDULER else k for k in keys]
         return all(frozenset(p) in self.compatible for p in itertools.combinations(keys, 2))
 
     def _method(self, key: str) -> Applied:
@@ -76,7 +83,7 @@ class HeuristicPlanner:
 
     def moves(self) -> list[Plan]:
         base = self.pipeline
-        fewer = max(MIN_STEPS, base.steps * 3 // 5)
+        fewer = max(min(MIN_STEPS, base.steps - 1), base.steps * 3 // 5, 1)
         out: list[Plan] = []
         if self.delta == 0:
             return [
@@ -101,7 +108,7 @@ class HeuristicPlanner:
                     f"fewer steps and {self.kb.method(caching).name}: the two gains multiply",
                 )
             )
-        if base.sampler != "dpm_solver" or base.steps > 20:
+        if "dpm_solver" in self.samplers and (base.sampler != "dpm_solver" or base.steps > 20):
             out.append(Plan(Config("dpm_solver", 20), "DPM-Solver++ converges in about 20 steps"))
         return sorted(out, key=lambda p: -self._estimate(p.config))
 
@@ -160,7 +167,8 @@ class HeuristicPlanner:
             if steps == config.steps and methods == list(config.methods) and methods:
                 methods = methods[:-1]
         else:
-            steps = max(MIN_STEPS, round(steps * 0.75))
+            floor = min(MIN_STEPS, max(1, self.pipeline.steps // 2))  # a few-step baseline (schnell's 4) may halve
+            steps = min(steps, max(floor, round(steps * 0.75)))
             methods = [self._interval(m, +1) for m in methods]
             why = "push on: the parent kept quality but was too slow"
             extra = next((k for k in self.methods if k not in {m.key for m in methods}

@@ -164,7 +164,11 @@ def _from_words(request: Request, kb: KnowledgeBase) -> tuple[Pipeline, str, lis
         if spec.class_name is None:
             assumptions.append(f"no scheduler named: the checkpoint's own {own}")
         steps = request.bare_steps
-        if steps is None:
+        card = checkpoint(request.model_id).steps
+        if steps is None and card is not None:  # FLUX.1, SD3.5: what their model cards' examples run
+            steps = card
+            assumptions.append(f"no step count stated: {steps}, the model card's for {request.model_id}")
+        elif steps is None:
             steps = int(defaults["num_inference_steps"] or 50)
             assumptions.append(f"no step count stated: {steps}, the {fam.pipelines[request.conditioning]} default")
     if not request.resolution_stated:

@@ -177,6 +177,8 @@ def calibrate(
     replaced = read_record(profile.name) if folder is not None else record  # whose best configurations are re-tried
     command = f"diffbench calibrate --profile {profile.name} --trials {trials} --samples {samples}"
     command += f" --budget-min {budget_s / 60:g}" if budget_s is not None else ""
+    suites = {t.suite for t in tasks}
+    command += f" --suite {suites.pop()}" if suites and suites != {"paper"} else ""
     settings = (trials, samples, sigma, SEARCH)
     if record is None or (record.trials, record.samples, record.sigma, record.search) != settings:
         record = CalibrationRecord(

@@ -75,6 +75,8 @@ class SearchSpace:
         self.kb = kb
         self.family = family_of(model_id).key
         self.base_steps = base_steps
+        # A few-step baseline (FLUX.1-schnell's 4) may be cut to a single step; the others keep MIN_STEPS.
+        self.min_steps = 1 if base_steps < 2 * MIN_STEPS else MIN_STEPS
         usable = [
             m.key for m in kb
             if m.why_unsupported(self.family, str(conditioning)) is None and m.key not in EXCLUDED
@@ -114,7 +116,7 @@ class SearchSpace:
     def suggest(self, trial: Any) -> Config | None:
         """The trial's configuration, or None when its methods do not compose (the trial is pruned)."""
         sampler = trial.suggest_categorical("sampler", self.samplers)
-        steps = trial.suggest_int("steps", MIN_STEPS, self.base_steps)
+        steps = trial.suggest_int("steps", self.min_steps, self.base_steps)
         keys = []
         for slot in range(MAX_EXTRA_METHODS):
             key = trial.suggest_categorical(f"method{slot}", [NONE, *self.methods])
@@ -141,7 +143,7 @@ class SearchSpace:
         kept = tuple(m for m in config.methods if self.kb.method(m.key).inert_beside(named) is None)
         config = Config(config.sampler, config.steps, kept)
         keys = [m.key for m in config.methods]
-        if (config.sampler not in self.samplers or not MIN_STEPS <= config.steps <= self.base_steps
+        if (config.sampler not in self.samplers or not self.min_steps <= config.steps <= self.base_steps
                 or len(keys) > MAX_EXTRA_METHODS or any(k not in self.methods for k in keys)):  # fmt: skip
             return None
         out: dict[str, Any] = {"sampler": config.sampler, "steps": config.steps}
@@ -168,7 +170,7 @@ class SearchSpace:
     def warm_starts(self, base_sampler: str) -> list[dict[str, Any]]:
         """Points the search tries first (Optuna `enqueue_trial`): the knowledge base's usual first moves."""
         starts: list[dict[str, Any]] = [
-            {"sampler": base_sampler, "steps": max(MIN_STEPS, self.base_steps * 2 // 5), "method0": NONE,
+            {"sampler": base_sampler, "steps": max(self.min_steps, self.base_steps * 2 // 5), "method0": NONE,
              "method1": NONE},
         ]  # fmt: skip
         if "deepcache" in self.methods and self.compatible_set([base_sampler, "deepcache"]):

@@ -46,10 +46,11 @@ def calibrate_command(
     budget_min: Annotated[
         float | None, typer.Option(min=0.1, help="minutes of screening per baseline at most (then the re-check)")
     ] = None,
+    suite: Annotated[str, typer.Option("--suite", "-s", help="paper (the 604 tasks) or extended")] = "paper",
     as_json: JsonOption = False,
 ) -> None:
-    """For every distinct level-4/5 baseline, search the knowledge base's space (Optuna) for the largest speedup
-    within sigma = 5% quality loss; record it, then regenerate the suite so the tasks carry the targets (medium:
+    """For every distinct level-4/5 baseline of the suite, search the knowledge base's space (Optuna) for the largest
+    speedup within sigma = 5% quality loss; record it, then regenerate the suite so the tasks carry the targets (medium:
     the best found, easy 0.8x, hard 1.2x) and the configuration found as reference code. Resumable: baselines
     already recorded with the same settings are skipped."""
     prof = open_profile(profile, device, unsafe_unconfined)  # before anything imports huggingface_hub
@@ -58,7 +59,7 @@ def calibrate_command(
     from diffbench.calibration.store import record_path
     from diffbench.models.standins.build import build_standins
     from diffbench.tasks.generate import generate
-    from diffbench.tasks.suite import load_suite, write_suite
+    from diffbench.tasks.suite import load_suite, suite_dir, write_suite
 
     if prof.builds_standins:
         build_standins(prof)
@@ -73,10 +74,10 @@ def calibrate_command(
 
     with tempfile.TemporaryDirectory(prefix="diffbench-calibrate-") as tmp:
         record = calibrate(
-            prof, load_suite(), Path(tmp), trials, samples, seed=seed, force=force, only=only,
+            prof, load_suite(suite_dir(suite)), Path(tmp), trials, samples, seed=seed, force=force, only=only,
             on_baseline=on_baseline, on_trial=on_trial, budget_s=budget_min * 60 if budget_min else None,
         )  # fmt: skip
-    write_suite(generate())
+    write_suite(generate(suite=suite), suite_dir(suite))
     if as_json:
         print_json(record.model_dump(mode="json"))
         return

@@ -22,7 +22,7 @@ from diffbench.cli.common import (
 from diffbench.errors import DiffbenchError
 from diffbench.evaluation.inputs import read_prompts
 from diffbench.evaluation.judge import JudgeOptions, evaluate
-from diffbench.tasks.suite import get_task, load_suite
+from diffbench.tasks.suite import get_task
 
 
 @friendly_errors
@@ -46,7 +46,7 @@ def eval_command(
     """Judge CANDIDATE.py on TASK_ID: static attributes, run-time checks, quality, and for levels 4-5 L and U."""
     if not candidate.is_file():
         raise DiffbenchError(f"candidate file {candidate} does not exist")
-    task = get_task(task_id, load_suite())
+    task = get_task(task_id)
     prof = open_profile(profile, device, unsafe_unconfined)
     options = JudgeOptions(
         samples=samples,

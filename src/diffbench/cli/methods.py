@@ -79,7 +79,15 @@ def check(
         family_by_key(family)
     for key in method or []:
         kb.method(key)
-    pairs = [p for p in declared_pairs(kb, family) if not method or p[0] in method]
+    pairs = [p for p in declared_pairs(kb, family, prof.device) if not method or p[0] in method]
+    elsewhere = sorted(set(declared_pairs(kb, family)) - set(declared_pairs(kb, family, prof.device)))
+    skipped = [
+        {"method": m, "family": f, "reason": f"declared for {'/'.join(kb.method(m).devices)} only"}
+        for m, f in elsewhere
+        if not method or m in method
+    ]
+    for row in skipped:
+        err_console.print(f"  {row['method']} on {row['family']}: not run here, {row['reason']}", highlight=False)
 
     def progress(r) -> None:  # on stderr in every mode: --json keeps stdout clean for the data
         status = f"{r.speedup:.2f}x, {r.psnr_db:.1f} dB" if r.ok else f"FAILED: {r.error}"
@@ -94,7 +102,8 @@ def check(
 
         err_console.print(f"recorded in {record_results(prof, results, reps, wall_s, sweep, family)}", highlight=False)
     if as_json:
-        print_json({**prof.facts(), "ok": all_ok, "wall_s": wall_s, "pairs": [r.model_dump() for r in results]})
+        pairs_json = [r.model_dump() for r in results]
+        print_json({**prof.facts(), "ok": all_ok, "wall_s": wall_s, "pairs": pairs_json, "skipped": skipped})
     else:
         table = Table(title=f"Methods check, {prof.describe()} (default parameters, median of {reps}, interleaved)")
         for col in ("method", "family", "steps", "speedup", "PSNR dB", "SSIM", "detected", "ok"):

@@ -15,13 +15,19 @@ def report_command(
     run_dir: Annotated[Path, typer.Argument(help="a run folder made by `diffbench run`")],
     compare: Annotated[list[Path] | None, typer.Option(help="more run folders to put beside it (repeatable)")] = None,
     html: Annotated[Path | None, typer.Option(help="write a self-contained HTML page here")] = None,
+    suite: Annotated[
+        str | None, typer.Option("--suite", "-s", help="only the tasks of this suite (paper or extended)")
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Print Table 1 (S_p per level), Table 2 (S_a on hard tasks) and the error modes; --html writes the page."""
     from diffbench.report.summary import summarize
     from diffbench.report.terminal import print_report
+    from diffbench.tasks.suite import suite_dir
 
-    runs = [summarize(folder) for folder in [run_dir, *(compare or [])]]
+    if suite is not None:
+        suite_dir(suite)  # an unknown name: one line, exit 2
+    runs = [summarize(folder, suite) for folder in [run_dir, *(compare or [])]]
     if html is not None:
         from diffbench.report.html import render_html
 

@@ -42,7 +42,10 @@ def run_command(
     llm_base_url: Annotated[str | None, typer.Option(help="an OpenAI-compatible server")] = None,
     level: Annotated[list[int] | None, typer.Option(help="levels to run (repeatable)")] = None,
     family: Annotated[list[str] | None, typer.Option(help="families to run (repeatable): sd15, sdxl, dit, ...")] = None,
-    task: Annotated[list[str] | None, typer.Option(help="task ids to run (repeatable)")] = None,
+    task: Annotated[list[str] | None, typer.Option(help="task ids to run (repeatable; any suite)")] = None,
+    suite: Annotated[str, typer.Option("--suite", "-s", help="paper (604 tasks) or extended (FLUX.1, SD3.5)")] = (
+        "paper"
+    ),
     limit: Annotated[int | None, typer.Option(min=1, help="the first N selected tasks")] = None,
     profile: ProfileOption = DEFAULT,
     device: DeviceOption = None,
@@ -68,13 +71,17 @@ def run_command(
     """Solve and judge the selected tasks; results go to RUN_DIR/run.sqlite as they finish. Re-run the same
     command to resume: only what is missing is done."""
     from diffbench.evaluation.judge import JudgeOptions
+    from diffbench.models.families import SUITES
     from diffbench.runner.run import Runner, RunSpec, select_tasks
-    from diffbench.tasks.suite import load_suite
+    from diffbench.tasks.suite import suite as packaged_suite
+    from diffbench.tasks.suite import suite_dir
 
     prof = open_profile(profile, device, unsafe_unconfined)
     if executor not in ("local", "ray"):
         raise DiffbenchError(f"unknown executor {executor!r}; local or ray")
-    tasks = select_tasks(load_suite(), level, family, task, limit)
+    suite_dir(suite)  # an unknown suite: one line, exit 2
+    pool = [t for name in SUITES for t in packaged_suite(name)] if task else list(packaged_suite(suite))
+    tasks = select_tasks(pool, level, family, task, limit)
     options = _agent_options(population, parents, generations, code_restarts, debug_rounds, no_knowledge, no_ga,
                              no_debugger, agent_samples)  # fmt: skip
     spec = RunSpec(

@@ -1,4 +1,4 @@
-"""`diffbench tasks ...`: the 604-task suite."""
+"""`diffbench tasks ...`: the task suites (paper: the 604 tasks; extended: the families added since)."""
 
 from __future__ import annotations
 
@@ -11,15 +11,18 @@ from rich.table import Table
 
 from diffbench.cli.common import DEFAULT, JsonOption, ProfileOption, console, err_console, friendly_errors, print_json
 from diffbench.models.families import family as family_by_key
-from diffbench.tasks.schema import LEVEL_NAMES, LEVELS, Task
+from diffbench.tasks.schema import LEVEL_NAMES, SUITE_LEVELS, Task
 from diffbench.tasks.stats import TITLES
 from diffbench.tasks.stats import stats as suite_stats
-from diffbench.tasks.suite import get_task, load_suite
+from diffbench.tasks.suite import get_task, load_suite, suite_dir
 
 app = typer.Typer(help="The task suite: list, show, count, validate and regenerate tasks.", no_args_is_help=True)
 
 LevelOption = Annotated[int | None, typer.Option("--level", "-l", min=1, max=5, help="only this level (1-5)")]
 FamilyOption = Annotated[str | None, typer.Option("--family", "-f", help="only this family (sd15, dit, ...)")]
+SuiteOption = Annotated[
+    str, typer.Option("--suite", "-s", help="paper (the 604 tasks) or extended (FLUX.1, SD3.5; ids X1-001...)")
+]
 
 
 def _summary(task: Task) -> dict:
@@ -38,11 +41,14 @@ def _summary(task: Task) -> dict:
 
 @app.command("list")
 @friendly_errors
-def list_tasks(level: LevelOption = None, family: FamilyOption = None, as_json: JsonOption = False) -> None:
+def list_tasks(
+    level: LevelOption = None, family: FamilyOption = None, suite: SuiteOption = "paper", as_json: JsonOption = False
+) -> None:
     """Tasks with their pipeline, baseline and required methods."""
     if family is not None:
         family_by_key(family)
-    tasks = [t for t in load_suite() if (level is None or t.level == level) and (family in (None, t.family))]
+    chosen = load_suite(suite_dir(suite))
+    tasks = [t for t in chosen if (level is None or t.level == level) and (family in (None, t.family))]
     if as_json:
         print_json([_summary(t) for t in tasks])
         return
@@ -64,7 +70,7 @@ def show(
     as_json: JsonOption = False,
 ) -> None:
     """A task's prompt (as a user of PROFILE reads it), key attributes and reference code."""
-    task = get_task(task_id, load_suite())
+    task = get_task(task_id)
     if as_json:
         print_json(task.model_dump(mode="json") | {"rendered_prompt": task.prompt_for(profile)})
         return
@@ -87,9 +93,9 @@ def show(
 
 @app.command()
 @friendly_errors
-def stats(as_json: JsonOption = False) -> None:
+def stats(suite: SuiteOption = "paper", as_json: JsonOption = False) -> None:
     """Counts by level, family, conditioning, resolution, sampler and method (the paper's Figure 2)."""
-    data = suite_stats(list(load_suite()))
+    data = suite_stats(list(load_suite(suite_dir(suite))))
     if as_json:
         print_json(data)
         return
@@ -109,27 +115,29 @@ def stats(as_json: JsonOption = False) -> None:
 
 @app.command()
 @friendly_errors
-def validate(as_json: JsonOption = False) -> None:
+def validate(suite: SuiteOption = "paper", as_json: JsonOption = False) -> None:
     """Check the suite: code compiles, the parser finds each reference's key attributes, baselines fail them
     (levels 2-5), the level counts, and that the files are exactly what the generator writes."""
     from diffbench.tasks.generate import generate
     from diffbench.tasks.validate import check_regenerates
     from diffbench.tasks.validate import validate as validate_suite
 
-    tasks = list(load_suite())
-    problems = validate_suite(tasks)
-    if drift := check_regenerates(generate()):
+    tasks = list(load_suite(suite_dir(suite)))
+    problems = validate_suite(tasks, suite=suite)
+    if drift := check_regenerates(generate(suite=suite), suite_dir(suite)):
         problems["suite"] = problems.get("suite", []) + drift
     levels = Counter(t.level for t in tasks)
     if as_json:
-        print_json({"ok": not problems, "tasks": len(tasks), "by_level": dict(levels), "problems": problems})
+        print_json(
+            {"ok": not problems, "suite": suite, "tasks": len(tasks), "by_level": dict(levels), "problems": problems}
+        )
     else:
         for where, lines in problems.items():
             for line in lines:
                 err_console.print(f"[red]{where}[/]: {line}", highlight=False)
         verdict = "[green]ok[/]" if not problems else f"[red]{sum(map(len, problems.values()))} problem(s)[/]"
-        counts = ", ".join(f"L{lvl} {levels.get(lvl, 0)}/{n}" for lvl, n in LEVELS.items())
-        console.print(f"{len(tasks)} tasks ({counts}): {verdict}")
+        counts = ", ".join(f"L{lvl} {levels.get(lvl, 0)}/{n}" for lvl, n in SUITE_LEVELS[suite].items())
+        console.print(f"{suite} suite, {len(tasks)} tasks ({counts}): {verdict}")
     if problems:
         raise typer.Exit(1)
 
@@ -138,18 +146,19 @@ def validate(as_json: JsonOption = False) -> None:
 @friendly_errors
 def generate(
     check: Annotated[bool, typer.Option("--check", help="only report whether the files would change")] = False,
+    suite: SuiteOption = "paper",
 ) -> None:
-    """Regenerate the suite's data files from the knowledge base and the phrasings (deterministic)."""
+    """Regenerate a suite's data files from the knowledge base and the phrasings (deterministic)."""
     from diffbench.tasks.generate import generate as generate_suite
     from diffbench.tasks.suite import write_suite
     from diffbench.tasks.validate import check_regenerates
 
-    tasks = generate_suite()
+    tasks = generate_suite(suite=suite)
     if check:
-        drift = check_regenerates(tasks)
+        drift = check_regenerates(tasks, suite_dir(suite))
         for line in drift:
             err_console.print(line, highlight=False)
         console.print("up to date" if not drift else "would change")
         raise typer.Exit(1 if drift else 0)
-    for path in write_suite(tasks):
+    for path in write_suite(tasks, suite_dir(suite)):
         console.print(f"wrote {path}")

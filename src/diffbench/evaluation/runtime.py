@@ -7,6 +7,7 @@ The observers are attached after `load_pipeline` returns, so a solution that swa
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import torch
@@ -44,13 +45,19 @@ class Observers:
     def _wrap_scheduler(self, scheduler: Any) -> None:
         step, set_timesteps = scheduler.step, scheduler.set_timesteps
 
+        # functools.wraps keeps the signatures visible: pipelines read them (FLUX passes `sigmas` only to a
+        # set_timesteps whose signature accepts it, and refuses to run otherwise).
+        @functools.wraps(step)
         def counted_step(*args: Any, **kwargs: Any) -> Any:
             self.steps += 1
             return step(*args, **kwargs)
 
+        @functools.wraps(set_timesteps)
         def recorded_set_timesteps(num_inference_steps: Any = None, *args: Any, **kwargs: Any) -> Any:
             if isinstance(num_inference_steps, int):
                 self.timesteps_set.append(num_inference_steps)
+            elif kwargs.get("sigmas") is not None:  # FLUX sets its own sigma schedule, one sigma per step
+                self.timesteps_set.append(len(kwargs["sigmas"]))
             return set_timesteps(num_inference_steps, *args, **kwargs)
 
         scheduler.step = counted_step

@@ -39,8 +39,14 @@ class PairResult(BaseModel):
     error: str | None = None
 
 
-def declared_pairs(kb: KnowledgeBase, family: str | None = None) -> list[tuple[str, str]]:
-    return [(m.key, f) for m in kb for f in m.families if family is None or f == family]
+def declared_pairs(kb: KnowledgeBase, family: str | None = None, device: str | None = None) -> list[tuple[str, str]]:
+    """(method, family) pairs the knowledge base declares; with `device`, only methods that run there."""
+    return [
+        (m.key, f)
+        for m in kb
+        for f in m.families
+        if (family is None or f == family) and (device is None or device in m.devices)
+    ]
 
 
 def variants_for(kb: KnowledgeBase, method: str, family: str, sweep: bool) -> list[dict]:

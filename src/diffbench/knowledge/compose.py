@@ -24,7 +24,7 @@ import jinja2
 
 from diffbench.knowledge.loader import KnowledgeBase, KnowledgeError
 from diffbench.knowledge.schedulers import SchedulerSpec
-from diffbench.models.families import Conditioning, family_of
+from diffbench.models.families import Conditioning, checkpoint, family_of
 
 SECTIONS = ("imports", "helpers", "load_kwargs", "after_load", "call", "call_kwargs", "before_call", "call_context")
 SHARED = ("imports", "before_call")  # sections whose repeated lines are written once
@@ -80,11 +80,14 @@ def compose(
     """The source of a solution module for `model_id` with `methods` applied in order.
 
     `scheduler` installs any diffusers scheduler first (a user's own pipeline's; the knowledge base's samplers are
-    methods), `strength` (image-to-image, default 0.75) and `guidance_scale` (default: the pipeline's) are the
+    methods), `strength` (image-to-image, default 0.75) and `guidance_scale` (default: the model card's where the
+    registry records one, FLUX.1 and SD3.5, else the pipeline's) are the
     call's. Declared conflicts are refused; `allow_conflicts` exists so tests can show what a conflict breaks."""
     fam = family_of(model_id)
     if conditioning not in fam.pipelines:
         raise KnowledgeError(f"{fam.display} has no {conditioning} pipeline")
+    if guidance_scale is None and model_id != fam.controlnet_id:
+        guidance_scale = checkpoint(model_id).guidance_scale  # the model card's, where the registry records one
     facts = {
         "family": fam.key,
         "model_id": model_id,

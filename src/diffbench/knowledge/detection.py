@@ -40,9 +40,12 @@ def scheduler_of(pipe: Any, class_name: str) -> dict[str, Any] | None:
 
 
 def attention_modules(module: nn.Module) -> Iterator[nn.Module]:
+    """Attention layers of both kinds diffusers has: `Attention` (UNets, DiT, PixArt, SD3) and the newer
+    per-model classes built on `AttentionModuleMixin` (FluxAttention, QwenDoubleStreamAttention)."""
+    from diffusers.models.attention import AttentionModuleMixin
     from diffusers.models.attention_processor import Attention
 
-    return (m for m in module.modules() if isinstance(m, Attention))
+    return (m for m in module.modules() if isinstance(m, (Attention, AttentionModuleMixin)))
 
 
 def closure_objects(function: Any) -> Iterator[Any]:
@@ -157,3 +160,12 @@ def single_kernel(trace: Any) -> str | None:
         return None
     (allowed,) = trace.attention_backends
     return next(iter(allowed)) if len(allowed) == 1 else None
+
+
+def weights_of_class(pipe: Any, tensor_classes: tuple[str, ...]) -> int:
+    """How many of the denoiser's layers hold a `weight` of one of `tensor_classes` (torchao's quantized tensors
+    are torch.Tensor subclasses, so the class name tells int8 from float8 from a plain weight)."""
+    module = denoiser(pipe)
+    if module is None:
+        return 0
+    return sum(type(getattr(m, "weight", None)).__name__ in tensor_classes for m in module.modules())

@@ -23,8 +23,8 @@ def _add(names: list[str], class_name: str, **config: Any) -> None:
 _add(["euler ancestral", "euler a", "euler-a", "euler_a", "eulerancestraldiscretescheduler", "euler-ancestral"],
      "EulerAncestralDiscreteScheduler")  # fmt: skip
 _add(["euler", "eulerdiscretescheduler", "euler discrete"], "EulerDiscreteScheduler")
-_add(["flow-match euler", "flow match euler", "flowmatch euler", "flowmatcheulerdiscretescheduler", "flow-match"],
-     "FlowMatchEulerDiscreteScheduler")  # fmt: skip
+_add(["flow-match euler", "flow match euler", "flowmatch euler", "flowmatcheulerdiscretescheduler", "flow-match",
+      "flow-matching euler", "flow matching euler"], "FlowMatchEulerDiscreteScheduler")  # fmt: skip
 _add(["dpm++ 2m karras", "dpm++ 2m (karras)", "dpmpp 2m karras", "dpm++ karras"], "DPMSolverMultistepScheduler",
      algorithm_type="dpmsolver++", use_karras_sigmas=True)  # fmt: skip
 _add(["dpm++ 2m", "dpmpp 2m", "dpmpp_2m"], "DPMSolverMultistepScheduler", algorithm_type="dpmsolver++")

@@ -114,6 +114,9 @@ class Method(BaseModel):
     insights: tuple[str, ...] = Field(default=(), description="tuning advice for planners, in words")
     published: tuple[PublishedFigure, ...] = ()
     check: CheckHints | None = None
+    devices: tuple[Literal["cpu", "cuda"], ...] = Field(
+        default=("cpu", "cuda"), description="where it runs: float8 matmuls, for one, exist only on recent GPUs"
+    )
     scheduler: str | None = Field(default=None, description="a sampler's diffusers scheduler class")
     task_parameters: tuple[str, ...] = Field(
         default=(), description="the parameters a task prompt states and the judge matches exactly"

@@ -10,7 +10,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from diffbench.errors import DiffbenchError
 
@@ -30,7 +30,9 @@ class Checkpoint(BaseModel):
     id: str
     resolution: int
     scheduler: str
-    prediction_type: Literal["epsilon", "v_prediction"] = "epsilon"
+    prediction_type: Literal["epsilon", "v_prediction", "flow"] = "epsilon"
+    steps: int | None = Field(default=None, description="the step count the model card's example uses")
+    guidance_scale: float | None = Field(default=None, description="the guidance scale the model card uses")
 
 
 class Family(BaseModel):
@@ -48,6 +50,9 @@ class Family(BaseModel):
     checkpoints: tuple[Checkpoint, ...]
     pipelines: dict[Conditioning, str]
     controlnet_id: str | None = None
+    suite: Literal["paper", "extended"] = Field(
+        default="paper", description="paper: the six families of the paper's 604 tasks; extended: those added since"
+    )
 
     @property
     def conditionings(self) -> tuple[Conditioning, ...]:
@@ -165,7 +170,77 @@ PIXART_SIGMA = Family(
     pipelines={Conditioning.TEXT: "PixArtSigmaPipeline"},
 )
 
-FAMILIES: dict[str, Family] = {f.key: f for f in (SD15, SD21, SDXL, DIT, PIXART_ALPHA, PIXART_SIGMA)}
+# Beyond the paper: the flow-matching transformer families people run in 2026 (the extended suite). Steps and
+# guidance are the model cards' examples: FLUX.1-dev 50 steps at guidance 3.5 (a distilled guidance embedding, one
+# transformer call per step), FLUX.1-schnell 4 steps without guidance, SD3.5 large 28 steps at 3.5 and medium 40
+# at 4.5 (classifier-free guidance), Qwen-Image 50 steps at true_cfg_scale 4.0 and 1328 px.
+FLUX = Family(
+    key="flux",
+    display="FLUX.1",
+    backbone="transformer",
+    denoiser_class="FluxTransformer2DModel",
+    text_encoders=("CLIPTextModel", "T5EncoderModel"),
+    latent_channels=16,
+    checkpoints=(
+        Checkpoint(
+            id="black-forest-labs/FLUX.1-dev",
+            resolution=1024,
+            scheduler="FlowMatchEulerDiscreteScheduler",
+            prediction_type="flow",
+            steps=50,
+            guidance_scale=3.5,
+        ),
+        Checkpoint(
+            id="black-forest-labs/FLUX.1-schnell",
+            resolution=1024,
+            scheduler="FlowMatchEulerDiscreteScheduler",
+            prediction_type="flow",
+            steps=4,
+            guidance_scale=0.0,
+        ),
+    ),
+    pipelines={Conditioning.TEXT: "FluxPipeline"},
+    suite="extended",
+)
+
+SD35 = Family(
+    key="sd35",
+    display="SD3.5",
+    backbone="transformer",
+    denoiser_class="SD3Transformer2DModel",
+    text_encoders=("CLIPTextModelWithProjection", "CLIPTextModelWithProjection", "T5EncoderModel"),
+    latent_channels=16,
+    checkpoints=(
+        Checkpoint(
+            id="stabilityai/stable-diffusion-3.5-large",
+            resolution=1024,
+            scheduler="FlowMatchEulerDiscreteScheduler",
+            prediction_type="flow",
+            steps=28,
+            guidance_scale=3.5,
+        ),
+        Checkpoint(
+            id="stabilityai/stable-diffusion-3.5-medium",
+            resolution=1024,
+            scheduler="FlowMatchEulerDiscreteScheduler",
+            prediction_type="flow",
+            steps=40,
+            guidance_scale=4.5,
+        ),
+    ),
+    pipelines={Conditioning.TEXT: "StableDiffusion3Pipeline"},
+    suite="extended",
+)
+
+FAMILIES: dict[str, Family] = {f.key: f for f in (SD15, SD21, SDXL, DIT, PIXART_ALPHA, PIXART_SIGMA, FLUX, SD35)}
+SUITES = ("paper", "extended")
+
+
+def families_of(suite: str) -> list[Family]:
+    """The families of one task suite, in registry order."""
+    if suite not in SUITES:
+        raise UnknownModelError(f"unknown suite {suite!r}; known: {', '.join(SUITES)}")
+    return [f for f in FAMILIES.values() if f.suite == suite]
 
 # The model that scores absolute quality (CLIP score) in the `cuda` profile.
 QUALITY_MODEL_ID = "openai/clip-vit-base-patch16"

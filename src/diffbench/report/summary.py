@@ -12,8 +12,10 @@ from typing import Any
 from pydantic import BaseModel
 
 from diffbench.evaluation.result import ErrorMode
+from diffbench.models.families import SUITES
 from diffbench.runner.store import open_existing
-from diffbench.tasks.suite import load_suite
+from diffbench.tasks.schema import ID_PREFIX
+from diffbench.tasks.suite import suite as packaged_suite
 
 LEVELS = (1, 2, 3, 4, 5)
 MODES = [str(m) for m in ErrorMode]
@@ -51,6 +53,7 @@ class TaskFigures(BaseModel):
 
 class RunSummary(BaseModel):
     run_dir: str
+    suites: list[str]  # which task suites the summarised tasks come from (paper, extended)
     solver: str
     llm: str
     profile: str
@@ -76,11 +79,12 @@ def _image_pairs(result: dict[str, Any]) -> list[dict[str, str | None]]:
     return []
 
 
-def summarize(run_dir: Path) -> RunSummary:
-    deltas = {t.id: t.delta for t in load_suite()}
+def summarize(run_dir: Path, suite: str | None = None) -> RunSummary:
+    """A run's figures; with `suite`, only its tasks of that suite (paper or extended)."""
+    deltas = {t.id: t.delta for name in SUITES for t in packaged_suite(name)}
     with open_existing(run_dir) as store:
         meta = store.meta()
-        rows = store.results()
+        rows = [r for r in store.results() if suite is None or r["task_id"].startswith(ID_PREFIX[suite])]
         tasks = []
         for row in rows:
             result = json.loads(row["result"])
@@ -136,7 +140,8 @@ def summarize(run_dir: Path) -> RunSummary:
     rates = [lv.pass_rate for lv in levels]
     achieved = [lv.achievement for lv in levels if lv.achievement is not None]
     return RunSummary(
-        run_dir=str(run_dir), solver=meta.get("solver", "?"), llm=meta.get("llm", ""),
+        run_dir=str(run_dir), suites=[n for n in SUITES if any(t.task_id.startswith(ID_PREFIX[n]) for t in tasks)],
+        solver=meta.get("solver", "?"), llm=meta.get("llm", ""),
         profile=meta.get("profile", "?"), options=meta.get("options", "{}"), tasks=len(tasks),
         passed=sum(t.passed for t in tasks), average_pass_rate=fmean(rates) if rates else None,
         average_achievement=fmean(achieved) if achieved else None, levels=levels, usage=usage,

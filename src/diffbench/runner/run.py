@@ -69,7 +69,7 @@ def select_tasks(
         by_id = {t.id: t for t in tasks}
         unknown = [i for i in ids if i not in by_id]
         if unknown:
-            raise DiffbenchError(f"unknown task id {unknown[0]!r} (ids look like L1-001 ... L5-093)")
+            raise DiffbenchError(f"unknown task id {unknown[0]!r} (ids look like L1-001 ... L5-093, or X1-001 ...)")
         chosen = [by_id[i] for i in dict.fromkeys(ids)]
     else:
         chosen = [t for t in tasks if (not levels or t.level in levels) and (not families or t.family in families)]

@@ -29,14 +29,15 @@ from diffbench.calibration.space import Config
 from diffbench.calibration.store import REFERENCE_PROFILES, CalibrationRecord, all_records, baseline_key
 from diffbench.knowledge.compose import Applied, compose
 from diffbench.knowledge.loader import KnowledgeBase, load_knowledge
-from diffbench.models.families import FAMILIES, Conditioning, Family
+from diffbench.models.families import FAMILIES, Conditioning, Family, checkpoint, families_of
 from diffbench.tasks.attributes import Attributes
-from diffbench.tasks.schema import LEVELS, AppliedMethod, Difficulty, Task
+from diffbench.tasks.schema import ID_PREFIX, SUITE_LEVELS, AppliedMethod, Difficulty, Task
 
 SEED = 604
 DELTA = 0.05
-BASE_STEPS = {"ddim": 50, "dpm_solver": 30, "unipc": 30}
-HARD_BASELINES = 31  # distinct level-4/5 baselines; x3 difficulties = 93 tasks per level
+BASE_STEPS = {"ddim": 50, "dpm_solver": 30, "unipc": 30}  # the paper suite's baselines
+# Distinct level-4/5 baselines per suite; x3 difficulties = 93 (paper) and 12 (extended) tasks per level.
+HARD_BASELINES = {"paper": 31, "extended": 4}
 PHRASING_DIR = Path(__file__).parent / "phrasing"
 # Choices a task may state: the SDPA backends that run on CPUs and GPUs alike (efficient and cudnn are
 # CUDA-only), and compile modes that do not take minutes to autotune on a CPU.
@@ -72,13 +73,19 @@ class Spec:
     difficulty: Difficulty | None = None
 
 
-def pipes() -> list[Pipe]:
+def pipes(suite: str = "paper") -> list[Pipe]:
     return [
         Pipe(fam.key, ckpt.id, cond, ckpt.resolution)
-        for fam in FAMILIES.values()
+        for fam in families_of(suite)
         for ckpt in fam.checkpoints
         for cond in fam.pipelines
     ]
+
+
+def base_steps(model_id: str, sampler: str) -> int:
+    """A baseline's step count: the model card's for the extended suite's checkpoints (FLUX.1-dev 50, schnell 4,
+    SD3.5 large 28, medium 40), the paper's per sampler (DDIM 50, DPM-Solver++ and UniPC 30) otherwise."""
+    return checkpoint(model_id).steps or BASE_STEPS[sampler]
 
 
 @cache
@@ -90,12 +97,20 @@ def phrasing() -> dict[str, Any]:
 
 class Generator:
     def __init__(
-        self, kb: KnowledgeBase | None = None, seed: int = SEED, calibration: dict[str, CalibrationRecord] | None = None
+        self,
+        kb: KnowledgeBase | None = None,
+        seed: int = SEED,
+        calibration: dict[str, CalibrationRecord] | None = None,
+        suite: str = "paper",
     ) -> None:
         self.kb = kb or load_knowledge()
         self.calibration = all_records() if calibration is None else calibration
-        self.rng = random.Random(seed)
-        self.samplers = sorted(m.key for m in self.kb if m.category == "sampler")
+        self.suite = suite
+        self.levels = SUITE_LEVELS[suite]
+        # The paper's suite keeps its seed; the extended one draws from its own stream.
+        self.rng = random.Random(seed if suite == "paper" else f"{seed}-{suite}")
+        keys = {f.key for f in families_of(suite)}
+        self.samplers = sorted(m.key for m in self.kb if m.category == "sampler" and keys & set(m.families))
         self.compatible = {frozenset((m.key, o)) for m in self.kb for o in m.composes_with}
 
     # ---- which tasks ----------------------------------------------------------------------------------------
@@ -139,17 +154,18 @@ class Generator:
         return chosen + keyed[: n - len(chosen)]
 
     def specs(self) -> list[Spec]:
-        all_pipes = pipes()
+        all_pipes = pipes(self.suite)
         rounds = [
             Spec(0, p, self.samplers[(i + r) % len(self.samplers)]) for r in range(3) for i, p in enumerate(all_pipes)
         ]
-        level1 = [Spec(1, s.pipe, s.base) for s in rounds[: LEVELS[1]]]
+        level1 = [Spec(1, s.pipe, s.base) for s in rounds[: self.levels[1]]]
         singles = [Spec(2, p, b, (m,)) for p in all_pipes for b in self.samplers for m in self.applicable(p)]
         combos = [Spec(3, p, b, c) for p in all_pipes for b in self.samplers for c in self.combos(p)]
         by_method = [lambda s: s.methods, lambda s: [s.pipe], lambda s: [s.base], lambda s: [s.pipe.conditioning]]
-        level2 = self.select(singles, LEVELS[2], by_method)
-        level3 = self.select(combos, LEVELS[3], [*by_method, lambda s: [len(s.methods)]])
-        hard = [s for s in rounds[:HARD_BASELINES]]
+        level2 = self.select(singles, self.levels[2], by_method)
+        level3 = self.select(combos, self.levels[3], [*by_method, lambda s: [len(s.methods)]])
+        distinct = list(dict.fromkeys(rounds))  # with one sampler (extended) the rounds repeat each pipeline
+        hard = distinct[: HARD_BASELINES[self.suite]]
         level45 = [Spec(level, s.pipe, s.base, (), d) for level in (4, 5) for s in hard for d in Difficulty]
         return level1 + level2 + level3 + level45
 
@@ -160,27 +176,38 @@ class Generator:
             return self.rng.choice(TASK_CHOICES[(key, name)])
         if param.type == "choice":
             return self.rng.choice(list(param.choices or ()))
+        if param.type == "bool":
+            return self.rng.random() < 0.5
         low, high = param.sensible.get(family, (param.low, param.high))
         if param.type == "int":
             return self.rng.randint(int(low), int(high))
         grid = 0.05 if high - low >= 0.2 else 0.01
         return round(low + grid * self.rng.randint(0, round((high - low) / grid)), 2)
 
-    def sampler_steps(self, key: str, family: str, base: str) -> int:
-        low, high = self.kb.method(key).parameter("num_inference_steps").sensible[family]
+    def sampler_steps(self, key: str, pipe: Pipe, base: str) -> int:
+        card = checkpoint(pipe.model_id).steps
+        if card is not None:  # extended: a cut of 30-95% of the model card's steps (schnell: 1-3 of its 4)
+            return self.rng.randint(max(1, round(card * 0.3)), max(1, min(card - 1, round(card * 0.95))))
+        low, high = self.kb.method(key).parameter("num_inference_steps").sensible[pipe.family]
         return self.rng.randint(int(low), int(min(high, BASE_STEPS[base] - 5)))
+
+    def level1_steps(self, pipe: Pipe, base: str) -> int:
+        card = checkpoint(pipe.model_id).steps
+        if card is not None:  # the model card's steps, or a half or three quarters of them
+            return self.rng.choice(sorted({max(1, round(card * f)) for f in (0.5, 0.75, 1.0)}))
+        return self.rng.choice([20, 25, 30, 50] if base == "ddim" else [15, 20, 25, 30])
 
     def build(self, spec: Spec, number: int) -> Task:
         pipe, fam = spec.pipe, spec.pipe.fam
-        sampler, steps = spec.base, BASE_STEPS[spec.base]
+        sampler, steps = spec.base, base_steps(pipe.model_id, spec.base)
         methods: list[AppliedMethod] = []
         stated: dict[str, dict[str, Any]] = {}
         switches = [k for k in spec.methods if k in self.samplers]
         if spec.level == 1:
-            steps = self.rng.choice([20, 25, 30, 50] if spec.base == "ddim" else [15, 20, 25, 30])
+            steps = self.level1_steps(pipe, spec.base)
         for key in spec.methods:
             if key in self.samplers:
-                sampler, steps = key, self.sampler_steps(key, pipe.family, spec.base)
+                sampler, steps = key, self.sampler_steps(key, pipe, spec.base)
                 continue
             method = self.kb.method(key)
             params = {name: self.value(key, name, pipe.family) for name in method.task_parameters}
@@ -189,7 +216,7 @@ class Generator:
         targets = {}
         reference_source = "generator"
         if spec.level >= 4:
-            key = baseline_key(pipe.model_id, str(pipe.conditioning), spec.base, BASE_STEPS[spec.base])
+            key = baseline_key(pipe.model_id, str(pipe.conditioning), spec.base, base_steps(pipe.model_id, spec.base))
             found = {name: rec.baselines[key] for name, rec in self.calibration.items() if key in rec.baselines}
             assert spec.difficulty is not None
             for name, cal in found.items():
@@ -211,10 +238,12 @@ class Generator:
                 reference_source = "calibration"
             elif fam.backbone == "unet":  # until calibration: the knowledge base's usual first move
                 methods = [AppliedMethod(key="deepcache", params=self.kb.method("deepcache").resolve({}, pipe.family))]
+            elif spec.base == "flow_euler":
+                steps = max(1, steps // 2)
             else:
                 sampler, steps = "dpm_solver", 20
         reference = self.code(pipe, sampler, steps, methods, f"reference for L{spec.level}")
-        baseline_steps = steps if spec.level == 1 else BASE_STEPS[spec.base]
+        baseline_steps = steps if spec.level == 1 else base_steps(pipe.model_id, spec.base)
         baseline = self.code(pipe, spec.base, baseline_steps, [], "baseline")
         common = {
             "pipeline_class": fam.pipelines[pipe.conditioning],
@@ -239,7 +268,7 @@ class Generator:
         )
         prompt = self.prompt(spec, sampler, steps, switches, stated)
         return Task(
-            id=f"L{spec.level}-{number:03d}",
+            id=f"{ID_PREFIX[self.suite]}{spec.level}-{number:03d}",
             level=spec.level,
             family=pipe.family,
             model_id=pipe.model_id,
@@ -275,7 +304,7 @@ class Generator:
             "kind": pick(parts["kinds"][str(pipe.conditioning)]).format(controlnet=pipe.fam.controlnet_id),
             "res": pick(parts["resolutions"]).format(r=pipe.resolution),
             "sampler": self.sampler_phrase(sampler, steps),
-            "baseline": self.sampler_phrase(spec.base, BASE_STEPS[spec.base]),
+            "baseline": self.sampler_phrase(spec.base, base_steps(pipe.model_id, spec.base)),
         }
         phrases = []
         for key in spec.methods:
@@ -287,6 +316,10 @@ class Generator:
                 extra = {}
                 if "ratio" in params:
                     extra["ratio_percent"] = round(params["ratio"] * 100)
+                if "taylorseer" in params:
+                    extra["taylorseer_phrase"] = (
+                        " and TaylorSeer forecasting (order 1)" if params["taylorseer"] else ", without TaylorSeer"
+                    )
                 if "fraction" in params:
                     extra["fraction_percent"] = round(params["fraction"] * 100)
                     extra["rest_percent"] = 100 - extra["fraction_percent"]
@@ -306,16 +339,18 @@ class Generator:
         )
 
 
-def _order(spec: Spec) -> tuple:
-    all_pipes = pipes()
+def _order(spec: Spec, all_pipes: list[Pipe]) -> tuple:
     return (spec.level, all_pipes.index(spec.pipe), spec.base, spec.methods, list(Difficulty).index(spec.difficulty)
             if spec.difficulty else -1)  # fmt: skip
 
 
-def generate(kb: KnowledgeBase | None = None, calibration: dict[str, CalibrationRecord] | None = None) -> list[Task]:
-    """The whole suite, in id order (calibration: profile -> record; the committed records by default)."""
-    gen = Generator(kb, calibration=calibration)
-    specs = sorted(gen.specs(), key=_order)
+def generate(
+    kb: KnowledgeBase | None = None, calibration: dict[str, CalibrationRecord] | None = None, suite: str = "paper"
+) -> list[Task]:
+    """A whole suite, in id order (calibration: profile -> record; the committed records by default)."""
+    gen = Generator(kb, calibration=calibration, suite=suite)
+    all_pipes = pipes(suite)
+    specs = sorted(gen.specs(), key=lambda spec: _order(spec, all_pipes))
     tasks, numbers = [], Counter()
     for spec in specs:
         numbers[spec.level] += 1

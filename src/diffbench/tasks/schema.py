@@ -11,7 +11,14 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from diffbench.models.families import Conditioning, checkpoint, family_of
 from diffbench.tasks.attributes import Attributes
 
-LEVELS = {1: 41, 2: 116, 3: 261, 4: 93, 5: 93}
+# Tasks per level of each suite: the paper's 604 (Table 1), and the extended suite on the families added since
+# (FLUX.1, SD3.5), sized so that every family meets every method the knowledge base declares for it.
+SUITE_LEVELS = {
+    "paper": {1: 41, 2: 116, 3: 261, 4: 93, 5: 93},
+    "extended": {1: 12, 2: 42, 3: 84, 4: 12, 5: 12},
+}
+LEVELS = SUITE_LEVELS["paper"]
+ID_PREFIX = {"paper": "L", "extended": "X"}  # L1-001 is the paper's, X1-001 the extended suite's
 LEVEL_NAMES = {
     1: "pipeline only",
     2: "one method",
@@ -50,7 +57,7 @@ class Targets(BaseModel):
 class Task(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    id: str = Field(pattern=r"^L[1-5]-\d{3}$")
+    id: str = Field(pattern=r"^[LX][1-5]-\d{3}$")
     level: int = Field(ge=1, le=5)
     family: str
     model_id: str
@@ -79,8 +86,8 @@ class Task(BaseModel):
         checkpoint(self.model_id)
         if self.conditioning not in fam.pipelines:
             raise ValueError(f"{fam.display} has no {self.conditioning} pipeline")
-        if not self.id.startswith(f"L{self.level}-"):
-            raise ValueError(f"id {self.id!r} does not match level {self.level}")
+        if not self.id.startswith(f"{ID_PREFIX[fam.suite]}{self.level}-"):
+            raise ValueError(f"id {self.id!r} does not match level {self.level} of the {fam.suite} suite")
         hard_level = self.level >= 4
         if hard_level != (self.difficulty is not None) or hard_level != (self.delta is not None):
             raise ValueError("difficulty and delta are set exactly for levels 4 and 5")
@@ -91,6 +98,10 @@ class Task(BaseModel):
         if self.key_attributes.model_id not in (None, self.model_id):
             raise ValueError("key_attributes.model_id differs from model_id")
         return self
+
+    @property
+    def suite(self) -> str:
+        return family_of(self.model_id).suite
 
     @property
     def required_methods(self) -> tuple[str, ...]:

@@ -10,10 +10,11 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from diffbench.errors import DiffbenchError
-from diffbench.models.families import UnknownModelError
-from diffbench.tasks.schema import LEVELS, Task
+from diffbench.models.families import SUITES, UnknownModelError
+from diffbench.tasks.schema import ID_PREFIX, LEVELS, Task
 
 DATA_DIR = Path(__file__).parent / "data"
+SUITE_DIRS = {"paper": DATA_DIR, "extended": DATA_DIR / "extended"}
 
 
 class TaskFileError(DiffbenchError):
@@ -91,14 +92,27 @@ def load_suite(data_dir: Path = DATA_DIR) -> list[Task]:
     return tasks
 
 
+def suite_dir(name: str) -> Path:
+    if name not in SUITE_DIRS:
+        raise UnknownTaskError(f"unknown suite {name!r}; known: {', '.join(SUITES)}")
+    return SUITE_DIRS[name]
+
+
 @cache
-def suite() -> tuple[Task, ...]:
-    """The packaged suite, read once per process."""
-    return tuple(load_suite())
+def suite(name: str = "paper") -> tuple[Task, ...]:
+    """A packaged suite (paper: the 604 tasks; extended: the families added since), read once per process."""
+    return tuple(load_suite(suite_dir(name)))
 
 
 def get_task(task_id: str, tasks: Iterable[Task] | None = None) -> Task:
-    for task in tasks if tasks is not None else suite():
+    """A task by id; without `tasks`, looked up in the suite its prefix names (L: paper, X: extended)."""
+    if tasks is None:
+        name = next((n for n, prefix in ID_PREFIX.items() if task_id.startswith(prefix)), "paper")
+        tasks = suite(name)
+    for task in tasks:
         if task.id == task_id:
             return task
-    raise UnknownTaskError(f"unknown task {task_id!r}; ids look like L1-001 ... L5-093 (`diffbench tasks list`)")
+    raise UnknownTaskError(
+        f"unknown task {task_id!r}; ids look like L1-001 ... L5-093 (paper suite) or X1-001 ... "
+        "(extended suite; `diffbench tasks list --suite extended`)"
+    )

@@ -2,7 +2,7 @@
 
 Every reference and baseline compiles; the static parser extracts from every reference exactly its task's key
 attributes and from every baseline its declared baseline attributes; on levels 2-5 the baseline fails the key
-attributes (it lacks what the task asks for); the level counts are the paper's; and the committed files are
+attributes (it lacks what the task asks for); the level counts are the suite's; and the committed files are
 byte for byte what the generator writes.
 """
 
@@ -15,7 +15,7 @@ from pathlib import Path
 from diffbench.evaluation.static import analyze
 from diffbench.knowledge.loader import KnowledgeBase, load_knowledge
 from diffbench.tasks.attributes import mismatches
-from diffbench.tasks.schema import LEVELS, Task
+from diffbench.tasks.schema import LEVELS, SUITE_LEVELS, Task
 from diffbench.tasks.suite import DATA_DIR, dump_line, level_file
 
 
@@ -36,10 +36,12 @@ def check_task(task: Task, kb: KnowledgeBase) -> list[str]:
     return problems
 
 
-def check_counts(tasks: list[Task]) -> list[str]:
+def check_counts(tasks: list[Task], suite: str = "paper") -> list[str]:
     counts = Counter(t.level for t in tasks)
     return [
-        f"level {lvl}: {counts.get(lvl, 0)} tasks, expected {n}" for lvl, n in LEVELS.items() if counts.get(lvl) != n
+        f"level {lvl}: {counts.get(lvl, 0)} tasks, expected {n}"
+        for lvl, n in SUITE_LEVELS[suite].items()
+        if counts.get(lvl) != n
     ]
 
 
@@ -60,12 +62,15 @@ def check_regenerates(tasks: list[Task], data_dir: Path = DATA_DIR) -> list[str]
 
 
 def validate(
-    tasks: list[Task], kb: KnowledgeBase | None = None, progress: Callable[[Task], None] | None = None
+    tasks: list[Task],
+    kb: KnowledgeBase | None = None,
+    progress: Callable[[Task], None] | None = None,
+    suite: str = "paper",
 ) -> dict[str, list[str]]:
     """Problems by task id ("suite" for the whole); empty when everything holds."""
     kb = kb or load_knowledge()
     problems: dict[str, list[str]] = {}
-    if suite_problems := check_counts(tasks):
+    if suite_problems := check_counts(tasks, suite):
         problems["suite"] = suite_problems
     for task in tasks:
         if found := check_task(task, kb):

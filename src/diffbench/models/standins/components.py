@@ -65,12 +65,8 @@ def t5_encoder(tokenizer: T5Tokenizer, d_model: int) -> T5EncoderModel:
     return T5EncoderModel(config).eval()
 
 
-def vae(
-    sample_size: int, channels: list[int], scaling_factor: float, force_upcast: bool = False, latent_channels: int = 4,
-    shift_factor: float | None = None,
-) -> AutoencoderKL:
-    """A VAE with one level per entry of `channels` (n levels downsample by 2**(n-1)) and 4 latent channels (16
-    for the flow-matching families, whose latents are also shifted by `shift_factor`).
+def vae(sample_size: int, channels: list[int], scaling_factor: float, force_upcast: bool = False) -> AutoencoderKL:
+    """A VAE with one level per entry of `channels` (n levels downsample by 2**(n-1)) and 4 latent channels.
 
     Four levels keep the real 8x factor (DiT, PixArt). The U-Net stand-ins use five or six levels (16x, 32x) so
     that they run at their checkpoint's real resolution while their latents stay as small as a CPU can afford."""
@@ -81,11 +77,10 @@ def vae(
         up_block_types=("UpDecoderBlock2D",) * len(channels),
         block_out_channels=tuple(channels),
         layers_per_block=1,
-        latent_channels=latent_channels,
+        latent_channels=4,
         norm_num_groups=8,
         sample_size=sample_size,
         scaling_factor=scaling_factor,
-        shift_factor=shift_factor,
         force_upcast=force_upcast,
     ).eval()
 

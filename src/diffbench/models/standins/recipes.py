@@ -18,6 +18,13 @@ from typing import Any
 
 from diffbench.models import families as fam
 from diffbench.models.standins.clip_model import build_clip
+from diffbench.models.standins.flow_pipelines import (
+    FLUX_DEV_SCHEDULER,
+    FLUX_SCHNELL_SCHEDULER,
+    SD35_SCHEDULER,
+    build_flux,
+    build_sd3,
+)
 from diffbench.models.standins.transformer_pipelines import build_dit, build_pixart
 from diffbench.models.standins.unet_pipelines import (
     build_controlnet,
@@ -25,8 +32,10 @@ from diffbench.models.standins.unet_pipelines import (
     build_stable_diffusion_xl,
 )
 
-# Files of this folder that do not shape what is built.
-_NOT_BUILDER_CODE = {"build.py", "ladder.py", "__init__.py"}
+# Files of this folder that do not shape what is built (a recipe's parameters are hashed as data).
+_NOT_BUILDER_CODE = {"build.py", "ladder.py", "__init__.py", "recipes.py"}
+# Modules that hold builders: a revision hashes its own builder's module and none of the others.
+_BUILDER_MODULES = {"unet_pipelines", "transformer_pipelines", "flow_pipelines", "clip_model"}
 
 # Published scheduler configs of the real checkpoints (the parts that shape the trajectory).
 _SD_BETAS = {
@@ -131,6 +140,21 @@ _PIXART_COMMON = {
 # on the real model) and are made narrower and shallower to keep 4096-token attention affordable on a CPU.
 _PIXART_1024 = {"resolution": 1024, "head_dim": 12, "layers": 2, "vae_channels": [8, 16, 32, 32]}
 
+# The flow-matching families run at their real 1024 px through a 32x VAE (16 latent channels): 32x32 latents,
+# 256 image tokens after FLUX's 2x2 packing or SD3's 2x2 patches. Sized so that the transformer takes most of a
+# call's time, as on the real models (denoiser share 0.75-0.85 measured on the CPU, VAE and encoders the rest).
+_FLOW_COMMON = {
+    "resolution": 1024,
+    "vae_channels": [8, 8, 8, 16, 32, 32],
+    "heads": 3,
+    "head_dim": 32,
+    "clip_hidden": 32,
+    "text_hidden": 64,
+    "damping": _DAMPING,
+}
+_FLUX = {**_FLOW_COMMON, "layers": 3, "single_layers": 6}
+_SD35 = {**_FLOW_COMMON, "clip_hidden_2": 32, "scheduler_config": SD35_SCHEDULER}
+
 Builder = Callable[[Path, dict[str, Any]], None]
 
 
@@ -149,13 +173,19 @@ class Recipe:
     def revision(self) -> str:
         """40-hex revision: the hash of what this recipe builds and of the code and libraries that build it."""
         blob = json.dumps(
-            {"builder": self.build.__name__, "params": self.params, "code": _builder_fingerprint()}, sort_keys=True
+            {
+                "builder": self.build.__name__,
+                "params": self.params,
+                "code": _builder_fingerprint(self.build.__module__.rsplit(".", 1)[-1]),
+            }, sort_keys=True
         )
         return hashlib.sha1(blob.encode()).hexdigest()
 
 
 @functools.cache
-def _builder_fingerprint() -> str:
+def _builder_fingerprint(module: str) -> str:
+    """The library versions, the helper files of this folder and the builder's own module: a new family's
+    builder module (or its recipe) leaves every other stand-in's revision as it was."""
     import diffusers
     import torch
     import transformers
@@ -163,7 +193,8 @@ def _builder_fingerprint() -> str:
     h = hashlib.sha1(f"{torch.__version__} {diffusers.__version__} {transformers.__version__}".encode())
     folder = Path(__file__).parent
     for f in sorted(folder.iterdir()):
-        if f.suffix in (".py", ".json") and f.name not in _NOT_BUILDER_CODE:
+        another_builder = f.suffix == ".py" and f.stem in _BUILDER_MODULES and f.stem != module
+        if f.suffix in (".py", ".json") and f.name not in _NOT_BUILDER_CODE and not another_builder:
             h.update(f.name.encode())
             h.update(f.read_bytes())
     return h.hexdigest()
@@ -236,6 +267,27 @@ def _recipes() -> dict[str, Recipe]:
                 },
             )
             for model_id, extra in pixart.items()
+        ),
+        Recipe(
+            "black-forest-labs/FLUX.1-dev",
+            build_flux,
+            {**_FLUX, "seed": 60, "guidance": True, "scheduler_config": FLUX_DEV_SCHEDULER},
+        ),
+        Recipe(
+            "black-forest-labs/FLUX.1-schnell",
+            build_flux,
+            {**_FLUX, "seed": 61, "guidance": False, "scheduler_config": FLUX_SCHNELL_SCHEDULER},
+        ),
+        # 3.5 large: 38 MMDiT layers, none with dual attention; 3.5 medium: 24 layers, dual attention in 0-12.
+        Recipe(
+            "stabilityai/stable-diffusion-3.5-large",
+            build_sd3,
+            {**_SD35, "seed": 62, "layers": 6, "dual_attention_layers": 0},
+        ),
+        Recipe(
+            "stabilityai/stable-diffusion-3.5-medium",
+            build_sd3,
+            {**_SD35, "seed": 63, "layers": 6, "dual_attention_layers": 3},
         ),
         Recipe(fam.QUALITY_MODEL_ID, build_clip, {"seed": 50, "hidden": 32, "projection": 32}),
     ]

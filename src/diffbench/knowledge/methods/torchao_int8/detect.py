@@ -1,0 +1,6 @@
+from diffbench.knowledge.detection import weights_of_class
+
+
+def detect(pipe):
+    layers = weights_of_class(pipe, ("Int8Tensor", "AffineQuantizedTensor"))
+    return {"layers": layers} if layers else None
