@@ -53,9 +53,15 @@ def render(profile: str) -> str:
             + (f"{medium.latency_s:.2f} s" if medium else "-")
             + f" | {cal.seconds:.0f} |"
         )
+    others = {cal.command: [k for k, c in record.baselines.items() if c.command == cal.command]
+              for cal in cals if cal.command}  # fmt: skip
     lines += [
         "",
         f"Lowest medium speedup target: {low:.2f}x." if low is not None else "No targets.",
+        *(
+            f"Searched by `{command}` instead: {', '.join(k.split('|')[0] for k in keys)}."
+            for command, keys in others.items()
+        ),
         end,
     ]
     return "\n".join(lines)
@@ -78,10 +84,8 @@ def render_old_new(profile: str, old_path: Path) -> str:
     new = read_record(profile)
     old = CalibrationRecord.model_validate_json(old_path.read_text())
     assert new is not None
-    keys = list(new.baselines)
-    higher = [
-        k for k in keys if k in old.baselines and (new.baselines[k].speedup or 0) >= (old.baselines[k].speedup or 0)
-    ]
+    keys = [k for k in new.baselines if k in old.baselines]  # the baselines both records searched
+    higher = [k for k in keys if (new.baselines[k].speedup or 0) >= (old.baselines[k].speedup or 0)]
     ratios = sorted((new.baselines[k].speedup or 0) / old.baselines[k].speedup for k in keys
                     if k in old.baselines and old.baselines[k].speedup)  # fmt: skip
     lines = [

@@ -112,6 +112,51 @@ def measured(kb, profile: str) -> list[str]:
     return lines
 
 
+def side_by_side(kb, profile: str) -> list[str]:
+    """The extended suite's families: each declared (method, family) pair's stand-in figures beside the method's
+    published ones, and the methods that do not apply, with why."""
+    from diffbench.models.families import families_of
+
+    data = kb.measured(profile)
+    pairs = data.get("pairs", []) if data else []
+    lines = [
+        "## The extended suite's families: measured here beside published",
+        "",
+        f"Stand-in figures (`{profile}`, this machine's CPU; `methods check --family F --sweep --record`): at the "
+        "method's defaults, and the fastest of its swept settings with its PSNR. Published: the method's own "
+        "figures (real weights, GPUs). The two are different experiments; the stand-ins show the method works and "
+        "which way its parameters move speed and fidelity, not the speedup a real model gains.",
+        "",
+        "| method | family | tiny-cpu at defaults | tiny-cpu, fastest swept setting | published (source: setting) |",
+        "|---|---|---|---|---|",
+    ]
+    for fam in families_of("extended"):
+        for m in kb:
+            mine = [p for p in pairs if p["family"] == fam.key and p["method"] == m.key]
+            pub = "; ".join(
+                f"{f.speedup:g}x ({f.source}: {f.setting})" if f.speedup else f"{f.source}: {f.setting}"
+                for f in m.published
+            ) or "-"
+            if fam.key not in m.families:
+                reason = m.why_unsupported(fam.key) or ""
+                if reason.startswith("no template"):
+                    continue
+                lines.append(f"| {m.key} | {fam.display} | does not apply: {reason} | - | {pub} |")
+                continue
+            default = next((p for p in mine if p.get("variant", m.key) == m.key), None)
+            if default is None:
+                cell = "not run here (" + "/".join(m.devices) + " only)" if profile.endswith("cpu") else "-"
+                lines.append(f"| {m.key} | {fam.display} | {cell} | - | {pub} |")
+                continue
+            fmt = "{speedup:.2f}x, {psnr_db:.1f} dB"
+            at_default = fmt.format(**default) if default["ok"] else f"fails: {default['error']}"
+            swept = [p for p in mine if p["ok"] and p.get("variant", m.key) != m.key]
+            best = max(swept, key=lambda p: p["speedup"], default=None)
+            at_best = f"{best['variant'][len(m.key) + 1 : -1]}: " + fmt.format(**best) if best else "-"
+            lines.append(f"| {m.key} | {fam.display} | {at_default} | {at_best} | {pub} |")
+    return lines
+
+
 def published(kb) -> list[str]:
     lines = [
         "## Published figures (real weights, GPUs; not measured here)",
@@ -141,6 +186,8 @@ def main() -> None:
         "`.venv/bin/python scripts/write_knowledge_doc.py` after `diffbench methods check --record`.",
         "",
         *overview(kb),
+        "",
+        *side_by_side(kb, args.profile),
         "",
         *measured(kb, args.profile),
         "",

@@ -9,7 +9,7 @@ import pytest
 
 from diffbench.calibration import search as search_module
 from diffbench.calibration.search import SEARCH, calibrate, distinct_baselines, recheck
-from diffbench.calibration.space import NONE, Config, SearchSpace
+from diffbench.calibration.space import MIN_STEPS, NONE, Config, SearchSpace
 from diffbench.calibration.store import (
     BaselineCalibration,
     CalibrationRecord,
@@ -59,11 +59,22 @@ def test_search_space_suggests_composable_configs_and_prunes_others():
 
 
 
+def test_the_extended_suites_space_samples_flow_matching_and_keeps_adaptive_caches():
+    kb = load_knowledge()
+    dev = SearchSpace(kb, "black-forest-labs/FLUX.1-dev", Conditioning.TEXT, 50, "tiny-cpu")
+    assert dev.samplers == ["flow_euler"] and dev.min_steps == MIN_STEPS
+    # FirstBlockCache skips nothing on the stand-in at its default threshold; its swept setting gains: kept.
+    assert "first_block_cache" in dev.methods and "fp16" not in dev.methods
+    schnell = SearchSpace(kb, "black-forest-labs/FLUX.1-schnell", Conditioning.TEXT, 4, "tiny-cpu")
+    assert schnell.min_steps == 1  # a 4-step model may be cut to one step
+    assert len(distinct_baselines(list(suite("extended")))) == 4
+
+
 def test_every_suggested_configuration_composes_on_every_family():
     """A step count a sampler refuses (PixArt's DPM-Solver takes 5-50, the space starts at 4) is pruned, never
     composed: the 2026-11-27 calibration run stopped on one."""
     kb = load_knowledge()
-    for task in distinct_baselines(list(suite())).values():
+    for task in distinct_baselines(list(suite()) + list(suite("extended"))).values():
         space = SearchSpace(kb, task.model_id, task.conditioning, task.baseline_steps, "tiny-cpu")
         study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=3))
         for _ in range(15):

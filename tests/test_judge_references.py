@@ -18,6 +18,8 @@ from diffbench.tasks.suite import get_task
 
 OPTIONS = JudgeOptions(samples=3, repetitions=1, timing_inputs=3, inputs_seed=23)
 SAMPLE = stratified_sample(per_level=None if FULL_SIZE else 1)
+# The extended suite (FLUX.1, SD3.5): one task per level and family in CI as well (its full run: docs/tasks.md).
+EXTENDED = stratified_sample(per_level=None, suite_name="extended")
 
 
 def test_the_sample_is_stratified():
@@ -28,10 +30,12 @@ def test_the_sample_is_stratified():
         assert len({t.family for t in tasks}) == 6
     assert {get_task(i).difficulty for i in full if get_task(i).level >= 4} == {"easy", "medium"}
     assert len(SAMPLE) >= 5
+    assert [get_task(i).level for i in EXTENDED] == [1, 1, 2, 2, 3, 3, 4, 4, 5, 5]
+    assert {get_task(i).family for i in EXTENDED} == {"flux", "sd35"}
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("task_id", SAMPLE)
+@pytest.mark.parametrize("task_id", SAMPLE + EXTENDED)
 def test_reference_passes_all_three_stages(profile, tmp_path, task_id):
     task = get_task(task_id)
     result = evaluate(task, task.reference_code, profile, tmp_path, OPTIONS)
@@ -40,7 +44,8 @@ def test_reference_passes_all_three_stages(profile, tmp_path, task_id):
     assert [s.name for s in result.stages] == expected
 
 
-@pytest.mark.parametrize("task_id", [i for i in stratified_sample(per_level=None) if get_task(i).level >= 2])
+@pytest.mark.parametrize("task_id", [i for n in ("paper", "extended") for i in stratified_sample(suite_name=n)
+                                     if get_task(i).level >= 2])  # fmt: skip
 def test_baseline_fails_on_key_attributes(profile, tmp_path, task_id):
     task = get_task(task_id)
     result = evaluate(task, task.baseline_code, profile, tmp_path, OPTIONS)

@@ -10,7 +10,7 @@ from diffbench.calibration.space import OWN_SCHEDULER
 from diffbench.knowledge.loader import load_knowledge
 from diffbench.knowledge.schedulers import SchedulerSpec
 from diffbench.models.families import Conditioning
-from diffbench.tasks.suite import load_suite
+from diffbench.tasks.suite import load_suite, suite_dir
 
 KB = load_knowledge()
 
@@ -51,10 +51,11 @@ def test_a_baseline_module_is_read_for_its_pipeline():
     assert (problem.pipeline.sampler, problem.pipeline.steps) == ("unipc", 25)
 
 
-def test_every_suite_prompt_is_read_as_its_task_states():
-    """The offline planner reads the suite's own vocabulary; this pins that it reads all 604 prompts right."""
+@pytest.mark.parametrize("suite_name", ["paper", "extended"])
+def test_every_suite_prompt_is_read_as_its_task_states(suite_name):
+    """The offline planner reads the suites' own vocabulary; this pins that it reads all their prompts right."""
     wrong = []
-    for task in load_suite():
+    for task in load_suite(suite_dir(suite_name)):
         problem = from_task(task, "tiny-cpu", KB)
         request = problem.request
         got = (request.model_id, request.conditioning, request.resolution)

@@ -24,7 +24,7 @@ def shape(task):
 
 
 def chosen_tasks():
-    tasks = list(suite())
+    tasks = list(suite("paper")) + list(suite("extended"))
     if FULL_SIZE:
         seen, out = set(), []
         for task in tasks:

@@ -30,7 +30,7 @@ from diffbench.knowledge.compose import Applied
 from diffbench.knowledge.loader import KnowledgeBase
 from diffbench.knowledge.schedulers import SchedulerSpec, find_schedulers
 from diffbench.models.families import FAMILIES, Conditioning, checkpoint, family, family_of
-from diffbench.tasks.generate import phrasing
+from diffbench.tasks.generate import TAYLORSEER_PHRASES, phrasing
 
 DEFAULT_DELTA = 0.05
 EXAMPLE = 'e.g. "SDXL with Euler, 40 steps at 1024 px: make it 2x faster with at most 5% quality loss"'
@@ -205,7 +205,8 @@ class SamplerMention:
 
 _SWITCH_BEFORE = re.compile(r"switch to|faster sampler|fewer steps through|a cut of|only \d+ steps of the same")
 _SWITCH_AFTER = re.compile(r"^[^.;]{0,25}(?:reduced to|in place of the current)")
-_SAME_MENTION = re.compile(r"^\s*(?:scheduler\s*)?\(?\s*$")  # "DPM-Solver++ (DPMSolverMultistepScheduler)"
+# "DPM-Solver++ (DPMSolverMultistepScheduler)", "the flow-matching Euler sampler (FlowMatchEulerDiscreteScheduler)"
+_SAME_MENTION = re.compile(r"^\s*(?:scheduler|sampler)?\s*\(?\s*$")
 
 
 def _samplers(low: str) -> tuple[list[SamplerMention], SchedulerSpec | None, int | None]:
@@ -244,7 +245,10 @@ def _method_patterns() -> dict[str, list[re.Pattern[str]]]:
             regex, seen = "", set()
             for literal, name in re.findall(r"([^{]*)(?:\{(\w+)\})?", form):
                 regex += re.escape(literal)
-                if name and name not in seen:
+                if name == "taylorseer_phrase":  # a switch stated as words, not a value
+                    options = "|".join(re.escape(v) for v in TAYLORSEER_PHRASES.values())
+                    regex += rf"(?P<taylorseer_phrase>{options})?"
+                elif name and name not in seen:
                     regex += rf"(?P<{name}>\d+(?:\.\d+)?|[\w-]+)"
                     seen.add(name)
                 elif name:
@@ -267,7 +271,10 @@ def _number(value: str) -> Any:
 def _method_params(key: str, groups: dict[str, str]) -> dict[str, Any]:
     params = {}
     for name, value in groups.items():
-        if name.endswith("_percent"):
+        if name == "taylorseer_phrase":
+            if value is not None:
+                params["taylorseer"] = value == TAYLORSEER_PHRASES[True]
+        elif name.endswith("_percent"):
             base = name.removesuffix("_percent")
             if base == "rest":
                 params["fraction"] = round(1 - _number(value) / 100, 4)

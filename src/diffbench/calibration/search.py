@@ -213,6 +213,7 @@ def calibrate(
             model_id=task.model_id, conditioning=str(task.conditioning), resolution=task.resolution,
             baseline_sampler=task.baseline_sampler, baseline_steps=task.baseline_steps,
             trials=screened + rechecked, baseline_s=baseline_s,
+            command="" if command == record.command else command,
         )  # fmt: skip
         if best is not None:
             config, chosen = best

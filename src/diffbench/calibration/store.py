@@ -56,6 +56,7 @@ class BaselineCalibration(BaseModel):
     loss: float | None = None
     baseline_s: float | None = None
     seconds: float = 0.0
+    command: str = Field(default="", description="the command that searched this baseline, when not the record's")
     trials: list[TrialRecord] = Field(default_factory=list)
 
     def targets(self, difficulty: Difficulty, platform: str) -> Targets | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from diffbench.models.families import FAMILIES
+from diffbench.models.families import FAMILIES, families_of
 from diffbench.tasks.schema import LEVELS, Difficulty, Task
 from diffbench.tasks.suite import suite
 
@@ -13,13 +13,15 @@ def _pick(tasks: list[Task], family: str, difficulty: Difficulty | None) -> Task
     return (plain or mine or [None])[0]
 
 
-def stratified_sample(per_level: int | None = None, tasks: tuple[Task, ...] | None = None) -> list[str]:
+def stratified_sample(
+    per_level: int | None = None, tasks: tuple[Task, ...] | None = None, suite_name: str = "paper"
+) -> list[str]:
     """Task ids: for each level one task per family (plain conditioning first), levels 4-5 alternating easy and
     medium by family. `per_level` keeps the first n of each level, rotating which families come first so that
     a small sample still spreads over families."""
-    tasks = tasks or suite()
+    tasks = tasks or suite(suite_name)
     out: list[str] = []
-    families = list(FAMILIES)
+    families = [f.key for f in families_of(suite_name)]
     for level in LEVELS:
         at_level = [t for t in tasks if t.level == level]
         rotated = families[level - 1 :] + families[: level - 1]

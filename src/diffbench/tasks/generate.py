@@ -45,6 +45,8 @@ TASK_CHOICES = {
     ("sdpa_backend", "backend"): ["flash", "math"],
     ("torch_compile", "mode"): ["default", "reduce-overhead"],
 }
+# cache-dit's TaylorSeer switch, as a task prompt states it (the offline reader reads it back: agent/request.py).
+TAYLORSEER_PHRASES = {True: " and TaylorSeer forecasting (order 1)", False: ", without TaylorSeer"}
 # How often a method is drawn relative to the others: the paper's four methods and the samplers lead.
 WEIGHTS = {"deepcache": 3.0, "tome": 3.0, "tgate": 3.0, "fp16": 3.0, "ddim": 2.0, "dpm_solver": 2.0, "unipc": 2.0,
            "tgate_deepcache": 1.5, "torch_compile": 0.5}  # fmt: skip
@@ -317,9 +319,7 @@ class Generator:
                 if "ratio" in params:
                     extra["ratio_percent"] = round(params["ratio"] * 100)
                 if "taylorseer" in params:
-                    extra["taylorseer_phrase"] = (
-                        " and TaylorSeer forecasting (order 1)" if params["taylorseer"] else ", without TaylorSeer"
-                    )
+                    extra["taylorseer_phrase"] = TAYLORSEER_PHRASES[params["taylorseer"]]
                 if "fraction" in params:
                     extra["fraction_percent"] = round(params["fraction"] * 100)
                     extra["rest_percent"] = 100 - extra["fraction_percent"]
