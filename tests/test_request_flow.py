@@ -63,6 +63,9 @@ def test_the_offline_planner_plans_with_the_flow_families_methods(model_id):
     plans = planner.fresh(7)
     keys = {m.key for p in plans for m in p.config.methods} | {p.config.sampler for p in plans}
     assert plans and "dpm_solver" not in keys and "ddim" not in keys
+    assert "torchao_float8" not in keys  # declared for cuda only; this planner runs on the cpu
+    on_gpu = HeuristicPlanner(KB, Pipeline(model_id, Conditioning.TEXT, 1024, OWN_SCHEDULER, card.steps), device="cuda")
+    assert "torchao_float8" in on_gpu.methods
     assert all(p.config.steps <= card.steps for p in plans)
     assert {m.key for p in plans for m in p.config.methods} - {"bf16"}  # a cache or kernel method, not only dtype
     for plan in plans:

@@ -69,7 +69,7 @@ def build_agent(
             raise DiffbenchError("the offline planner is the knowledge base: --no-knowledge needs --llm")
         delta = problem.goal.delta if problem.goal else 0.05
         asked = problem.requested_config() if problem.goal is None else None
-        planner = HeuristicPlanner(kb, problem.pipeline, profile.name, delta=delta, asked=asked)
+        planner = HeuristicPlanner(kb, problem.pipeline, profile.name, delta=delta, asked=asked, device=device)
         # Its code is composed from tested templates: at levels 4-5 the measurement itself is the quick run.
         developer = Developer(planner, smoke if problem.goal is None else None, None)
         return DiffAgent(problem, planner, developer, profile, folder, options, device, on_event)

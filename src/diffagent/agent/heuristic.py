@@ -35,6 +35,7 @@ class HeuristicPlanner:
     asked: Config | None = None  # levels 1-3: what the request's words ask for (agent.request reads them)
     author: str = AUTHOR
     proposed: set[str] = field(default_factory=set)  # Config.key() of every plan made
+    device: str = "cpu"  # methods declared for other devices only (float8: cuda) are never proposed
 
     def __post_init__(self) -> None:
         fam = family_of(self.pipeline.model_id)
@@ -56,6 +57,7 @@ class HeuristicPlanner:
             m
             for m in self.kb
             if m.why_unsupported(fam.key, str(self.pipeline.conditioning)) is None
+            and self.device.split(":")[0] in m.devices
             and m.key not in LEFT_OUT
             and m.category != "sampler"
         ]
