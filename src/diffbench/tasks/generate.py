@@ -1,6 +1,9 @@
-"""The deterministic generator of the 604-task suite, from the knowledge base and the hand-written phrasings.
+"""The deterministic generator of the task suites, from the knowledge base and the hand-written phrasings: the
+paper's 604 tasks (the six families of the paper) and the extended suite (the families added since: FLUX.1, SD3.5;
+ids X1-001 ..., its baselines the model cards' flow-matching Euler steps, its counts in schema.SUITE_LEVELS).
 
-`diffbench tasks generate` writes `tasks/data/level{1..5}.jsonl`; running it again reproduces them byte for
+`diffbench tasks generate [--suite extended]` writes `tasks/data/[extended/]level{1..5}.jsonl`; running it again
+reproduces them byte for
 byte (one seeded RNG, everything iterated in a fixed order). What it draws on:
 - pipelines: every (checkpoint, conditioning) pair of the family registry, at the checkpoint's native resolution;
 - samplers: the knowledge base's sampler methods; a baseline samples with one of them (DDIM 50 steps,

@@ -63,3 +63,18 @@ def config_applied(facts: ModuleFacts, config_class: str, apply_function: str) -
         if used:
             return config
     return None
+
+
+def cache_config_params(
+    facts: ModuleFacts,
+    config_class: str,
+    apply_function: str,
+    spec: dict[str, tuple[int | None, Any]],
+    names: dict[str, str] | None = None,
+) -> dict[str, Any] | None:
+    """A diffusers cache config's parameters (`spec` as for `params`), under the knowledge base's names where
+    `names` maps a library keyword to one; None when the code applies no such config."""
+    config = config_applied(facts, config_class, apply_function)
+    if config is None:
+        return None
+    return {(names or {}).get(k, k): v for k, v in params(config, spec).items()}

@@ -143,6 +143,9 @@ _PIXART_1024 = {"resolution": 1024, "head_dim": 12, "layers": 2, "vae_channels":
 # The flow-matching families run at their real 1024 px through a 32x VAE (16 latent channels): 32x32 latents,
 # 256 image tokens after FLUX's 2x2 packing or SD3's 2x2 patches. Sized so that the transformer takes most of a
 # call's time, as on the real models (denoiser share 0.75-0.85 measured on the CPU, VAE and encoders the rest).
+# flow_pipelines.flow_vae writes out components.vae's recipe with 16 latent channels rather than adding a parameter
+# to components.vae: every builder's revision hashes components.py, so editing it would rebuild every paper
+# stand-in and void its fidelity anchors and calibration.
 _FLOW_COMMON = {
     "resolution": 1024,
     "vae_channels": [8, 8, 8, 16, 32, 32],
