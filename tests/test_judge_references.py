@@ -18,8 +18,21 @@ from diffbench.tasks.suite import get_task
 
 OPTIONS = JudgeOptions(samples=3, repetitions=1, timing_inputs=3, inputs_seed=23)
 SAMPLE = stratified_sample(per_level=None if FULL_SIZE else 1)
-# The extended suite (FLUX.1, SD3.5): one task per level and family in CI as well (its full run: docs/tasks.md).
+# The extended suite (FLUX.1, SD3.5): one task per level and family in CI as well (its full run: docs/extended.md).
 EXTENDED = stratified_sample(per_level=None, suite_name="extended")
+# References the full run found failing, with the cause (docs/extended.md, "What fails, and why"): expected to fail
+# here until fixed (strict: a fix makes the test say so).
+BF16_FLUX_DEV = "bf16 over 50 steps on the FLUX.1-dev stand-in scores below its steep fidelity scale (stand-in defect)"
+KNOWN_FAILING = {
+    "X2-001": BF16_FLUX_DEV,
+    "X3-001": BF16_FLUX_DEV,
+    "X3-053": "cache-dit 1.5.3 with TaylorSeer on SD3.5 raises 'transformer_blocks_Bn_residual not found'",
+}
+
+
+def judged(task_ids: list[str]) -> list:
+    return [pytest.param(i, marks=pytest.mark.xfail(strict=True, reason=KNOWN_FAILING[i])) if i in KNOWN_FAILING
+            else i for i in task_ids]  # fmt: skip
 
 
 def test_the_sample_is_stratified():
@@ -35,7 +48,7 @@ def test_the_sample_is_stratified():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("task_id", SAMPLE + EXTENDED)
+@pytest.mark.parametrize("task_id", judged(SAMPLE + EXTENDED))
 def test_reference_passes_all_three_stages(profile, tmp_path, task_id):
     task = get_task(task_id)
     result = evaluate(task, task.reference_code, profile, tmp_path, OPTIONS)
