@@ -10,10 +10,10 @@ of the checkpoints, schedulers and acceleration methods. What it reads:
   named without steps, and a step count with no scheduler near it, are kept for the baseline;
 - the call's strength and guidance scale where stated;
 - the methods asked for, with the parameters the sentence states (defaults for the rest);
-- the goal: a speedup ("2.5x", "three times as fast", "halve the time", "down to 70% of today's time", "cut latency
-  by 40%"), a latency ("under 0.8 s", "800 ms"), the quality bound ("at most 5% quality loss", "0%", "no
-  noticeable quality drop"; 5% when none is stated), and whether the user wants the speedup measured even with no
-  target ("report how much faster it got").
+- the goal (read in request_goal.py): a speedup ("2.5x", "three times as fast", "halve the time", "down to 70%
+  of today's time", "cut latency by 40%"), a latency ("under 0.8 s", "800 ms"), the quality bound ("at most 5%
+  quality loss", "0%", "no noticeable quality drop"; 5% when none is stated), and whether the user wants the
+  speedup measured even with no target ("report how much faster it got").
 A request that names no known checkpoint is an error that lists what is known, with an example.
 """
 
@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
+from diffagent.agent.request_goal import MEASURE, goal, guidance, strength
 from diffbench.calibration.space import OWN_SCHEDULER
 from diffbench.errors import DiffbenchError
 from diffbench.knowledge.compose import Applied
@@ -34,7 +35,6 @@ from diffbench.tasks.generate import TAYLORSEER_PHRASES, phrasing
 
 DEFAULT_DELTA = 0.05
 EXAMPLE = 'e.g. "SDXL with Euler, 40 steps at 1024 px: make it 2x faster with at most 5% quality loss"'
-_NUMBER = r"(\d+(?:\.\d+)?)"
 _STEPS = re.compile(
     r"(?<!every )(?<!step )(\d+)\s*(?:[a-z][\w+.-]*\s+){0,2}?(?:steps?|its)\b|steps\s*[:=]\s*(\d+)"
     r"|\((\d+) of them\)",
@@ -314,80 +314,13 @@ def _methods(text: str, kb: KnowledgeBase) -> list[Applied]:
 
 
 
-_QUALITY = r"(?:quality|clip|fidelity|psnr|degradation|drop|loss)"
-
-
-def _goal(low: str) -> tuple[float | None, float | None, float | None, str]:
-    """(speedup, latency in s, quality bound or None when unstated, the words read)."""
-    speed = None
-    words = ""
-    span = (-1, -1)
-    patterns: list[tuple[str, Any]] = [
-        (rf"{_NUMBER}\s*(?:x|×|times)(?![\w\d]|\s*\d)", lambda m: float(m.group(1))),
-        (rf"factor of {_NUMBER}", lambda m: float(m.group(1))),
-        (r"twice as fast|double the speed|halve (?:the )?(?:time|latency|runtime)|half the (?:time|latency)|"
-         r"in half", lambda m: 2.0),
-        (rf"(?:down to|to about|to) {_NUMBER}\s*%\s*of (?:the |today's |current |its |our )?(?:time|latency|runtime)",
-         lambda m: 100 / float(m.group(1))),
-        (rf"(?:cut|reduce|lower|shave|bring down)\w* (?:the )?(?:latency|time|runtime|inference time)?\s*(?:by )?"
-         rf"{_NUMBER}\s*%", lambda m: 1 / (1 - float(m.group(1)) / 100)),
-        (rf"(?:latency|time|runtime)\s+{_NUMBER}\s*%\s*(?:lower|shorter|less|faster)",
-         lambda m: 1 / (1 - float(m.group(1)) / 100)),
-        (rf"{_NUMBER}\s*%\s*(?:lower|shorter|less) (?:latency|time|runtime)",
-         lambda m: 1 / (1 - float(m.group(1)) / 100)),
-        (rf"{_NUMBER}\s*%\s*faster", lambda m: 1 + float(m.group(1)) / 100),
-    ]
-    for pattern, value in patterns:
-        if m := re.search(pattern, low):
-            speed, words, span = round(value(m), 4), m.group(0), m.span()
-            break
-    latency_s = None
-    current = r"(?:takes?|took|currently|today|right now|at the moment|(?:baseline|it) (?:is|runs?|needs?|at))"
-    for latency in re.finditer(rf"{_NUMBER}\s*(ms|s|sec|secs|seconds?)\b(?!\s*(?:per step|/step))", low):
-        if re.search(rf"{current}\s*(?:about |around |roughly |~)?$", low[: latency.start()]):
-            continue  # what it takes today, not the target
-        latency_s = float(latency.group(1)) / (1000 if latency.group(2) == "ms" else 1)
-        words = words or latency.group(0)
-        break
-    delta = None
-    # A percentage that set the speed goal ("cut latency by 40%") is not also the quality bound.
-    for bound in re.finditer(rf"{_NUMBER}\s*%[^.;%]*?{_QUALITY}|{_QUALITY}[^.;%]*?{_NUMBER}\s*%", low):
-        number = 1 if bound.group(1) else 2
-        if not span[0] <= bound.start(number) < span[1]:
-            delta = float(bound.group(number)) / 100
-            break
-    if delta is None and _LOSSLESS.search(low):
-        delta = 0.0
-    return speed, latency_s, delta, words
-
-
-_LOSSLESS = re.compile(
-    r"lossless|zero (?:quality )?(?:loss|drop)|no quality (?:loss|drop)|identical (?:images|output)|"
-    r"(?:images|output|outputs) identical|bit-exact"
-)
-
-
-def _strength(low: str) -> float | None:
-    m = re.search(r"strength\s*(?:of|=|:|at)?\s*(0?\.\d+|1(?:\.0+)?|0)\b", low)
-    return float(m.group(1)) if m else None
-
-
-def _guidance(low: str) -> float | None:
-    m = re.search(r"(?:guidance(?:[ _]scale)?|cfg(?:[ _]scale)?)\s*(?:of|=|:|at)?\s*(\d+(?:\.\d+)?)", low)
-    return float(m.group(1)) if m else None
-
-
-_MEASURE = re.compile(r"how much (?:faster|quicker|speed)|report (?:the )?speed|measure (?:the )?(?:speed|latency)|"
-                      r"what speedup|benchmark it|how fast")  # fmt: skip
-
-
 def parse_request(text: str, kb: KnowledgeBase, model_id: str | None = None) -> Request:
     """What `text` asks for; `model_id` is the checkpoint when the words name none (a given baseline's)."""
     model_id = _find_model(text, model_id)
     fam = family_of(model_id)
     low = _spelled(text.lower())
     conditioning = next((c for c, pat in _KINDS if pat.search(text) and c in fam.pipelines), fam.plain_conditioning)
-    speedup, latency_s, delta, words = _goal(low)
+    speedup, latency_s, delta, words = goal(low)
     samplers, unstepped, bare_steps = _samplers(low)
     if checkpoint(model_id).scheduler == _FLOW_EULER.class_name:
         # On a flow-matching model (FLUX.1, SD3.5) "Euler" is its own flow-matching Euler sampler.
@@ -406,9 +339,9 @@ def parse_request(text: str, kb: KnowledgeBase, model_id: str | None = None) -> 
         latency_s=latency_s,
         delta=DEFAULT_DELTA if delta is None else delta,
         delta_stated=delta is not None,
-        measure=bool(_MEASURE.search(low)),
-        strength=_strength(low) if conditioning is Conditioning.IMAGE else None,
-        guidance_scale=_guidance(low),
+        measure=bool(MEASURE.search(low)),
+        strength=strength(low) if conditioning is Conditioning.IMAGE else None,
+        guidance_scale=guidance(low),
         named_scheduler=unstepped,
         bare_steps=bare_steps,
         resolution_stated=stated,

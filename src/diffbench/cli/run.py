@@ -71,16 +71,15 @@ def run_command(
     """Solve and judge the selected tasks; results go to RUN_DIR/run.sqlite as they finish. Re-run the same
     command to resume: only what is missing is done."""
     from diffbench.evaluation.judge import JudgeOptions
-    from diffbench.models.families import SUITES
     from diffbench.runner.run import Runner, RunSpec, select_tasks
+    from diffbench.tasks.suite import all_tasks, suite_dir
     from diffbench.tasks.suite import suite as packaged_suite
-    from diffbench.tasks.suite import suite_dir
 
     prof = open_profile(profile, device, unsafe_unconfined)
     if executor not in ("local", "ray"):
         raise DiffbenchError(f"unknown executor {executor!r}; local or ray")
     suite_dir(suite)  # an unknown suite: one line, exit 2
-    pool = [t for name in SUITES for t in packaged_suite(name)] if task else list(packaged_suite(suite))
+    pool = all_tasks() if task else list(packaged_suite(suite))
     tasks = select_tasks(pool, level, family, task, limit)
     options = _agent_options(population, parents, generations, code_restarts, debug_rounds, no_knowledge, no_ga,
                              no_debugger, agent_samples)  # fmt: skip

@@ -15,7 +15,7 @@ from diffbench.evaluation.result import ErrorMode
 from diffbench.models.families import SUITES
 from diffbench.runner.store import open_existing
 from diffbench.tasks.schema import ID_PREFIX
-from diffbench.tasks.suite import suite as packaged_suite
+from diffbench.tasks.suite import all_tasks
 
 LEVELS = (1, 2, 3, 4, 5)
 MODES = [str(m) for m in ErrorMode]
@@ -81,7 +81,7 @@ def _image_pairs(result: dict[str, Any]) -> list[dict[str, str | None]]:
 
 def summarize(run_dir: Path, suite: str | None = None) -> RunSummary:
     """A run's figures; with `suite`, only its tasks of that suite (paper or extended)."""
-    deltas = {t.id: t.delta for name in SUITES for t in packaged_suite(name)}
+    deltas = {t.id: t.delta for t in all_tasks()}
     with open_existing(run_dir) as store:
         meta = store.meta()
         rows = [r for r in store.results() if suite is None or r["task_id"].startswith(ID_PREFIX[suite])]

@@ -104,6 +104,11 @@ def suite(name: str = "paper") -> tuple[Task, ...]:
     return tuple(load_suite(suite_dir(name)))
 
 
+def all_tasks() -> list[Task]:
+    """Every packaged task of every suite (paper first); ids never clash (L1-001, X1-001)."""
+    return [t for name in SUITES for t in suite(name)]
+
+
 def get_task(task_id: str, tasks: Iterable[Task] | None = None) -> Task:
     """A task by id; without `tasks`, looked up in the suite its prefix names (L: paper, X: extended)."""
     if tasks is None:
