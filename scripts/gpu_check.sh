@@ -8,17 +8,22 @@
 #   PROFILE=tiny-cpu DEVICE=cpu bash scripts/gpu_check.sh /tmp/check   # the same steps on a CPU (slow)
 #   BWRAP_DIR=/tmp/bw/usr/bin              # where a bwrap binary is, for the second pass (default: PATH)
 #
-# Budget: under 8 minutes on one GPU. Every step has its own timeout; a failed step is recorded, never fatal.
+# Budget: DEADLINE seconds in all (default 480; the device tool's calls stop at 600). Steps run most important
+# first; each has its own timeout, cut to what is left of the deadline, and a step that no longer fits is recorded
+# as skipped (rc 125), so the summary is always written. A failed step is recorded, never fatal.
+# Order: the bubblewrap pass (the sandbox a user with bwrap gets), the extended suite's families and GPU-only
+# methods (float8), the fp16 diagnosis, then the mount-namespace fallback pass.
 set -u
 OUT=${1:-${OUT:-gpu-check-out}}
 PROFILE=${PROFILE:-tiny-cuda}
 DEVICE=${DEVICE:-cuda}
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
-export PYTHONUNBUFFERED=1 DIFFBENCH_HOME=${DIFFBENCH_HOME:-$OUT/home}
+export PYTHONUNBUFFERED=1 DIFFBENCH_HOME=${DIFFBENCH_HOME:-/tmp/diffbench-gpu-check-home}  # stand-ins stay out of OUT
 SUMMARY_TSV=$OUT/steps.tsv
 : > "$SUMMARY_TSV"
 T0=$(date +%s)
+DEADLINE=${DEADLINE:-480}
 here=$(cd "$(dirname "$0")" && pwd)
 
 # step NAME PASS TIMEOUT COMMAND...: runs it, logs to OUT/NAME.log, records rc and seconds.
@@ -26,6 +31,13 @@ step() {
   local name=$1 pass=$2 limit=$3
   shift 3
   local start=$(date +%s)
+  local left=$(( DEADLINE - (start - T0) ))
+  if [ "$left" -lt 20 ]; then
+    echo "=== [$(( start - T0 ))s] $name ($pass): skipped, past the deadline"
+    printf '%s\t%s\t125\t0\n' "$name" "$pass" >> "$SUMMARY_TSV"
+    return
+  fi
+  [ "$limit" -gt "$left" ] && limit=$left
   echo "=== [$(( start - T0 ))s] $name ($pass)"
   timeout --kill-after=5 "$limit" "$@" > "$OUT/$name.out" 2> "$OUT/$name.log"
   local rc=$?
@@ -59,26 +71,41 @@ if python3 -c "import sys; from diffbench.tasks.suite import get_task; sys.exit(
   step calibrate setup 300 diffbench calibrate "${P[@]}" --only L4-002 --trials 2 --samples 2 --json
 fi
 
-for pass in no-bwrap bwrap; do
+FLUX_REQUEST="Accelerate FLUX.1-dev by 2x with at most 5% quality loss"
+reference x2_fbc X2-003
+reference x2_cachedit X2-002
+
+for pass in bwrap no-bwrap; do
   if [ "$pass" = bwrap ]; then
     unset DIFFBENCH_SANDBOX
     export PATH=${BWRAP_DIR:+$BWRAP_DIR:}$PATH
     if ! command -v bwrap > /dev/null; then
-      echo "no bwrap for the second pass"; printf 'bwrap\t%s\t127\t0\n' "$pass" >> "$SUMMARY_TSV"; break
+      echo "no bwrap for the bubblewrap pass"; printf 'bwrap\t%s\t127\t0\n' "$pass" >> "$SUMMARY_TSV"; continue
     fi
   else
     export DIFFBENCH_SANDBOX=mount-namespace  # the fallback a host without (working) bubblewrap gets
   fi
-  ids=(--id stable-diffusion-v1-5/stable-diffusion-v1-5 --id PixArt-alpha/PixArt-XL-2-512x512)
-  [ "$pass" = no-bwrap ] && ids=()
+  ids=(--id stable-diffusion-v1-5/stable-diffusion-v1-5 --id black-forest-labs/FLUX.1-dev)
+  [ "$pass" = bwrap ] && ids=()  # every id, the extended suite's included, once
   step "models-check-$pass" "$pass" 240 diffbench models check "${P[@]}" --steps 5 --json "${ids[@]}"
   step "eval-l1-$pass" "$pass" 150 diffbench eval L1-001 "$OUT/l1.py" "${P[@]}" --samples 3 --json --out "$OUT/e-l1-$pass"
-  step "eval-l2-fp16-$pass" "$pass" 150 diffbench eval L2-012 "$OUT/l2_fp16.py" "${P[@]}" --samples 3 --json \
-    --out "$OUT/e-l2-$pass"
+  [ "$pass" = bwrap ] && step "eval-l2-fp16-$pass" "$pass" 150 diffbench eval L2-012 "$OUT/l2_fp16.py" "${P[@]}" \
+    --samples 3 --json --out "$OUT/e-l2-$pass"
   step "eval-l4-$pass" "$pass" 200 diffbench eval L4-002 "$OUT/l4.py" "${P[@]}" --samples 5 --reps 2 --json \
     --out "$OUT/e-l4-$pass"
   step "solve-$pass" "$pass" 200 diffagent solve "$REQUEST" "${P[@]}" --out "$OUT/solve-$pass" --samples 2
+  if [ "$pass" = bwrap ]; then
+    # The extended suite (issue 17): the GPU-only float8 method beside the caches on the FLUX.1 stand-ins, two
+    # level-2 references, and the FLUX solve request.
+    step methods-check-flux extended 200 diffbench methods check --family flux "${P[@]}" -m torchao_float8 \
+      -m first_block_cache -m cache_dit -m torchao_int8 --reps 3 --json
+    step eval-x2-fbc-bwrap extended 150 diffbench eval X2-003 "$OUT/x2_fbc.py" "${P[@]}" --samples 3 --json \
+      --out "$OUT/e-x2-fbc"
+    step eval-x2-cachedit-bwrap extended 150 diffbench eval X2-002 "$OUT/x2_cachedit.py" "${P[@]}" --samples 3 \
+      --json --out "$OUT/e-x2-cachedit"
+    step solve-flux extended 200 diffagent solve "$FLUX_REQUEST" "${P[@]}" --out "$OUT/solve-flux" --samples 2
+    step fp16-diagnosis diagnosis 120 python3 "$here/fp16_diagnosis.py" --device "$DEVICE" --json "$OUT/fp16.json"
+  fi
 done
-step fp16-diagnosis diagnosis 120 python3 "$here/fp16_diagnosis.py" --device "$DEVICE" --json "$OUT/fp16.json"
 python3 "$here/gpu_check_summary.py" "$OUT" > "$OUT/summary.md"
 cat "$OUT/summary.md"

@@ -39,6 +39,13 @@ def figures(name: str, data: Any) -> str:
     if "models" in data:
         ok = sum(m["ok"] for m in data["models"])
         return f"{ok}/{len(data['models'])} ok"
+    if "pairs" in data:  # a methods check
+        rows = [
+            f"{r['variant']} on {r['family']}: "
+            + (f"{r['speedup'] or 0:.2f}x, {r['psnr_db'] or 0:.1f} dB" if r["ok"] else f"FAILED {str(r['error'])[:60]}")
+            for r in data["pairs"]
+        ]
+        return "; ".join(rows)
     if "baselines" in data:
         return "; ".join(f"{k}: U* {v.get('speedup')}" for k, v in data["baselines"].items())
     return ""
@@ -51,8 +58,10 @@ def main() -> None:
     for row in (out / "steps.tsv").read_text().splitlines():
         name, run, rc, seconds = row.split("\t")
         data = _json(out / f"{name}.out")
-        if name.startswith("solve"):
-            report = out / f"solve-{run}" / "report.md"
+        if rc == "125":
+            data_text = "skipped: past the check's deadline"
+        elif name.startswith("solve"):
+            report = out / name / "report.md"
             text = report.read_text() if report.is_file() else ""
             result = next((ln for ln in text.splitlines() if ln.startswith("- **Result:**")), "no report")
             data_text = result.removeprefix("- **Result:** ")[:160]
