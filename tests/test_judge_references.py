@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import FULL_SIZE
+from conftest import FULL_SIZE, timed_half_precision_skip
+from diffbench.calibration.store import read_record, task_baseline_key
 from diffbench.evaluation.judge import JudgeOptions, evaluate
-from diffbench.evaluation.result import ErrorMode
+from diffbench.evaluation.result import ErrorMode, EvalResult
 from diffbench.evaluation.sample import stratified_sample
+from diffbench.tasks.schema import Task
 from diffbench.tasks.suite import get_task
 
 OPTIONS = JudgeOptions(samples=3, repetitions=1, timing_inputs=3, inputs_seed=23)
@@ -31,8 +33,13 @@ KNOWN_FAILING = {
 
 
 def judged(task_ids: list[str]) -> list:
-    return [pytest.param(i, marks=pytest.mark.xfail(strict=True, reason=KNOWN_FAILING[i])) if i in KNOWN_FAILING
-            else i for i in task_ids]  # fmt: skip
+    def marks(i: str) -> list:
+        if i in KNOWN_FAILING:
+            return [pytest.mark.xfail(strict=True, reason=KNOWN_FAILING[i])]
+        skip = timed_half_precision_skip(get_task(i))
+        return [skip] if skip else []
+
+    return [pytest.param(i, marks=marks(i)) for i in task_ids]
 
 
 def test_the_sample_is_stratified():
@@ -47,11 +54,34 @@ def test_the_sample_is_stratified():
     assert {get_task(i).family for i in EXTENDED} == {"flux", "sd35"}
 
 
+MACHINE_TOLERANCE = 1.25  # a baseline this much slower than when calibrated: another machine, not noise
+
+
+def skip_where_the_baseline_runs_slower_than_when_calibrated(task: Task, result: EvalResult, profile: str) -> None:
+    """A level-5 target is an absolute latency on the CPU it was calibrated on, and the project's 2-core
+    "AMD EPYC" machines differ (2026-11-28: one without AVX-512, slower than the targets' machine). Where this
+    run's baseline is clearly slower than the calibration's, the latency miss measures the machine, not the
+    reference: skip and say by how much."""
+    record = read_record(profile)
+    calibrated = record.baselines.get(task_baseline_key(task)) if record else None
+    if calibrated is None or not calibrated.baseline_s or not result.baseline_timing:
+        return
+    slower = result.baseline_timing["median_s"] / calibrated.baseline_s
+    if slower > MACHINE_TOLERANCE:
+        pytest.skip(
+            f"{task.id}: the baseline took {result.baseline_timing['median_s']:.2f} s here against "
+            f"{calibrated.baseline_s:.2f} s where its latency target was calibrated ({slower:.1f}x slower): "
+            f"{result.first_problem}"
+        )
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("task_id", judged(SAMPLE + EXTENDED))
 def test_reference_passes_all_three_stages(profile, tmp_path, task_id):
     task = get_task(task_id)
     result = evaluate(task, task.reference_code, profile, tmp_path, OPTIONS)
+    if result.error_modes == [ErrorMode.RELATIVE_SPEED] and task.level == 5:
+        skip_where_the_baseline_runs_slower_than_when_calibrated(task, result, profile.name)
     assert result.passed, f"{result.error_modes}: {result.first_problem}"
     expected = ["static", "runtime", "absolute quality"] + (["relative"] if task.level >= 4 else [])
     assert [s.name for s in result.stages] == expected
