@@ -32,9 +32,10 @@ def build(
     run: bool = True,
     allow_conflicts: bool = False,
     traced: bool = False,
+    replace: tuple[str, str] | None = None,
 ) -> Any:
     """The built pipeline (after one call when `run`); with `traced`, (pipeline, what the call's trace showed:
-    the judge worker's observers' report)."""
+    the judge worker's observers' report). `replace` edits the composed source (old, new) before it is imported."""
     kb = load_knowledge()
     model_id = FAMILIES[family].default.id
     resolution = default_resolution(model_id, profile)
@@ -42,6 +43,9 @@ def build(
     source = compose(
         kb, model_id, default_conditioning(family), resolution, steps, applied, allow_conflicts=allow_conflicts
     )
+    if replace is not None:
+        assert replace[0] in source, replace
+        source = source.replace(*replace)
     module = write_and_import(source, tmp / f"solution_{next(_counter)}.py")
     if traced:
         TRACER.install()

@@ -60,3 +60,16 @@ def test_sections_reject_stray_lines_and_unknown_sections():
         render_sections("pipe.enable()\n")
     with pytest.raises(KnowledgeError, match="unknown template section 'setup'"):
         render_sections("#: setup\nx = 1\n")
+
+
+def test_a_declared_unsupported_setting_is_refused_and_the_familys_default_avoids_it():
+    """cache-dit's TaylorSeer needs a Bn block on SD3.5 (cache-dit 1.5.3): compose refuses bn_blocks=0 there with
+    the reason; SD3.5's default is 1, and FLUX keeps cache-dit's own 0."""
+    kb = load_knowledge()
+    sd35, flux = FAMILIES["sd35"].default.id, FAMILIES["flux"].default.id
+    with pytest.raises(KnowledgeError, match="transformer_blocks_Bn_residual"):
+        compose(kb, sd35, Conditioning.TEXT, 256, 30, [Applied("cache_dit", {"taylorseer": True, "bn_blocks": 0})])
+    taylorseer = [Applied("cache_dit", {"taylorseer": True})]
+    assert "Bn_compute_blocks=1," in compose(kb, sd35, Conditioning.TEXT, 256, 30, taylorseer)
+    assert "Bn_compute_blocks=0," in compose(kb, flux, Conditioning.TEXT, 256, 30, taylorseer)
+    assert kb.method("cache_dit").why_unsupported("sd35", "text-to-image") is None  # the method itself applies

@@ -85,11 +85,19 @@ class Worker:
 
     def load(self, msg: dict[str, Any]) -> dict[str, Any]:
         import torch
+        from PIL import Image
 
         from diffbench.evaluation.runtime import Observers
         from diffbench.evaluation.trace import TRACER
 
         TRACER.install()  # before the solution imports anything that could keep its own reference
+        # What answering a call imports (the trace's torch._dynamo counters, PIL's PNG writer) is imported now,
+        # before any solution code: imported after a call, beside a thread the solution left computing in pure
+        # Python, each of the ~800 modules' file operations waits for the GIL - a minute on a 2-core machine
+        # (seen 2026-11-28), and the answer missed its deadline instead of reporting the side work.
+        import torch._dynamo.utils
+
+        Image.preinit()
 
         device = msg.get("device", "cpu")
         if device.startswith("cuda") and torch.cuda.is_available():

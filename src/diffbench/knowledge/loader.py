@@ -133,7 +133,7 @@ def _templates_for(folder: Path, method: Method) -> dict[str, str]:
     available = {p.name.removesuffix(TEMPLATE_SUFFIX) for p in (folder / "templates").glob("*" + TEMPLATE_SUFFIX)}
     mapping = {}
     for fam in FAMILIES.values():
-        if any(fam.key in u.families and not u.conditionings for u in method.unsupported):
+        if any(fam.key in u.families and not u.conditionings and not u.settings for u in method.unsupported):
             continue
         for name in (fam.key, fam.backbone, "all"):
             if name in available:

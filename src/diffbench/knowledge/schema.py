@@ -67,13 +67,28 @@ class Conflict(BaseModel):
 
 
 class Unsupported(BaseModel):
-    """A declared incompatibility: the method does not apply to these families (or conditionings), and why."""
+    """A declared incompatibility: the method does not apply to these families (or conditionings), and why; with
+    `settings`, only that combination of parameter values does not (the method itself still applies)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     families: tuple[str, ...] = ()
     conditionings: tuple[str, ...] = ()
+    settings: dict[str, Any] = Field(default_factory=dict, description="parameter values that together fail here")
     reason: str
+
+    def matches(self, family: str, conditioning: str | None, params: dict[str, Any] | None) -> bool:
+        if self.settings and (params is None or any(params.get(k) != v for k, v in self.settings.items())):
+            return False
+        if self.families:
+            return family in self.families and (not self.conditionings or conditioning in self.conditionings)
+        return conditioning in self.conditionings
+
+    def describe(self) -> str:
+        where = ", ".join(self.families or self.conditionings)
+        if self.settings:
+            where += " with " + ", ".join(f"{k}={v}" for k, v in self.settings.items())
+        return f"not {where}: {self.reason}"
 
 
 class PublishedFigure(BaseModel):
@@ -172,11 +187,13 @@ class Method(BaseModel):
         """The declared conflict under which this method, run with `others`, changes nothing."""
         return next((c for c in self.conflicts if c.inert and c.method in others), None)
 
-    def why_unsupported(self, family: str, conditioning: str | None = None) -> str | None:
+    def why_unsupported(
+        self, family: str, conditioning: str | None = None, params: dict[str, Any] | None = None
+    ) -> str | None:
+        """Why the method does not apply here (None where it does). An entry that names parameter settings counts
+        only when `params` (resolved: defaults included) are given and hold those values."""
         for u in self.unsupported:
-            if family in u.families and (not u.conditionings or conditioning in u.conditionings):
-                return u.reason
-            if not u.families and conditioning in u.conditionings:
+            if u.matches(family, conditioning, params):
                 return u.reason
         if family not in self.templates:
             return f"no template for family {family!r}"
