@@ -33,7 +33,7 @@ def overview(kb) -> list[str]:
         "|---|---|---|---|---|",
     ]
     for m in kb:
-        limits = "; ".join(f"{', '.join(u.families or u.conditionings)}: {u.reason}" for u in m.unsupported) or "-"
+        limits = "; ".join(f"{u.where}: {u.reason}" for u in m.unsupported) or "-"
         fams = ", ".join(FAMILIES[f].display for f in m.families)
         lines.append(f"| **{m.key}** ({m.name}) | {m.category} | {fams} | {parameters(m)} | {limits} |")
     conflicts = [(m.key, c) for m in kb for c in m.conflicts]

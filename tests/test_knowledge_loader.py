@@ -22,8 +22,10 @@ def test_every_family_with_a_template_has_its_file_and_unsupported_ones_have_non
         for fam in method.families:
             assert kb.template_path(method.key, fam).is_file()
         for u in method.unsupported:
-            if not u.conditionings:
+            if not u.conditionings and not u.settings:  # a settings entry leaves the method on the family
                 assert not set(u.families) & set(method.families), method.key
+            elif u.settings:
+                assert set(u.families) <= set(method.families), method.key
 
 
 def test_unet_only_methods():
@@ -84,3 +86,18 @@ def test_resolve_merges_defaults_and_rejects_unknown_names():
     assert deepcache.resolve({"cache_interval": 5}) == {"cache_interval": 5, "cache_branch_id": 0}
     with pytest.raises(KeyError, match="no parameter 'interval'"):
         deepcache.resolve({"interval": 5})
+
+
+def test_measured_speedups_at_the_defaults_or_the_best_variant(monkeypatch):
+    kb = load_knowledge()
+    pairs = [
+        {"method": "first_block_cache", "variant": "first_block_cache", "family": "flux", "ok": True, "speedup": 1.0},
+        {"method": "first_block_cache", "variant": "first_block_cache[threshold=0.5]", "family": "flux", "ok": True,
+         "speedup": 2.2},
+        {"method": "pab", "variant": "pab", "family": "flux", "ok": False, "speedup": None},
+        {"method": "pab", "variant": "pab", "family": "dit", "ok": True, "speedup": 1.4},
+    ]  # fmt: skip
+    monkeypatch.setattr(type(kb), "measured", lambda self, profile: {"pairs": pairs})
+    assert kb.measured_speedups("tiny-cpu", "flux") == {"first_block_cache": 1.0}
+    assert kb.measured_speedups("tiny-cpu", "flux", best_variant=True) == {"first_block_cache": 2.2}
+    assert frozenset(("cache_dit", "bf16")) in kb.compatible_pairs()

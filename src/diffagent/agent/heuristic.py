@@ -47,12 +47,8 @@ class HeuristicPlanner:
             (m.key for m in self.kb if m.scheduler == own and m.why_unsupported(fam.key) is None), "ddim"
         )
         self.samplers = {m.key for m in self.kb if m.category == "sampler" and m.why_unsupported(fam.key) is None}
-        self.compatible = {frozenset((m.key, o)) for m in self.kb for o in m.composes_with}
-        measured = {
-            p["method"]: p.get("speedup") or 0.0
-            for p in self.kb.measured(self.profile).get("pairs", [])
-            if p["family"] == fam.key and p.get("variant", p["method"]) == p["method"] and p.get("ok")
-        }
+        self.compatible = self.kb.compatible_pairs()
+        measured = self.kb.measured_speedups(self.profile, fam.key)
         usable = [
             m
             for m in self.kb

@@ -83,16 +83,13 @@ class SearchSpace:
             and m.not_in_suite is None  # a task's reference must be code the suite can state (its method.yaml)
         ]  # fmt: skip
         self.samplers = sorted(k for k in usable if kb.method(k).category == "sampler")
-        # A method's best recorded variant on this family: an adaptive cache whose default threshold skips nothing
-        # on the stand-ins (FirstBlockCache, cache-dit) may still gain 2x at a threshold of its sensible range.
-        measured: dict[str, float] = {}
-        for p in kb.measured(profile).get("pairs", []):
-            if p["family"] == self.family and p.get("ok"):
-                measured[p["method"]] = max(measured.get(p["method"], 0.0), p.get("speedup") or 0.0)
+        # A method's best recorded variant on this family (FirstBlockCache and cache-dit skip nothing on the
+        # stand-ins at their default thresholds).
+        measured = kb.measured_speedups(profile, self.family, best_variant=True)
         self.methods = sorted(
             k for k in usable if k not in self.samplers and (k not in measured or measured[k] >= MIN_SPEEDUP)
         )
-        self.compatible = {frozenset((m.key, o)) for m in kb for o in m.composes_with}
+        self.compatible = kb.compatible_pairs()
 
     def steps_allowed(self, sampler: str, steps: int) -> bool:
         """Whether the sampler takes this step count (Optuna's `steps` range is one for every sampler)."""

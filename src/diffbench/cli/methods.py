@@ -45,7 +45,7 @@ def list_methods(family: FamilyOption = None, as_json: JsonOption = False) -> No
     for m in methods:
         params = "\n".join(f"{p.name}={p.default}" + (f" ({p.span})" if p.span else "") for p in m.parameters)
         limits = [f"conflicts {c.method}: {c.reason}" for c in m.conflicts]
-        limits += [u.describe() for u in m.unsupported]
+        limits += [f"not {u.where}: {u.reason}" for u in m.unsupported]
         table.add_row(
             f"{m.key}\n({m.name})", m.category, ", ".join(m.families), params or "-", "\n".join(limits) or "-"
         )

@@ -122,6 +122,24 @@ class KnowledgeBase:
         path = MEASURED_DIR / f"{profile}.json"
         return json.loads(path.read_text()) if path.is_file() else {}
 
+    def measured_speedups(self, profile: str, family: str, best_variant: bool = False) -> dict[str, float]:
+        """Per method, the speedup `methods check` recorded on `family` under `profile` (pairs that ran ok): at the
+        method's defaults, or with `best_variant` the best over every recorded variant (an adaptive cache whose
+        default threshold skips nothing on the stand-ins may still gain 2x inside its sensible range)."""
+        out: dict[str, float] = {}
+        for p in self.measured(profile).get("pairs", []):
+            if p["family"] != family or not p.get("ok"):
+                continue
+            if best_variant:
+                out[p["method"]] = max(out.get(p["method"], 0.0), p.get("speedup") or 0.0)
+            elif p.get("variant", p["method"]) == p["method"]:
+                out[p["method"]] = p.get("speedup") or 0.0
+        return out
+
+    def compatible_pairs(self) -> set[frozenset[str]]:
+        """Every pair of methods the knowledge base declares composable."""
+        return {frozenset((m.key, other)) for m in self for other in m.composes_with}
+
 
 @cache
 def _takes_trace(detect: Detector) -> bool:

@@ -84,11 +84,13 @@ class Unsupported(BaseModel):
             return family in self.families and (not self.conditionings or conditioning in self.conditionings)
         return conditioning in self.conditionings
 
-    def describe(self) -> str:
+    @property
+    def where(self) -> str:
+        """For people: "sd15, sd21", or "sd35 with taylorseer=True, bn_blocks=0"."""
         where = ", ".join(self.families or self.conditionings)
         if self.settings:
             where += " with " + ", ".join(f"{k}={v}" for k, v in self.settings.items())
-        return f"not {where}: {self.reason}"
+        return where
 
 
 class PublishedFigure(BaseModel):

@@ -116,7 +116,7 @@ class Generator:
         self.rng = random.Random(seed if suite == "paper" else f"{seed}-{suite}")
         keys = {f.key for f in families_of(suite)}
         self.samplers = sorted(m.key for m in self.kb if m.category == "sampler" and keys & set(m.families))
-        self.compatible = {frozenset((m.key, o)) for m in self.kb for o in m.composes_with}
+        self.compatible = self.kb.compatible_pairs()
 
     # ---- which tasks ----------------------------------------------------------------------------------------
     def applicable(self, pipe: Pipe) -> list[str]:
