@@ -107,13 +107,9 @@ def compose(
         merged["imports"], merged["after_load"] = scheduler.code()
     for applied in methods or []:
         method = kb.method(applied.key)
-        if reason := method.why_unsupported(fam.key, str(conditioning)):
-            raise KnowledgeError(f"method {applied.key!r} does not apply to {fam.display} {conditioning}: {reason}")
         params = method.resolve(applied.params, fam.key)
-        if reason := method.why_unsupported(fam.key, str(conditioning), params):
-            named = {k for u in method.unsupported for k in u.settings}
-            settings = ", ".join(f"{k}={v}" for k, v in params.items() if k in named)
-            raise KnowledgeError(f"method {applied.key!r} with {settings} does not apply to {fam.display}: {reason}")
+        if reason := method.why_unsupported(fam.key, str(conditioning), params):  # the family, or these settings
+            raise KnowledgeError(f"method {applied.key!r} does not apply to {fam.display} {conditioning}: {reason}")
         steps = params.get("num_inference_steps", steps)
         template = _ENV.from_string(kb.template_path(applied.key, fam.key).read_text())
         for name, lines in render_sections(template.render(**facts, **params)).items():
