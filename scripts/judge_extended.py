@@ -1,5 +1,6 @@
 """The extended suite's full reference run: every task's reference through the judge, every level 2-5 baseline
-through its static stage. Writes docs/extended.md's run section.
+through its static stage. Writes docs/extended.md's run section and the references that failed (id -> what failed,
+tasks/data/extended/failing_references.json, which the tests hold to failing).
 
 Judge settings as the stratified sample's (tests/test_judge_references.py; CI runs one task per level and family
 of this suite with them): 3 quality inputs, one timing round of 3 inputs, fixed inputs. A hard task's target is
@@ -8,12 +9,14 @@ summary counts it apart. Run it alone (two torch processes on 2 cores spoil ever
 
     .venv/bin/python scripts/judge_extended.py
     .venv/bin/python scripts/judge_extended.py --level 1 --no-write
+    .venv/bin/python scripts/judge_extended.py --task X3-001 --task X3-002   # these only; merged into the failures
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime
+import json
 import tempfile
 import time
 from pathlib import Path
@@ -28,7 +31,7 @@ from diffbench.evaluation.judge import JudgeOptions, evaluate  # noqa: E402
 from diffbench.evaluation.result import ErrorMode  # noqa: E402
 from diffbench.models.standins.build import build_standins  # noqa: E402
 from diffbench.tasks.schema import Difficulty  # noqa: E402
-from diffbench.tasks.suite import suite  # noqa: E402
+from diffbench.tasks.suite import KNOWN_FAILING_FILE, suite  # noqa: E402
 from doc_sections import publish  # noqa: E402
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "extended.md"
@@ -44,10 +47,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--level", type=int, default=None)
     parser.add_argument("--no-write", action="store_true")
+    parser.add_argument("--task", action="append", help="judge this task only (repeatable): its verdict is merged "
+                        "into the failures file; the doc's table is left alone")  # fmt: skip
     args = parser.parse_args()
     build_standins(PROFILE)
-    tasks = [t for t in suite("extended") if args.level in (None, t.level)]
-    rows, verdicts = [], []
+    if args.task:
+        tasks = [t for t in suite("extended") if t.id in args.task]
+    else:
+        tasks = [t for t in suite("extended") if args.level in (None, t.level)]
+    rows, verdicts, failing = [], [], {}
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="judge-extended-") as tmp:
         for task in tasks:
@@ -62,6 +70,11 @@ def main() -> None:
                 want = f"U >= {target.speedup:.2f}" if task.level == 4 else f"<= {target.latency_s:.2f} s"
             hard = task.difficulty == Difficulty.HARD
             verdicts.append((task, result.passed, baseline))
+            if not result.passed and not hard:
+                failing[task.id] = (
+                    f"{result.first_problem or ', '.join(result.error_modes)} (L "
+                    f"{figure(result.quality_loss, '{:.2%}')}, U {figure(result.speedup, '{:.2f}')})"
+                )
             row = (
                 f"| {task.id} | {task.model_id.split('/')[1]} | {task.difficulty or '-'} | "
                 f"{', '.join(m.key for m in task.methods) or '-'} ({task.sampler} {task.steps}) | "
@@ -98,6 +111,14 @@ def main() -> None:
         ]
     )
     print(summary)
+    if args.task and not args.no_write:
+        known = json.loads(KNOWN_FAILING_FILE.read_text()) if KNOWN_FAILING_FILE.is_file() else {}
+        merged = {i: why for i, why in known.items() if i not in args.task} | failing
+        KNOWN_FAILING_FILE.write_text(json.dumps(merged, indent=1, sort_keys=True) + "\n")
+        print(f"merged {len(tasks)} verdicts into {KNOWN_FAILING_FILE}")
+        return
+    if not args.no_write and args.level is None:
+        KNOWN_FAILING_FILE.write_text(json.dumps(failing, indent=1, sort_keys=True) + "\n")
     publish(DOC, BEGIN, END, section, args.no_write, head=(Path(__file__).parent / "templates" / "extended_intro.md")
             .read_text())  # fmt: skip
 

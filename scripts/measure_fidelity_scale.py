@@ -11,6 +11,10 @@ the score mapping's verdict for each setting.
 
     .venv/bin/python scripts/measure_fidelity_scale.py            # 3 prompts, writes the scale and the doc
     .venv/bin/python scripts/measure_fidelity_scale.py --prompts 1 --no-write
+    .venv/bin/python scripts/measure_fidelity_scale.py --only Qwen/Qwen-Image   # one new checkpoint, merged
+
+The record keeps each family's rows as well as the scales, so a run with `--only` (a checkpoint added since)
+measures that checkpoint alone, merges it, and the doc's table is rendered from the whole record.
 """
 
 from __future__ import annotations
@@ -169,6 +173,10 @@ def measure(n_prompts: int, folder: Path, scales: dict[str, dict], only: list[st
 
         base = run(source([(sampler, {"num_inference_steps": full})]), folder, prompts, 207)
         for label, kind, methods in settings:
+            refused = [k for k, _ in methods if kb.method(k).why_unsupported(fam.key, str(cond))]
+            if refused:  # e.g. PAB on Qwen-Image: the knowledge base says why it does not apply
+                print(f"{fam.display:13s} {label:45s} skipped: {', '.join(refused)} does not apply", flush=True)
+                continue
             images = run(source(methods), folder, prompts, 207)
             values = [psnr(b, i) for b, i in zip(base, images, strict=True)]
             rows.append(
@@ -185,16 +193,17 @@ def measure(n_prompts: int, folder: Path, scales: dict[str, dict], only: list[st
     return rows
 
 
-def render(rows: list[dict], n_prompts: int, scales: dict[str, dict]) -> str:
+def render(rows: list[dict], n_prompts: int, scales: dict[str, dict], date: str, merged: list[dict]) -> str:
+    later = "".join(f" Measured later and merged: `{m['command']}` ({m['date']})." for m in merged)
     lines = [
         BEGIN,
-        f"Measured {datetime.date.today()} with `scripts/measure_fidelity_scale.py --prompts {n_prompts}` (profile "
+        f"Measured {date} with `scripts/measure_fidelity_scale.py --prompts {n_prompts}` (profile "
         "`tiny-cpu`). Baseline: DDIM 50 steps (the paper's families) or the flow-matching Euler sampler at the model "
-        "card's steps (FLUX.1, SD3.5), at each checkpoint's real resolution; mean over "
+        "card's steps (FLUX.1, SD3.5, Qwen-Image), at each checkpoint's real resolution; mean over "
         f"{n_prompts} prompt(s), seed i for prompt i. Score: per-checkpoint logistic in PSNR through the anchors "
         f"{ANCHORS['moderate'][0]} (L = {ANCHORS['moderate'][1]:.0%}) and {ANCHORS['over'][0]} "
         f"(L = {ANCHORS['over'][1]:.0%}) - for the flow-matching families half and a tenth of the card's steps; "
-        "L = 1 - mean score.",
+        f"L = 1 - mean score.{later}",
         "",
         "Anchors and scales (every checkpoint):",
         "",
@@ -231,22 +240,38 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--prompts", type=int, default=3)
     parser.add_argument("--no-write", action="store_true")
+    parser.add_argument("--only", action="append", help="measure this checkpoint only and merge it (repeatable)")
     args = parser.parse_args()
     build_standins(PROFILE)
     with tempfile.TemporaryDirectory() as tmp:
-        scales = measure_anchors(args.prompts, Path(tmp))
-        rows = measure(args.prompts, Path(tmp), scales)
-    block = render(rows, args.prompts, scales)
+        scales = measure_anchors(args.prompts, Path(tmp), args.only)
+        rows = measure(args.prompts, Path(tmp), scales, args.only)
+    command = f".venv/bin/python scripts/measure_fidelity_scale.py --prompts {args.prompts}"
+    stored: dict = {"date": datetime.date.today().isoformat(), "command": command}
+    merged: list[dict] = []
+    if args.only:  # merge into the stored record: its other checkpoints and their families' rows stay
+        stored = json.loads(SCALE_FILE.read_text())
+        measured = {r["family"] for r in rows}
+        scales = {**stored["checkpoints"], **scales}
+        rows = [r for r in stored.get("settings", []) if r["family"] not in measured] + rows
+        order = [f.display for f in FAMILIES.values()]
+        rows.sort(key=lambda r: order.index(r["family"]))
+        only = command + "".join(f" --only {m}" for m in args.only)
+        earlier = [m for m in stored.get("merged", []) if m["command"] != only]  # re-measured: listed once
+        merged = [*earlier, {"command": only, "date": datetime.date.today().isoformat()}]
+    block = render(rows, args.prompts, scales, stored["date"], merged)
     if args.no_write:
         print(block)
         return
     SCALE_FILE.parent.mkdir(parents=True, exist_ok=True)
     record = {
         "profile": PROFILE.name,
-        "date": datetime.date.today().isoformat(),
-        "command": f".venv/bin/python scripts/measure_fidelity_scale.py --prompts {args.prompts}",
+        "date": stored["date"],
+        "command": stored["command"],
+        "merged": merged,
         "anchors": {kind: {"setting": setting, "loss": loss} for kind, (setting, loss) in ANCHORS.items()},
         "checkpoints": scales,
+        "settings": rows,
     }
     SCALE_FILE.write_text(json.dumps(record, indent=1) + "\n")
     text = DOC.read_text() if DOC.is_file() else "# Quality on the tiny-cpu profile\n\n" + BEGIN + "\n" + END + "\n"

@@ -1,5 +1,5 @@
 """Writes docs/tasks.md from the packaged suites: what the 604 tasks cover (the paper's Figure 2 as tables), then
-the same tables for the extended suite (FLUX.1, SD3.5; issue 17).
+the same tables for the extended suite (FLUX.1, SD3.5, Qwen-Image; issue 17).
 
 Reproduce: `.venv/bin/python scripts/write_tasks_doc.py` (the suite itself: `diffbench tasks generate`).
 """

@@ -42,7 +42,7 @@ def test_registry_holds_every_required_id_once():
 
 def test_six_paper_families_and_the_extended_ones():
     assert [f.key for f in families_of("paper")] == ["sd15", "sd21", "sdxl", "dit", "pixart-alpha", "pixart-sigma"]
-    assert [f.key for f in families_of("extended")] == ["flux", "sd35"]
+    assert [f.key for f in families_of("extended")] == ["flux", "sd35", "qwen-image"]
     assert set(FAMILIES) == {f.key for suite in SUITES for f in families_of(suite)}
     with pytest.raises(UnknownModelError, match="unknown suite"):
         families_of("2027")

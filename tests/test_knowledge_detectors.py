@@ -56,6 +56,8 @@ CASES = [
     ("flux", "torchao_int8", {}, {"layers": 88}),
     ("sd35", "torchao_int8", {}, {"layers": 88}),
     ("flux", "qkv_fusion", {}, {"fused_attentions": 9, "attentions": 9}),
+    ("qwen-image", "taylorseer_cache", {"cache_interval": 3}, {"hooks": 6}),
+    ("qwen-image", "cache_dit", {"threshold": 0.3}, {"cached_steps": 0}),
 ]
 
 
@@ -66,7 +68,7 @@ def test_detector_reads_back_what_was_applied(profile, tmp_path, family, key, pa
     pipe = build(profile, tmp_path, family, [(key, params)], run=key not in ("fp16", "bf16"))
     found = load_knowledge().detect_all(pipe)
     native = {"sdxl": set(), "sd15": set(), "pixart-sigma": {"dpm_solver"}, "dit": {"ddim"}, "flux": {"flow_euler"},
-              "sd35": {"flow_euler"}}[family]  # fmt: skip
+              "sd35": {"flow_euler"}, "qwen-image": {"flow_euler"}}[family]  # fmt: skip
     assert found.pop(key) == expected
     assert set(found) <= native, f"other detectors fired: {found}"
 

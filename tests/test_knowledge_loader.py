@@ -33,8 +33,19 @@ def test_unet_only_methods():
     for key in ("deepcache", "tome", "tgate_deepcache", "channels_last"):
         assert set(kb.method(key).families) == {"sd15", "sd21", "sdxl"}
     assert "dit" not in kb.method("tgate").families
-    assert set(kb.method("fp16").families) == set(FAMILIES) - {"flux"}  # FLUX.1 overflows in float16
+    assert set(kb.method("fp16").families) == set(FAMILIES) - {"flux", "qwen-image"}  # both overflow in float16
     assert kb.method("fp16").why_unsupported("flux").startswith("FLUX.1's T5-XXL")
+
+
+def test_qwen_image_takes_flux_templates_where_it_has_none_of_its_own():
+    """Both pipelines open the transformer's cache contexts themselves, so diffusers' cache hooks apply the same way;
+    a FLUX-only template (MagCache with FLUX's magnitude ratios) is declared unsupported rather than inherited."""
+    kb = load_knowledge()
+    assert kb.method("first_block_cache").templates["qwen-image"] == "flux.py.j2"
+    assert kb.method("taylorseer_cache").templates["qwen-image"] == "flux.py.j2"
+    assert kb.method("cache_dit").templates["qwen-image"] == "transformer.py.j2"
+    assert "qwen-image" not in kb.method("mag_cache").templates
+    assert "FLUX_MAG_RATIOS" in kb.method("mag_cache").why_unsupported("qwen-image")
 
 
 def test_template_for_unsupported_family_names_the_reason():

@@ -27,6 +27,14 @@ def test_the_issues_request_is_flux_dev_at_its_model_cards_settings():
     assert "guidance_scale=3.5" in problem.baseline_code and "FluxPipeline" in problem.baseline_code
 
 
+def test_a_qwen_image_request_is_its_model_cards_true_cfg_pipeline():
+    problem = from_prompt("Make Qwen-Image 2x faster, at most 5% quality loss", KB)
+    assert (problem.pipeline.model_id, problem.pipeline.steps) == ("Qwen/Qwen-Image", 50)
+    code = problem.baseline_code
+    assert "QwenImagePipeline" in code and "true_cfg_scale=4.0" in code and "guidance_scale" not in code
+    assert 'request.get("negative_prompt") or " "' in code  # true CFG runs only with a negative prompt
+
+
 @pytest.mark.parametrize(
     ("words", "model_id"),
     [
@@ -35,6 +43,8 @@ def test_the_issues_request_is_flux_dev_at_its_model_cards_settings():
         ("SD3.5 large needs to be 2x faster", "stabilityai/stable-diffusion-3.5-large"),
         ("Speed up Stable Diffusion 3.5 Medium by 1.5x", "stabilityai/stable-diffusion-3.5-medium"),
         ("our flux pipeline: 2x", "black-forest-labs/FLUX.1-dev"),
+        ("Accelerate Qwen-Image by 2x", "Qwen/Qwen-Image"),
+        ("our Qwen Image text-to-image, 1.5x please", "Qwen/Qwen-Image"),
     ],
 )
 def test_the_names_people_use(words, model_id):
@@ -46,7 +56,7 @@ def test_euler_on_a_flow_matching_model_is_its_flow_matching_euler():
     assert [(s.key, s.steps) for s in request.samplers] == [("flow_euler", 28)]
 
 
-@pytest.mark.parametrize(("words", "named"), [("Accelerate Qwen-Image by 2x", "Qwen/Qwen-Image"),
+@pytest.mark.parametrize(("words", "named"), [("Accelerate Qwen-Image-Edit by 2x", "Qwen/Qwen-Image-Edit"),
                                               ("FLUX.2 dev, 2x faster", "black-forest-labs/FLUX.2-dev")])
 def test_a_model_the_registry_lacks_is_refused_by_name(words, named):
     with pytest.raises(RequestError, match=rf"{named} is not in this tool's model registry yet"):
@@ -54,7 +64,7 @@ def test_a_model_the_registry_lacks_is_refused_by_name(words, named):
 
 
 @pytest.mark.parametrize("model_id", ["black-forest-labs/FLUX.1-dev", "stabilityai/stable-diffusion-3.5-large",
-                                      "black-forest-labs/FLUX.1-schnell"])
+                                      "black-forest-labs/FLUX.1-schnell", "Qwen/Qwen-Image"])
 def test_the_offline_planner_plans_with_the_flow_families_methods(model_id):
     from diffbench.models.families import Conditioning, checkpoint
 

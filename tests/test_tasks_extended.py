@@ -1,5 +1,5 @@
-"""The extended suite (issue 17): tasks on the families added since the paper (FLUX.1, SD3.5), generated the way
-the paper's 604 are, kept apart from them (ids X1-001 ..., its own data folder), selectable by name."""
+"""The extended suite (issue 17): tasks on the families added since the paper (FLUX.1, SD3.5, Qwen-Image),
+generated the way the paper's 604 are, kept apart from them (ids X1-001 ..., own data folder), selectable by name."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from diffbench.cli import app
 from diffbench.knowledge import load_knowledge
-from diffbench.models.families import checkpoint, families_of
+from diffbench.models.families import checkpoint, families_of, family_of
 from diffbench.tasks.generate import generate
 from diffbench.tasks.schema import SUITE_LEVELS
 from diffbench.tasks.stats import stats
@@ -50,7 +50,8 @@ def test_baselines_run_the_model_cards_sampler_and_steps(tasks):
         assert t.baseline_sampler == "flow_euler" and t.baseline_attributes.scheduler_class == card.scheduler
         if t.level >= 2:
             assert t.baseline_steps == card.steps, t.id
-        assert f"guidance_scale={card.guidance_scale}" in t.baseline_code, t.id
+        argument = family_of(t.model_id).guidance_argument  # Qwen-Image: true_cfg_scale
+        assert f"{argument}={card.guidance_scale}" in t.baseline_code, t.id
 
 
 def test_references_check_out_and_baselines_fail_the_key_attributes(tasks):

@@ -40,7 +40,7 @@ class HeuristicPlanner:
     def __post_init__(self) -> None:
         fam = family_of(self.pipeline.model_id)
         self.family = fam.key
-        # The knowledge base's sampler that installs the checkpoint's own scheduler (FLUX.1, SD3.5: flow_euler):
+        # The knowledge base's sampler installing the checkpoint's own scheduler (flow_euler on the flow families):
         # the baseline's own scheduler composes as that sampler does; DDIM's rules stand in where none does.
         own = checkpoint(self.pipeline.model_id).scheduler
         self.native = next(

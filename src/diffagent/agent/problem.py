@@ -165,7 +165,7 @@ def _from_words(request: Request, kb: KnowledgeBase) -> tuple[Pipeline, str, lis
             assumptions.append(f"no scheduler named: the checkpoint's own {own}")
         steps = request.bare_steps
         card = checkpoint(request.model_id).steps
-        if steps is None and card is not None:  # FLUX.1, SD3.5: what their model cards' examples run
+        if steps is None and card is not None:  # FLUX.1, SD3.5, Qwen-Image: what their model cards' examples run
             steps = card
             assumptions.append(f"no step count stated: {steps}, the model card's for {request.model_id}")
         elif steps is None:

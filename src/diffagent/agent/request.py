@@ -55,9 +55,10 @@ _FAMILY_NAMES = {
     "pixart-sigma": ["pixart-sigma", "pixart-σ", "pixart sigma", "pixart σ"],
     "flux": ["flux", "flux.1", "flux1", "flux 1"],
     "sd35": ["sd3.5", "sd 3.5", "sd-3.5", "sd35", "stable diffusion 3.5"],
+    "qwen-image": ["qwen-image", "qwen image", "qwenimage", "qwen"],
 }
 # Models people ask for that the registry does not hold yet: named in the refusal, so it says what is missing.
-_NOT_YET = {"qwen-image": "Qwen/Qwen-Image", "qwen image": "Qwen/Qwen-Image", "flux.2": "black-forest-labs/FLUX.2-dev",
+_NOT_YET = {"qwen-image-edit": "Qwen/Qwen-Image-Edit", "flux.2": "black-forest-labs/FLUX.2-dev",
             "wan": "Wan-AI/Wan2.1-T2V-14B", "hunyuan": "tencent/HunyuanImage-2.1"}  # fmt: skip
 _WORDS = {
     "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
@@ -323,7 +324,7 @@ def parse_request(text: str, kb: KnowledgeBase, model_id: str | None = None) -> 
     speedup, latency_s, delta, words = goal(low)
     samplers, unstepped, bare_steps = _samplers(low)
     if checkpoint(model_id).scheduler == _FLOW_EULER.class_name:
-        # On a flow-matching model (FLUX.1, SD3.5) "Euler" is its own flow-matching Euler sampler.
+        # On a flow-matching model (FLUX.1, SD3.5, Qwen-Image) "Euler" is its own flow-matching Euler sampler.
         samplers = [SamplerMention("flow_euler", s.steps, s.switch, _FLOW_EULER) if s.spec == _EULER else s
                     for s in samplers]  # fmt: skip
         unstepped = _FLOW_EULER if unstepped == _EULER else unstepped

@@ -8,7 +8,7 @@ The mapping is a logistic in PSNR whose midpoint and width are set per checkpoin
 how far their images move under the same acceleration (SDXL's loses 17 dB more than PixArt's at 5 steps). Each
 checkpoint's scale is anchored on its own step ladder against the 50-step DDIM image: DDIM at 25 steps (real
 models lose about nothing, ~1% CLIP score) scores L = 1%, DDIM at 5 steps (real models fall apart) scores
-L = 30%; the flow-matching families (FLUX.1, SD3.5) are anchored the same way on their own sampler, half and
+L = 30%; the flow-matching families (FLUX.1, SD3.5, Qwen-Image) are anchored the same way on their own sampler, half and
 a tenth of the model card's steps against all of them. `scripts/measure_fidelity_scale.py` measures the
 anchors and writes `data/fidelity_scale.json`;
 docs/quality.md shows that under this mapping moderate methods stay well under 5% and over-acceleration lands

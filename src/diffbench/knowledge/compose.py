@@ -81,7 +81,7 @@ def compose(
 
     `scheduler` installs any diffusers scheduler first (a user's own pipeline's; the knowledge base's samplers are
     methods), `strength` (image-to-image, default 0.75) and `guidance_scale` (default: the model card's where the
-    registry records one, FLUX.1 and SD3.5, else the pipeline's) are the
+    registry records one, FLUX.1, SD3.5 and Qwen-Image (its true_cfg_scale), else the pipeline's) are the
     call's. Declared conflicts are refused; `allow_conflicts` exists so tests can show what a conflict breaks."""
     fam = family_of(model_id)
     if conditioning not in fam.pipelines:
@@ -95,6 +95,7 @@ def compose(
         "pipeline_class": fam.pipelines[conditioning],
         "denoiser": "unet" if fam.backbone == "unet" else "transformer",
         "resolution": resolution,
+        "guidance_argument": fam.guidance_argument,
     }
     keys = [a.key for a in methods or []]
     for i, key in enumerate(keys):

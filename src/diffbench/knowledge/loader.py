@@ -3,8 +3,9 @@ method on a built pipeline or in the trace of a call, and may say whether it too
 optionally, `static.py` (finds it in source code, for the static parser).
 
 A method folder is discovered, never registered: nothing here names a method. Template files are matched to
-families by name: `templates/<family key>.py.j2` first, then `templates/<backbone>.py.j2` (unet or
-transformer), then `templates/all.py.j2`; families the method declares unsupported get none.
+families by name: `templates/<family key>.py.j2` first, then the template of the family it shares templates with
+(Qwen-Image: FLUX.1's), then `templates/<backbone>.py.j2` (unet or transformer), then `templates/all.py.j2`;
+families the method declares unsupported get none.
 """
 
 from __future__ import annotations
@@ -153,7 +154,8 @@ def _templates_for(folder: Path, method: Method) -> dict[str, str]:
     for fam in FAMILIES.values():
         if any(fam.key in u.families and not u.conditionings and not u.settings for u in method.unsupported):
             continue
-        for name in (fam.key, fam.backbone, "all"):
+        kin = (fam.shares_templates_with,) if fam.shares_templates_with else ()
+        for name in (fam.key, *kin, fam.backbone, "all"):
             if name in available:
                 mapping[fam.key] = name + TEMPLATE_SUFFIX
                 break

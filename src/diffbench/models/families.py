@@ -50,6 +50,14 @@ class Family(BaseModel):
     checkpoints: tuple[Checkpoint, ...]
     pipelines: dict[Conditioning, str]
     controlnet_id: str | None = None
+    guidance_argument: str = Field(
+        default="guidance_scale",
+        description="the call's keyword for the model card's guidance (Qwen-Image's true CFG: true_cfg_scale)",
+    )
+    shares_templates_with: str | None = Field(
+        default=None,
+        description="the family whose method templates this one uses where it has none of its own (same hooks)",
+    )
     suite: Literal["paper", "extended"] = Field(
         default="paper", description="paper: the six families of the paper's 604 tasks; extended: those added since"
     )
@@ -173,7 +181,9 @@ PIXART_SIGMA = Family(
 # Beyond the paper: the flow-matching transformer families people run in 2026 (the extended suite). Steps and
 # guidance are the model cards' examples: FLUX.1-dev 50 steps at guidance 3.5 (a distilled guidance embedding, one
 # transformer call per step), FLUX.1-schnell 4 steps without guidance, SD3.5 large 28 steps at 3.5 and medium 40
-# at 4.5 (classifier-free guidance), Qwen-Image 50 steps at true_cfg_scale 4.0 and 1328 px.
+# at 4.5 (classifier-free guidance), Qwen-Image 50 steps at true_cfg_scale 4.0 (true classifier-free guidance with
+# the card's negative prompt " "). Qwen-Image runs at 1024 px, its diffusers pipeline's default size
+# (default_sample_size 128 x 8); the model card's square example uses 1328.
 FLUX = Family(
     key="flux",
     display="FLUX.1",
@@ -232,7 +242,34 @@ SD35 = Family(
     suite="extended",
 )
 
-FAMILIES: dict[str, Family] = {f.key: f for f in (SD15, SD21, SDXL, DIT, PIXART_ALPHA, PIXART_SIGMA, FLUX, SD35)}
+# A CacheMixin transformer whose pipeline opens cache contexts (cond, uncond) as FluxPipeline does: the diffusers
+# cache hooks' FLUX templates apply unchanged.
+QWEN_IMAGE = Family(
+    key="qwen-image",
+    display="Qwen-Image",
+    backbone="transformer",
+    denoiser_class="QwenImageTransformer2DModel",
+    text_encoders=("Qwen2_5_VLForConditionalGeneration",),
+    latent_channels=16,
+    checkpoints=(
+        Checkpoint(
+            id="Qwen/Qwen-Image",
+            resolution=1024,
+            scheduler="FlowMatchEulerDiscreteScheduler",
+            prediction_type="flow",
+            steps=50,
+            guidance_scale=4.0,
+        ),
+    ),
+    pipelines={Conditioning.TEXT: "QwenImagePipeline"},
+    guidance_argument="true_cfg_scale",
+    shares_templates_with="flux",
+    suite="extended",
+)
+
+FAMILIES: dict[str, Family] = {
+    f.key: f for f in (SD15, SD21, SDXL, DIT, PIXART_ALPHA, PIXART_SIGMA, FLUX, SD35, QWEN_IMAGE)
+}
 SUITES = ("paper", "extended")
 
 

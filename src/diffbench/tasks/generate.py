@@ -1,6 +1,7 @@
 """The deterministic generator of the task suites, from the knowledge base and the hand-written phrasings: the
-paper's 604 tasks (the six families of the paper) and the extended suite (the families added since: FLUX.1, SD3.5;
-ids X1-001 ..., its baselines the model cards' flow-matching Euler steps, its counts in schema.SUITE_LEVELS).
+paper's 604 tasks (the six families of the paper) and the extended suite (the families added since: FLUX.1,
+SD3.5, Qwen-Image; ids X1-001 ..., its baselines the model cards' flow-matching Euler steps, its counts in
+schema.SUITE_LEVELS).
 
 `diffbench tasks generate [--suite extended]` writes `tasks/data/[extended/]level{1..5}.jsonl`; running it again
 reproduces them byte for
@@ -39,8 +40,8 @@ from diffbench.tasks.schema import ID_PREFIX, SUITE_LEVELS, AppliedMethod, Diffi
 SEED = 604
 DELTA = 0.05
 BASE_STEPS = {"ddim": 50, "dpm_solver": 30, "unipc": 30}  # the paper suite's baselines
-# Distinct level-4/5 baselines per suite; x3 difficulties = 93 (paper) and 12 (extended) tasks per level.
-HARD_BASELINES = {"paper": 31, "extended": 4}
+# Distinct level-4/5 baselines per suite; x3 difficulties = 93 (paper) and 15 (extended) tasks per level.
+HARD_BASELINES = {"paper": 31, "extended": 5}
 PHRASING_DIR = Path(__file__).parent / "phrasing"
 # Choices a task may state: the SDPA backends that run on CPUs and GPUs alike (efficient and cudnn are
 # CUDA-only), and compile modes that do not take minutes to autotune on a CPU.

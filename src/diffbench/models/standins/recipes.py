@@ -25,6 +25,7 @@ from diffbench.models.standins.flow_pipelines import (
     build_flux,
     build_sd3,
 )
+from diffbench.models.standins.qwen_image_pipeline import QWEN_IMAGE_SCHEDULER, build_qwen_image
 from diffbench.models.standins.transformer_pipelines import build_dit, build_pixart
 from diffbench.models.standins.unet_pipelines import (
     build_controlnet,
@@ -35,7 +36,7 @@ from diffbench.models.standins.unet_pipelines import (
 # Files of this folder that do not shape what is built (a recipe's parameters are hashed as data).
 _NOT_BUILDER_CODE = {"build.py", "ladder.py", "__init__.py", "recipes.py"}
 # Modules that hold builders: a revision hashes its own builder's module and none of the others.
-_BUILDER_MODULES = {"unet_pipelines", "transformer_pipelines", "flow_pipelines", "clip_model"}
+_BUILDER_MODULES = {"unet_pipelines", "transformer_pipelines", "flow_pipelines", "qwen_image_pipeline", "clip_model"}
 
 # Published scheduler configs of the real checkpoints (the parts that shape the trajectory).
 _SD_BETAS = {
@@ -157,6 +158,25 @@ _FLOW_COMMON = {
 }
 _FLUX = {**_FLOW_COMMON, "layers": 3, "single_layers": 6}
 _SD35 = {**_FLOW_COMMON, "clip_hidden_2": 32, "scheduler_config": SD35_SCHEDULER}
+
+# Qwen-Image: its causal 3D VAE (conv3d, 5 s per 1024 px decode on this CPU whatever its width) costs far more than
+# the 16-channel 2D VAE of FLUX.1 and SD3.5; the transformer is made wider, and still takes only about half of a
+# 50-step call (flow_euler at 28 steps: 1.26x, methods check), where the real model's 20B transformer takes most.
+_QWEN_IMAGE = {
+    "resolution": 1024,
+    "vocab_size": 600,
+    "text_hidden": 64,
+    "heads": 4,
+    "head_dim": 32,
+    "layers": 6,
+    "vae_base_dim": 8,
+    "vae_dims": [1, 1, 1, 2, 4, 4],
+    "scheduler_config": QWEN_IMAGE_SCHEDULER,
+    # The output projection is amplified, not damped: at x1 the random transformer's velocity barely depends on the
+    # latent, so Euler at 5 of 50 steps still lands at 50 dB (a scale so steep that any rounding fails it). At x16
+    # half the steps give 47.5 dB and a tenth 31 dB, as SD3.5's stand-ins (45 / 29 dB): docs/quality.md.
+    "damping": {**_DAMPING, "output": 16.0},
+}
 
 Builder = Callable[[Path, dict[str, Any]], None]
 
@@ -292,6 +312,7 @@ def _recipes() -> dict[str, Recipe]:
             build_sd3,
             {**_SD35, "seed": 63, "layers": 6, "dual_attention_layers": 3},
         ),
+        Recipe("Qwen/Qwen-Image", build_qwen_image, {**_QWEN_IMAGE, "seed": 64}),
         Recipe(fam.QUALITY_MODEL_ID, build_clip, {"seed": 50, "hidden": 32, "projection": 32}),
     ]
     return {r.model_id: r for r in recipes}
