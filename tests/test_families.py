@@ -31,6 +31,7 @@ REQUIRED_IDS = {
     "black-forest-labs/FLUX.1-schnell",
     "stabilityai/stable-diffusion-3.5-large",
     "stabilityai/stable-diffusion-3.5-medium",
+    "Qwen/Qwen-Image",
 }
 
 

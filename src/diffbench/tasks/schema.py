@@ -12,10 +12,11 @@ from diffbench.models.families import Conditioning, checkpoint, family_of
 from diffbench.tasks.attributes import Attributes
 
 # Tasks per level of each suite: the paper's 604 (Table 1), and the extended suite on the families added since
-# (FLUX.1, SD3.5, Qwen-Image), sized so that every family meets every method the knowledge base declares for it.
+# (FLUX.1, SD3.5, Qwen-Image), sized so that every family meets every method the knowledge base declares for it
+# (level 2: each (pipeline, method) pair once, 51 of them).
 SUITE_LEVELS = {
     "paper": {1: 41, 2: 116, 3: 261, 4: 93, 5: 93},
-    "extended": {1: 15, 2: 52, 3: 105, 4: 15, 5: 15},
+    "extended": {1: 15, 2: 51, 3: 105, 4: 15, 5: 15},
 }
 LEVELS = SUITE_LEVELS["paper"]
 ID_PREFIX = {"paper": "L", "extended": "X"}  # L1-001 is the paper's, X1-001 the extended suite's
