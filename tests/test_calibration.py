@@ -67,7 +67,12 @@ def test_the_extended_suites_space_samples_flow_matching_and_keeps_adaptive_cach
     assert "first_block_cache" in dev.methods and "fp16" not in dev.methods
     schnell = SearchSpace(kb, "black-forest-labs/FLUX.1-schnell", Conditioning.TEXT, 4, "tiny-cpu")
     assert schnell.min_steps == 1  # a 4-step model may be cut to one step
-    assert len(distinct_baselines(list(suite("extended")))) == 4
+    qwen = SearchSpace(kb, "Qwen/Qwen-Image", Conditioning.TEXT, 50, "tiny-cpu")
+    assert qwen.samplers == ["flow_euler"] and "pab" not in qwen.methods  # PAB breaks on true CFG (methods check)
+    baselines = {task.model_id for task in distinct_baselines(list(suite("extended"))).values()}
+    assert baselines == {"black-forest-labs/FLUX.1-dev", "black-forest-labs/FLUX.1-schnell",
+                         "stabilityai/stable-diffusion-3.5-medium", "stabilityai/stable-diffusion-3.5-large",
+                         "Qwen/Qwen-Image"}  # fmt: skip
 
 
 def test_every_suggested_configuration_composes_on_every_family():

@@ -288,18 +288,28 @@ def _method_params(key: str, groups: dict[str, str]) -> dict[str, Any]:
 
 def _methods(text: str, kb: KnowledgeBase) -> list[Applied]:
     found: list[tuple[int, Applied]] = []
+    phrased: list[tuple[int, int]] = []  # spans of full task phrasings: a bare name inside one is not a mention
     low = text.lower()
+    unphrased = []
     for key, patterns in _method_patterns().items():
         for pattern in patterns:
             if m := pattern.search(text):
                 found.append((m.start(), Applied(key, _method_params(key, m.groupdict()))))
+                phrased.append(m.span())
                 break
         else:
-            method = kb.method(key)
-            for name in {method.name.lower(), key.replace("_", " "), key}:
-                if m := re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", low):
-                    found.append((m.start(), Applied(key, {})))
-                    break
+            unphrased.append(key)
+    for key in unphrased:
+        method = kb.method(key)
+        names = sorted({method.name.lower(), key.replace("_", " "), key})
+        starts = [
+            m.start()
+            for name in names
+            for m in re.finditer(rf"(?<![\w-]){re.escape(name)}(?![\w-])", low)
+            if not any(a <= m.start() < b for a, b in phrased)
+        ]
+        if starts:
+            found.append((min(starts), Applied(key, {})))
     keys = {a.key for _, a in found}
     if "tgate_deepcache" in keys:  # tgate's combined loader is one method, not T-GATE plus DeepCache
         found = [(p, a) for p, a in found if a.key not in ("tgate", "deepcache")]
