@@ -194,7 +194,8 @@ def measure(n_prompts: int, folder: Path, scales: dict[str, dict], only: list[st
 
 
 def render(rows: list[dict], n_prompts: int, scales: dict[str, dict], date: str, merged: list[dict]) -> str:
-    later = "".join(f" Measured later and merged: `{m['command']}` ({m['date']})." for m in merged)
+    runs = "; ".join(f"`{m['command']}` ({m['date']})" for m in merged)
+    later = f" Measured later and merged, each replacing its checkpoint's rows: {runs}." if merged else ""
     lines = [
         BEGIN,
         f"Measured {date} with `scripts/measure_fidelity_scale.py --prompts {n_prompts}` (profile "
