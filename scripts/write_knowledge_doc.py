@@ -66,7 +66,11 @@ def measured(kb, profile: str) -> list[str]:
     swept = [p for p in data["pairs"] if p.get("variant", p["method"]) != p["method"]]
     ok = sum(p["ok"] for p in defaults)
     history = data.get("runs") or [{"date": data["date"], "command": data["command"], "wall_s": data["wall_s"]}]
-    runs = "; then ".join(f"`{r['command']}` on {r['date']} ({r['wall_s'] / 60:.1f} min)" for r in history)
+    runs = "; then ".join(
+        f"`{r['command']}` on {r['date']} ({r['wall_s'] / 60:.1f} min"
+        + (f", {r['hardware']}" if r.get("hardware") else "") + ")"
+        for r in history
+    )
     lines = [
         f"## Measured on profile `{profile}` (tiny stand-ins, this machine's CPU)",
         "",
@@ -76,7 +80,10 @@ def measured(kb, profile: str) -> list[str]:
         f"median of {data['reps']} timed calls taken round-robin after one warm-up each, same seed and prompt; "
         "PSNR/SSIM of the method's image against the baseline's. Samplers run their own step count "
         "(column *steps*). These are stand-in figures: they show how a method behaves on this CPU, not what a real "
-        "model on a GPU gains (next section).",
+        "model on a GPU gains (next section). Half-precision figures depend on the CPU most of all: runs that name "
+        "no hardware predate that note, and their bf16 figures (1.2-1.5x) show a CPU with bf16 instructions; on an "
+        "AVX2-only CPU the same bf16 call is 15-75x slower than fp32 (0.06x), and the calibration's search space "
+        "then leaves bf16 out for that family (measured below 1.02x).",
         "",
         "| method | family | steps (baseline / method) | baseline s | method s | speedup | PSNR dB | SSIM | ok |",
         "|---|---|---|---|---|---|---|---|---|",

@@ -12,6 +12,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from diffbench.knowledge.loader import MEASURED_DIR, KnowledgeBase
+from diffbench.models.device import describe_hardware
 from diffbench.models.families import FAMILIES
 from diffbench.models.profiles import Profile
 from diffbench.sandbox.oneshot import run_module
@@ -149,11 +150,12 @@ def record_results(
     )
     today = datetime.date.today().isoformat()
     pairs = [r.model_dump(exclude={"profile"}) for r in results]
-    runs = [{"date": today, "command": command, "wall_s": round(wall_s, 1)}]
+    run = {"date": today, "command": command, "wall_s": round(wall_s, 1), "hardware": describe_hardware(profile.device)}
+    runs = [run]
     if family and path.is_file():
         old = json.loads(path.read_text())
         runs = old.get("runs") or [{k: old[k] for k in ("date", "command", "wall_s") if k in old}]
-        runs.append({"date": today, "command": command, "wall_s": round(wall_s, 1)})
+        runs.append(run)
         pairs = [p for p in old["pairs"] if p["family"] != family] + pairs
     data = {
         "profile": profile.name,
