@@ -69,6 +69,7 @@ def measured(kb, profile: str) -> list[str]:
     runs = "; then ".join(
         f"`{r['command']}` on {r['date']} ({r['wall_s'] / 60:.1f} min"
         + (f", {r['hardware']}" if r.get("hardware") else "") + ")"
+        + (f" ({r['note']})" if r.get("note") else "")
         for r in history
     )
     lines = [
