@@ -3,6 +3,7 @@
 import pytest
 
 from diffbench.knowledge import load_knowledge
+from diffbench.knowledge.check_worker import check_family
 from knowledge_helpers import build
 
 CASES = [
@@ -123,3 +124,30 @@ def test_disabled_deepcache_is_not_reported(profile, tmp_path):
     assert load_knowledge().detector("deepcache")(pipe) is not None
     helper.disable()
     assert load_knowledge().detector("deepcache")(pipe) is None
+
+
+CACHE_DIT_CACHING = {"threshold": 0.5, "warmup_steps": 2}  # caches steps within 8 (test_knowledge_combinations)
+
+
+@pytest.mark.slow
+def test_cache_dits_statistics_belong_to_the_last_call_of_any_pipeline_of_its_class(profile, tmp_path):
+    """cache-dit 1.5.3 wraps the pipeline *class*'s __call__: a call of another FLUX pipeline in the same process
+    resets the statistics the cached pipeline keeps on its transformer, so they must be read right after its own
+    call (the methods check, which runs a family's candidates in one process, does: next test)."""
+    detect = load_knowledge().detector("cache_dit")
+    pipe = build(profile, tmp_path, "flux", [("cache_dit", CACHE_DIT_CACHING)], steps=8)
+    assert detect(pipe)["cached_steps"] > 0
+    build(profile, tmp_path, "flux", [], steps=8)  # another pipeline of the class, called once
+    assert detect(pipe) == {"cached_steps": 0}
+
+
+@pytest.mark.slow
+def test_the_methods_check_reads_each_candidate_right_after_its_own_call(profile, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the check's child writes its composed modules into its working folder
+    variants = [
+        {"label": "cache_dit", "method": "cache_dit", "params": CACHE_DIT_CACHING},
+        {"label": "first_block_cache", "method": "first_block_cache", "params": {}},  # called after it
+    ]
+    rows = check_family("flux", variants, profile, steps=8, reps=1)
+    assert [r["ok"] for r in rows] == [True, True], rows
+    assert rows[0]["detected"]["cached_steps"] > 0

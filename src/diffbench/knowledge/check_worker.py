@@ -50,6 +50,7 @@ class Candidate:
         self.request = request
         self.times: list[float] = []
         self.image: Any = None
+        self.detected: dict[str, Any] = {}
         # The warm-up call is traced as the judge's worker traces every call: methods chosen at call time (an
         # attention-kernel context, a guidance callback) are found only in a call's trace.
         observers = Observers(self.pipe)
@@ -70,6 +71,10 @@ class Candidate:
         images = self.module.generate(self.pipe, self.request)
         self.times.append(time.perf_counter() - start)
         self.image = images[0]
+        # The detectors read the pipeline right after its own call, before another candidate runs: cache-dit
+        # 1.5.3 wraps the pipeline *class*'s __call__, so a call of any other pipeline of that class resets the
+        # per-call statistics it keeps on this pipeline's transformer (its cached steps read 0 afterwards).
+        self.detected = {**self.traced_methods, **load_knowledge().detect_all(self.pipe)}
 
     @property
     def median_s(self) -> float:
@@ -131,7 +136,7 @@ def check_family(family_key: str, variants: list[dict], profile: Profile, steps:
         row = rows[label]
         key = row["method"]
         base = baselines[row["steps"]]
-        detected = {**candidate.traced_methods, **kb.detect_all(candidate.pipe)}
+        detected = candidate.detected
         row.update(
             baseline_s=base.median_s,
             method_s=candidate.median_s,
