@@ -3,7 +3,7 @@ and every declared composition runs with both methods found on the pipeline and 
 
 import pytest
 
-from conftest import FULL_SIZE
+from conftest import FULL_SIZE, HALF_PRECISION
 from diffbench.knowledge import load_knowledge
 from diffbench.knowledge.compose import Applied, compose
 from diffbench.knowledge.loader import KnowledgeError
@@ -97,7 +97,6 @@ def on_cpu(*keys: str) -> bool:
     return all("cpu" in load_knowledge().method(k).devices for k in keys)
 
 
-HALF_PRECISION = {"bf16", "fp16"}
 HALF_PARTNER_IN_CI = "first_block_cache"
 
 

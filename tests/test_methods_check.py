@@ -5,14 +5,13 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FULL_SIZE
+from conftest import FULL_SIZE, HALF_PRECISION
 from diffbench.knowledge import check as check_module
 from diffbench.knowledge import load_knowledge
 from diffbench.knowledge.check import check_methods, declared_pairs
 from diffbench.sandbox.oneshot import ChildOutcome
 
 DIFFBENCH = Path(sys.executable).parent / "diffbench"
-HALF_PRECISION = {"bf16", "fp16"}
 
 
 def outcome(result, timed_out=False):
