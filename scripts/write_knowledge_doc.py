@@ -58,6 +58,14 @@ def overview(kb) -> list[str]:
     return lines
 
 
+def span(speedups: list[float], fast: bool) -> str:
+    """The range of the speedups at or above 1x (`fast`) or below it, as the doc prints it."""
+    chosen = sorted(u for u in speedups if (u >= 1.0) == fast)
+    if not chosen:
+        return "none recorded"
+    return f"{chosen[0]:.2f}x" if len(chosen) == 1 else f"{chosen[0]:.2f}-{chosen[-1]:.2f}x"
+
+
 def measured(kb, profile: str) -> list[str]:
     data = kb.measured(profile)
     if not data:
@@ -72,6 +80,7 @@ def measured(kb, profile: str) -> list[str]:
         + (f" ({r['note']})" if r.get("note") else "")
         for r in history
     )
+    bf16 = [p["speedup"] for p in defaults if p["method"] == "bf16" and p["ok"]]
     lines = [
         f"## Measured on profile `{profile}` (tiny stand-ins, this machine's CPU)",
         "",
@@ -82,9 +91,9 @@ def measured(kb, profile: str) -> list[str]:
         "PSNR/SSIM of the method's image against the baseline's. Samplers run their own step count "
         "(column *steps*). These are stand-in figures: they show how a method behaves on this CPU, not what a real "
         "model on a GPU gains (next section). Half-precision figures depend on the CPU most of all: runs that name "
-        "no hardware predate that note, and their bf16 figures (1.2-1.5x) show a CPU with bf16 instructions; on an "
-        "AVX2-only CPU the same bf16 call is 15-75x slower than fp32 (0.06x), and the calibration's search space "
-        "then leaves bf16 out for that family (measured below 1.02x).",
+        f"no hardware predate that note. bf16 rows at or above 1x ({span(bf16, True)}) show a CPU with bf16 "
+        f"instructions; rows below 1x ({span(bf16, False)}) an AVX2-only CPU, where the calibration's search space "
+        "leaves bf16 out for that family (measured below 1.02x).",
         "",
         "| method | family | steps (baseline / method) | baseline s | method s | speedup | PSNR dB | SSIM | ok |",
         "|---|---|---|---|---|---|---|---|---|",
