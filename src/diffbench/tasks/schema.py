@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import string
 from enum import StrEnum
 from typing import Any, Literal
@@ -110,6 +111,12 @@ class Task(BaseModel):
         keys = tuple(m.key for m in self.methods) if self.level in (2, 3) else ()
         changed = (self.sampler, self.steps) != (self.baseline_sampler, self.baseline_steps)
         return (self.sampler, *keys) if self.level in (2, 3) and changed else keys
+
+    @property
+    def digest(self) -> str:
+        """What a verdict on this task judged: a redrawn task (another reference, baseline or target) gets another
+        digest, so a recorded verdict on its old draw no longer counts (scripts/judge_extended.py)."""
+        return hashlib.sha256(self.model_dump_json().encode()).hexdigest()[:16]
 
     @property
     def display_resolution(self) -> str:

@@ -15,8 +15,9 @@ from diffbench.tasks.schema import ID_PREFIX, LEVELS, Task
 
 DATA_DIR = Path(__file__).parent / "data"
 SUITE_DIRS = {"paper": DATA_DIR, "extended": DATA_DIR / "extended"}
-# The extended suite's references that its last full run (scripts/judge_extended.py, tiny-cpu) saw fail: id -> what
-# failed. Written by that script, read by the tests that hold them to failing until fixed.
+# The extended suite's references that its reference run (scripts/judge_extended.py, tiny-cpu; each verdict in
+# docs/extended_reference_run.json) saw fail: id -> what failed. Written by that script from the run's record, read
+# by the tests that hold them to failing until fixed.
 KNOWN_FAILING_FILE = SUITE_DIRS["extended"] / "failing_references.json"
 
 
