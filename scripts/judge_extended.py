@@ -36,10 +36,10 @@ from diffbench.models.profiles import get_profile
 PROFILE = get_profile("tiny-cpu")
 activate(PROFILE)
 
-from diffbench.calibration.store import MACHINE_TOLERANCE, baseline_slowdown  # noqa: E402
+from diffbench.calibration.machine_misses import MACHINE_TOLERANCE, baseline_slowdown, machine_reason  # noqa: E402
 from diffbench.evaluation.judge import JudgeOptions, evaluate  # noqa: E402
 from diffbench.evaluation.result import ErrorMode, EvalResult  # noqa: E402
-from diffbench.models.device import describe_hardware  # noqa: E402
+from diffbench.models.device import describe_hardware, device_has_fast_half_precision  # noqa: E402
 from diffbench.models.standins.build import build_standins  # noqa: E402
 from diffbench.tasks.schema import Difficulty, Task  # noqa: E402
 from diffbench.tasks.suite import KNOWN_FAILING_FILE, suite  # noqa: E402
@@ -50,8 +50,6 @@ DOC = ROOT / "docs" / "extended.md"
 RECORD = ROOT / "docs" / "extended_reference_run.json"
 TEMPLATE = jinja2.Template((Path(__file__).parent / "templates" / "extended_run.md.j2").read_text())
 BEGIN, END = "<!-- reference-run:begin -->", "<!-- reference-run:end -->"
-HALF_PRECISION = {"bf16", "fp16"}
-NO_HALF = "without bf16/fp16 instructions"  # as describe_hardware says it of a CPU
 OPTIONS = JudgeOptions(samples=3, repetitions=1, timing_inputs=3, inputs_seed=23)  # as the stratified sample
 
 
@@ -90,19 +88,19 @@ def verdict_row(task: Task, result: EvalResult, baseline: str, wall_s: float) ->
         "seconds": round(wall_s),
         "judged": str(datetime.date.today()),
         "hardware": describe_hardware(PROFILE.device),
+        "fast_half_precision": device_has_fast_half_precision(PROFILE.device),
     }
 
 
 def measures_the_machine(row: dict[str, Any], task: Task) -> bool:
-    """A level-4/5 miss that says more about the machine than the reference: the reference times bf16/fp16 on a
-    CPU without bf16/fp16 instructions (its target was calibrated on one with them; as the reference tests'
-    skip), or a level-5 latency missed where the baseline itself ran over MACHINE_TOLERANCE times slower than where
-    the target was calibrated."""
-    if row["passed"] or row["error_modes"] != ErrorMode.RELATIVE_SPEED or task.level < 4:
+    """A level-4/5 relative-stage miss that measures the machine it ran on, not the reference
+    (calibration/machine_misses.py, the rule the reference tests skip by)."""
+    if row["passed"] or row["error_modes"] != ErrorMode.RELATIVE_SPEED:
         return False
-    slow_half = bool(HALF_PRECISION & {m.key for m in task.methods}) and NO_HALF in row["hardware"]
-    slower = task.level == 5 and (row.get("baseline_slowdown") or 0) > MACHINE_TOLERANCE
-    return slow_half or slower
+    return (
+        machine_reason(task, fast_half_precision=row["fast_half_precision"], slowdown=row["baseline_slowdown"])
+        is not None
+    )
 
 
 def settled(row: dict[str, Any], task: Task) -> dict[str, Any]:

@@ -15,6 +15,8 @@ _TEST_HOME = tempfile.mkdtemp(prefix="diffbench-test-home-")
 os.environ["DIFFBENCH_HOME"] = _TEST_HOME
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 
+from diffbench.calibration.machine_misses import machine_reason  # noqa: E402
+from diffbench.models.device import cpu_has_fast_half_precision  # noqa: E402
 from diffbench.models.loading import activate  # noqa: E402
 from diffbench.models.profiles import Profile, tiny_cpu  # noqa: E402
 from diffbench.tasks.schema import Task  # noqa: E402
@@ -24,21 +26,12 @@ activate(tiny_cpu())
 # One setting for the size of slow acceptance checks: CI runs them reduced, DIFFBENCH_FULL_SIZE=1 at full size.
 FULL_SIZE = os.environ.get("DIFFBENCH_FULL_SIZE") == "1"
 
-HALF_PRECISION = {"bf16", "fp16"}
-
-
 def timed_half_precision_skip(task: Task) -> pytest.MarkDecorator | None:
-    """A skip for a level-4/5 task whose reference times bf16/fp16 kernels on a CPU without half-precision
-    instructions: its tiny-cpu target was calibrated on a CPU with them, and here the same code runs ~75x slower
-    than fp32, so its relative stage measures the CPU, not the code (docs/evaluation.md)."""
-    from diffbench.models.device import cpu_has_fast_half_precision
+    """A skip for a level-4/5 task whose reference times bf16/fp16 on a CPU without bf16/fp16 instructions: its
+    relative stage would measure the CPU, not the code (calibration/machine_misses.py, docs/evaluation.md)."""
+    reason = machine_reason(task, fast_half_precision=cpu_has_fast_half_precision())
+    return pytest.mark.skip(reason=reason) if reason else None
 
-    if task.level < 4 or not HALF_PRECISION & {m.key for m in task.methods} or cpu_has_fast_half_precision():
-        return None
-    return pytest.mark.skip(
-        reason=f"{task.id}: its reference times bf16/fp16 and this CPU has no bf16/fp16 instructions "
-        "(no avx512_bf16, amx_bf16 or avx512_fp16); its target was calibrated on a CPU that has them"
-    )
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

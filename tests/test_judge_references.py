@@ -12,11 +12,12 @@ import json
 
 import pytest
 
-from conftest import FULL_SIZE, HALF_PRECISION, timed_half_precision_skip
-from diffbench.calibration.store import MACHINE_TOLERANCE, baseline_slowdown
+from conftest import FULL_SIZE, timed_half_precision_skip
+from diffbench.calibration.machine_misses import baseline_slowdown, machine_reason, uses_half_precision
 from diffbench.evaluation.judge import JudgeOptions, evaluate
 from diffbench.evaluation.result import ErrorMode, EvalResult
 from diffbench.evaluation.sample import stratified_sample
+from diffbench.models.device import cpu_has_fast_half_precision
 from diffbench.tasks.schema import Task
 from diffbench.tasks.suite import KNOWN_FAILING_FILE, get_task, suite
 
@@ -37,7 +38,7 @@ KNOWN_FAILING: dict[str, str] = json.loads(KNOWN_FAILING_FILE.read_text())
 
 def fp32_first(tasks: list[Task]) -> tuple[Task, ...]:
     """The tasks with fp32 references first, in suite order within each kind (a stable sort)."""
-    return tuple(sorted(tasks, key=lambda t: bool(HALF_PRECISION & {m.key for m in t.methods})))
+    return tuple(sorted(tasks, key=uses_half_precision))
 
 
 EXTENDED = stratified_sample(
@@ -74,13 +75,10 @@ def skip_where_the_baseline_runs_slower_than_when_calibrated(task: Task, result:
     "AMD EPYC" machines differ (2026-11-28: one without AVX-512, slower than the targets' machine). Where this
     run's baseline is clearly slower than the calibration's, the latency miss measures the machine, not the
     reference: skip and say by how much."""
-    timing = result.baseline_timing or {}
-    slower = baseline_slowdown(task, timing.get("median_s"), profile)
-    if slower is not None and slower > MACHINE_TOLERANCE:
-        pytest.skip(
-            f"{task.id}: the baseline ran {slower:.1f}x slower here than where its latency target was calibrated: "
-            f"{result.first_problem}"
-        )
+    slower = baseline_slowdown(task, (result.baseline_timing or {}).get("median_s"), profile)
+    reason = machine_reason(task, fast_half_precision=cpu_has_fast_half_precision(), slowdown=slower)
+    if reason:
+        pytest.skip(f"{reason}: {result.first_problem}")
 
 
 @pytest.mark.slow

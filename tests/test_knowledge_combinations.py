@@ -3,7 +3,8 @@ and every declared composition runs with both methods found on the pipeline and 
 
 import pytest
 
-from conftest import FULL_SIZE, HALF_PRECISION
+from conftest import FULL_SIZE
+from diffbench.calibration.machine_misses import HALF_PRECISION_METHODS
 from diffbench.knowledge import load_knowledge
 from diffbench.knowledge.compose import Applied, compose
 from diffbench.knowledge.loader import KnowledgeError
@@ -107,7 +108,7 @@ def compositions_to_run() -> list[tuple[str, str]]:
     pairs = [p for p in declared("composes_with") if on_cpu(*p)]
     if FULL_SIZE:
         return pairs
-    return [p for p in pairs if not HALF_PRECISION & set(p) or HALF_PARTNER_IN_CI in p]
+    return [p for p in pairs if not HALF_PRECISION_METHODS & set(p) or HALF_PARTNER_IN_CI in p]
 
 
 @pytest.mark.slow

@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FULL_SIZE, HALF_PRECISION
+from conftest import FULL_SIZE
+from diffbench.calibration.machine_misses import HALF_PRECISION_METHODS
 from diffbench.knowledge import check as check_module
 from diffbench.knowledge import load_knowledge
 from diffbench.knowledge.check import check_methods, declared_pairs
@@ -49,7 +50,7 @@ def test_methods_check_json_runs_every_declared_pair_ok(profile):
     for family in families:
         args = ["--reps", "3"]
         if not FULL_SIZE:
-            methods = [m for m, _ in declared_pairs(kb, family) if m not in HALF_PRECISION]
+            methods = [m for m, _ in declared_pairs(kb, family) if m not in HALF_PRECISION_METHODS]
             args = ["--reps", "1", "--family", family] + [a for m in methods for a in ("-m", m)]
         out = subprocess.run(
             [str(DIFFBENCH), "methods", "check", "--json", *args], capture_output=True, text=True, timeout=2400
@@ -60,7 +61,7 @@ def test_methods_check_json_runs_every_declared_pair_ok(profile):
     assert not failed, failed
     declared = set(declared_pairs(kb))
     if not FULL_SIZE:
-        declared = {(m, f) for m, f in declared if f in families and m not in HALF_PRECISION}
+        declared = {(m, f) for m, f in declared if f in families and m not in HALF_PRECISION_METHODS}
     assert {(p["method"], p["family"]) for p in pairs} == declared
     assert all(p["variant"] == p["method"] for p in pairs)  # defaults only, without --sweep
     assert all(p["speedup"] > 0 and p["psnr_db"] > 20 for p in pairs)

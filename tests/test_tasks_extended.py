@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from diffbench.calibration.machine_misses import machine_reason
 from diffbench.cli import app
 from diffbench.knowledge import load_knowledge
 from diffbench.models.families import checkpoint, families_of, family_of
@@ -103,5 +104,12 @@ def test_the_reference_runs_record_holds_current_verdicts_and_the_failures_file_
     assert len(record) >= 0.9 * len(tasks)
     failing = {i for i, r in record.items() if not r["passed"] and not r["verdict"].startswith(("machine", "S_a"))}
     assert failing == set(json.loads(KNOWN_FAILING_FILE.read_text()))
-    assert all(r["hardware"] and r["judged"] for r in record.values())
+    assert all(r["hardware"] and r["judged"] and isinstance(r["fast_half_precision"], bool) for r in record.values())
+    machine = {i: r for i, r in record.items() if r["verdict"] == "machine"}
+    assert all(not r["passed"] and r["error_modes"] == "relative_speed" for r in machine.values())
+    assert [
+        i
+        for i, r in machine.items()
+        if not machine_reason(by_id[i], fast_half_precision=r["fast_half_precision"], slowdown=r["baseline_slowdown"])
+    ] == []
     assert all(r["baseline"] == "fails stage 1" for i, r in record.items() if by_id[i].level >= 2)

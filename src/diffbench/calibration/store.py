@@ -123,19 +123,3 @@ def all_records(folder: Path = CALIBRATION_DIR) -> dict[str, CalibrationRecord]:
         record = CalibrationRecord.model_validate_json(path.read_text())
         out[record.profile] = record
     return out
-
-
-# A baseline this much slower than when its task was calibrated: another machine, not timing noise (the judge's
-# stability bound is 1.10).
-MACHINE_TOLERANCE = 1.25
-
-
-def baseline_slowdown(task: Task, baseline_median_s: float | None, profile: str) -> float | None:
-    """How many times slower the task's baseline ran in a judge run than when its targets were calibrated, or None
-    where either time is unknown. A level-5 target is an absolute latency on the machine that calibrated it, so
-    above MACHINE_TOLERANCE a latency miss measures the machine, not the solution."""
-    record = read_record(profile)
-    calibrated = record.baselines.get(task_baseline_key(task)) if record else None
-    if calibrated is None or not calibrated.baseline_s or not baseline_median_s:
-        return None
-    return baseline_median_s / calibrated.baseline_s

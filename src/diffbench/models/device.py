@@ -80,6 +80,11 @@ def cpu_has_fast_half_precision() -> bool:
     return bool(flags) and any(f in flags.group(1).split() for f in HALF_PRECISION_CPU_FLAGS)
 
 
+def device_has_fast_half_precision(device: str) -> bool:
+    """Whether bf16/fp16 runs at least as fast as fp32 on the device: a CUDA GPU, or a CPU with the instructions."""
+    return is_cuda(device) or cpu_has_fast_half_precision()
+
+
 def describe_hardware(device: str) -> str:
     """What the device is, in words: 'an NVIDIA H200 (cuda:0)' or 'a 2-core AMD EPYC 7B13 CPU without bf16/fp16
     instructions' (on a CPU those decide every half-precision figure: bf16 on FLUX.1's stand-in ran 1.46x with
