@@ -38,6 +38,7 @@ demo: $(STAMP)
 # pytest exits 5 when it collected no test; a suite that ran nothing is a failure here.
 test: $(STAMP)
 	$(BIN)/ruff check src tests scripts
+	$(BIN)/ruff format --check --quiet src tests scripts
 	$(BIN)/python -m pytest; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing" >&2; exit 1; fi; exit $$rc
 

@@ -105,6 +105,7 @@ def main() -> None:
              "", "| task | baseline | old U* (config) | new U* re-measured (config) | hard target old / new | "
              "agent before: met, evaluations to success | agent after |", "|---|---|---|---|---|---|---|"]  # fmt: skip
     for task, key, was, now, old_t, new_t, b, a in rows:
+
         def agent(r: dict | None) -> str:
             if r is None:
                 return "-"

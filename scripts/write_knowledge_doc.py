@@ -76,7 +76,8 @@ def measured(kb, profile: str) -> list[str]:
     history = data.get("runs") or [{"date": data["date"], "command": data["command"], "wall_s": data["wall_s"]}]
     runs = "; then ".join(
         f"`{r['command']}` on {r['date']} ({r['wall_s'] / 60:.1f} min"
-        + (f", {r['hardware']}" if r.get("hardware") else "") + ")"
+        + (f", {r['hardware']}" if r.get("hardware") else "")
+        + ")"
         + (f" ({r['note']})" if r.get("note") else "")
         for r in history
     )
@@ -150,10 +151,13 @@ def side_by_side(kb, profile: str) -> list[str]:
     for fam in families_of("extended"):
         for m in kb:
             mine = [p for p in pairs if p["family"] == fam.key and p["method"] == m.key]
-            pub = "; ".join(
-                f"{f.speedup:g}x ({f.source}: {f.setting})" if f.speedup else f"{f.source}: {f.setting}"
-                for f in m.published
-            ) or "-"
+            pub = (
+                "; ".join(
+                    f"{f.speedup:g}x ({f.source}: {f.setting})" if f.speedup else f"{f.source}: {f.setting}"
+                    for f in m.published
+                )
+                or "-"
+            )
             if fam.key not in m.families:
                 reason = m.why_unsupported(fam.key) or ""
                 if reason.startswith("no template"):

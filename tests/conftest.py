@@ -26,6 +26,7 @@ activate(tiny_cpu())
 # One setting for the size of slow acceptance checks: CI runs them reduced, DIFFBENCH_FULL_SIZE=1 at full size.
 FULL_SIZE = os.environ.get("DIFFBENCH_FULL_SIZE") == "1"
 
+
 def timed_half_precision_skip(task: Task) -> pytest.MarkDecorator | None:
     """A skip for a level-4/5 task whose reference times bf16/fp16 on a CPU without bf16/fp16 instructions: its
     relative stage would measure the CPU, not the code (calibration/machine_misses.py, docs/evaluation.md)."""

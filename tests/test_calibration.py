@@ -58,7 +58,6 @@ def test_search_space_suggests_composable_configs_and_prunes_others():
     assert space.suggest(clash) is None  # deepcache and tgate are not declared compatible
 
 
-
 def test_the_extended_suites_space_samples_flow_matching_and_keeps_adaptive_caches():
     kb = load_knowledge()
     dev = SearchSpace(kb, "black-forest-labs/FLUX.1-dev", Conditioning.TEXT, 50, "tiny-cpu")

@@ -44,8 +44,12 @@ CASES = [
     ),
     ("pixart-sigma", "first_block_cache", {"threshold": 0.2}, {"threshold": 0.2}),
     # the extended suite's families and methods (issue 17)
-    ("flux", "flow_euler", {"num_inference_steps": 3}, {"scheduler": "FlowMatchEulerDiscreteScheduler",
-                                                        "steps_last_run": 3}),
+    (
+        "flux",
+        "flow_euler",
+        {"num_inference_steps": 3},
+        {"scheduler": "FlowMatchEulerDiscreteScheduler", "steps_last_run": 3},
+    ),
     ("flux", "first_block_cache", {"threshold": 0.2}, {"threshold": 0.2}),
     ("flux", "pab", {"spatial_skip": 3}, {"spatial_skip": 3, "timestep_low": 100, "timestep_high": 800, "blocks": 9}),
     ("sd35", "pab", {"spatial_skip": 2}, {"spatial_skip": 2, "timestep_low": 100, "timestep_high": 800, "blocks": 6}),

@@ -62,7 +62,10 @@ def test_device_overrides_the_profiles_device_and_every_description_names_all_th
     assert prof.describe() == "profile cuda (real weights (your hub cache), device cpu, quality clip-score)"
     assert get_profile("tiny-cuda", "cuda:1").device == "cuda:1"
     assert get_profile("tiny-cpu").facts() == {
-        "profile": "tiny-cpu", "device": "cpu", "weights": "stand-ins", "quality": "fidelity"
+        "profile": "tiny-cpu",
+        "device": "cpu",
+        "weights": "stand-ins",
+        "quality": "fidelity",
     }
     assert get_profile("tiny-cpu").env()["DIFFBENCH_DEVICE"] == "cpu"
 

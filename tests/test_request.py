@@ -62,6 +62,7 @@ def test_every_suite_prompt_is_read_as_its_task_states(suite_name):
         want = (task.model_id, task.conditioning, task.resolution)
         if task.level <= 3:
             config = problem.requested_config()
+
             def resolved(methods, family=task.family):
                 return {m.key: KB.method(m.key).resolve(m.params, family) for m in methods}
 
@@ -78,7 +79,7 @@ def test_every_suite_prompt_is_read_as_its_task_states(suite_name):
     assert not wrong, wrong[:5]
 
 
-SDXL_MODULE = '''
+SDXL_MODULE = """
 import torch
 from diffusers import StableDiffusionXLPipeline
 
@@ -92,7 +93,7 @@ def load_pipeline(device):
 def generate(pipe, request):
     generator = torch.Generator("cpu").manual_seed(request["seed"])
     return pipe(prompt=request["prompt"], num_inference_steps=30, generator=generator).images
-'''
+"""
 
 
 def test_a_baseline_module_with_the_checkpoints_own_scheduler_is_the_exact_route():

@@ -19,7 +19,10 @@ def test_the_issues_request_is_flux_dev_at_its_model_cards_settings():
     problem = from_prompt("Accelerate FLUX.1-dev by 2x with at most 5% quality loss", KB)
     base = problem.pipeline
     assert (base.model_id, base.sampler, base.steps, base.resolution) == (
-        "black-forest-labs/FLUX.1-dev", OWN_SCHEDULER, 50, 1024
+        "black-forest-labs/FLUX.1-dev",
+        OWN_SCHEDULER,
+        50,
+        1024,
     )
     assert (problem.goal.speedup, problem.goal.delta, problem.level) == (2.0, 0.05, 4)
     assert "no step count stated: 50, the model card's for black-forest-labs/FLUX.1-dev" in problem.assumptions
@@ -56,15 +59,27 @@ def test_euler_on_a_flow_matching_model_is_its_flow_matching_euler():
     assert [(s.key, s.steps) for s in request.samplers] == [("flow_euler", 28)]
 
 
-@pytest.mark.parametrize(("words", "named"), [("Accelerate Qwen-Image-Edit by 2x", "Qwen/Qwen-Image-Edit"),
-                                              ("FLUX.2 dev, 2x faster", "black-forest-labs/FLUX.2-dev")])
+@pytest.mark.parametrize(
+    ("words", "named"),
+    [
+        ("Accelerate Qwen-Image-Edit by 2x", "Qwen/Qwen-Image-Edit"),
+        ("FLUX.2 dev, 2x faster", "black-forest-labs/FLUX.2-dev"),
+    ],
+)
 def test_a_model_the_registry_lacks_is_refused_by_name(words, named):
     with pytest.raises(RequestError, match=rf"{named} is not in this tool's model registry yet"):
         parse_request(words, KB)
 
 
-@pytest.mark.parametrize("model_id", ["black-forest-labs/FLUX.1-dev", "stabilityai/stable-diffusion-3.5-large",
-                                      "black-forest-labs/FLUX.1-schnell", "Qwen/Qwen-Image"])
+@pytest.mark.parametrize(
+    "model_id",
+    [
+        "black-forest-labs/FLUX.1-dev",
+        "stabilityai/stable-diffusion-3.5-large",
+        "black-forest-labs/FLUX.1-schnell",
+        "Qwen/Qwen-Image",
+    ],
+)
 def test_the_offline_planner_plans_with_the_flow_families_methods(model_id):
     from diffbench.models.families import Conditioning, checkpoint
 

@@ -110,5 +110,3 @@ class Usage:
     tokens_in: int = 0
     tokens_out: int = 0
     cost_usd: float | None = None
-
-

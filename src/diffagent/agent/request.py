@@ -46,8 +46,19 @@ _KINDS = [
     (Conditioning.CLASS, re.compile(r"class-conditional|class-to-image|imagenet|class label|label-to-image", re.I)),
 ]
 _FAMILY_NAMES = {
-    "sd15": ["sd1.5", "sd 1.5", "sd-1.5", "stable diffusion 1.5", "stable diffusion v1.5", "sd v1.5", "sd15",
-             "sd v1-5", "stable diffusion v1-5", "runwayml/stable-diffusion-v1-5", "sd1"],
+    "sd15": [
+        "sd1.5",
+        "sd 1.5",
+        "sd-1.5",
+        "stable diffusion 1.5",
+        "stable diffusion v1.5",
+        "sd v1.5",
+        "sd15",
+        "sd v1-5",
+        "stable diffusion v1-5",
+        "runwayml/stable-diffusion-v1-5",
+        "sd1",
+    ],
     "sd21": ["sd2.1", "sd 2.1", "stable diffusion 2.1", "sd21", "sd 2", "sd2", "sd-2.1"],
     "sdxl": ["sdxl", "stable diffusion xl", "sd xl", "sd-xl"],
     "dit": ["dit"],
@@ -322,7 +333,6 @@ def _methods(text: str, kb: KnowledgeBase) -> list[Applied]:
         found = [(p, a) for p, a in found if a.key not in ("tgate", "deepcache")]
         found.append((min(p for p, _ in pair), Applied("tgate_deepcache", params)))
     return [a for _, a in sorted(found, key=lambda f: f[0])]
-
 
 
 def parse_request(text: str, kb: KnowledgeBase, model_id: str | None = None) -> Request:

@@ -20,16 +20,29 @@ def goal(low: str) -> tuple[float | None, float | None, float | None, str]:
     patterns: list[tuple[str, Any]] = [
         (rf"{_NUMBER}\s*(?:x|×|times)(?![\w\d]|\s*\d)", lambda m: float(m.group(1))),
         (rf"factor of {_NUMBER}", lambda m: float(m.group(1))),
-        (r"twice as fast|double the speed|halve (?:the )?(?:time|latency|runtime)|half the (?:time|latency)|"
-         r"in half", lambda m: 2.0),
-        (rf"(?:down to|to about|to) {_NUMBER}\s*%\s*of (?:the |today's |current |its |our )?(?:time|latency|runtime)",
-         lambda m: 100 / float(m.group(1))),
-        (rf"(?:cut|reduce|lower|shave|bring down)\w* (?:the )?(?:latency|time|runtime|inference time)?\s*(?:by )?"
-         rf"{_NUMBER}\s*%", lambda m: 1 / (1 - float(m.group(1)) / 100)),
-        (rf"(?:latency|time|runtime)\s+{_NUMBER}\s*%\s*(?:lower|shorter|less|faster)",
-         lambda m: 1 / (1 - float(m.group(1)) / 100)),
-        (rf"{_NUMBER}\s*%\s*(?:lower|shorter|less) (?:latency|time|runtime)",
-         lambda m: 1 / (1 - float(m.group(1)) / 100)),
+        (
+            r"twice as fast|double the speed|halve (?:the )?(?:time|latency|runtime)|half the (?:time|latency)|"
+            r"in half",
+            lambda m: 2.0,
+        ),
+        (
+            rf"(?:down to|to about|to) {_NUMBER}\s*%\s*of "
+            r"(?:the |today's |current |its |our )?(?:time|latency|runtime)",
+            lambda m: 100 / float(m.group(1)),
+        ),
+        (
+            rf"(?:cut|reduce|lower|shave|bring down)\w* (?:the )?(?:latency|time|runtime|inference time)?\s*(?:by )?"
+            rf"{_NUMBER}\s*%",
+            lambda m: 1 / (1 - float(m.group(1)) / 100),
+        ),
+        (
+            rf"(?:latency|time|runtime)\s+{_NUMBER}\s*%\s*(?:lower|shorter|less|faster)",
+            lambda m: 1 / (1 - float(m.group(1)) / 100),
+        ),
+        (
+            rf"{_NUMBER}\s*%\s*(?:lower|shorter|less) (?:latency|time|runtime)",
+            lambda m: 1 / (1 - float(m.group(1)) / 100),
+        ),
         (rf"{_NUMBER}\s*%\s*faster", lambda m: 1 + float(m.group(1)) / 100),
     ]
     for pattern, value in patterns:

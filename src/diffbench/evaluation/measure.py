@@ -50,7 +50,6 @@ WARMUP = "warmup-"  # interleave's warm-up calls: the judge does not hold them t
 TIMING_SEED_OFFSET = 100
 
 
-
 @dataclass(frozen=True)
 class ProtocolSizes:
     """The sizes of one measurement: quality inputs, timing inputs per round, rounds, warm-up calls per child."""
@@ -121,9 +120,7 @@ def cached_baseline(folder: Path, count: int) -> BaselineRecord | None:
     return BaselineRecord(paths, times["load_s"], times["call_s"])
 
 
-def make_baseline(
-    child: SolutionChild, folder: Path, baseline_code: str, inputs: list[EvalInput]
-) -> BaselineRecord:
+def make_baseline(child: SolutionChild, folder: Path, baseline_code: str, inputs: list[EvalInput]) -> BaselineRecord:
     """Load the baseline in `child` and make its image for every input (first call untimed); cache them."""
     answer = child.load(baseline_code, "baseline.py")
     folder.mkdir(parents=True, exist_ok=True)

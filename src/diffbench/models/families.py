@@ -279,6 +279,7 @@ def families_of(suite: str) -> list[Family]:
         raise UnknownModelError(f"unknown suite {suite!r}; known: {', '.join(SUITES)}")
     return [f for f in FAMILIES.values() if f.suite == suite]
 
+
 # The model that scores absolute quality (CLIP score) in the `cuda` profile.
 QUALITY_MODEL_ID = "openai/clip-vit-base-patch16"
 

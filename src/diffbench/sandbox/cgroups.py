@@ -22,7 +22,6 @@ class Limits:
     open_files: int = 4096
 
 
-
 def cgroup2_base(mountinfo: Path = Path("/proc/self/mountinfo"), own: Path = Path("/proc/self/cgroup")) -> Path | None:
     """This process's own cgroup in the v2 tree, if a cgroup2 file system is mounted."""
     mount = None

@@ -200,7 +200,8 @@ class Recipe:
                 "builder": self.build.__name__,
                 "params": self.params,
                 "code": _builder_fingerprint(self.build.__module__.rsplit(".", 1)[-1]),
-            }, sort_keys=True
+            },
+            sort_keys=True,
         )
         return hashlib.sha1(blob.encode()).hexdigest()
 
