@@ -10,6 +10,7 @@ from diffbench.calibration.machine_misses import HALF_PRECISION_METHODS
 from diffbench.knowledge import check as check_module
 from diffbench.knowledge import load_knowledge
 from diffbench.knowledge.check import check_methods, declared_pairs
+from diffbench.models.profiles import tiny_cpu
 from diffbench.sandbox.oneshot import ChildOutcome
 
 DIFFBENCH = Path(sys.executable).parent / "diffbench"
@@ -83,3 +84,35 @@ def test_swept_values_keep_their_parameter_type():
     variants = check_module.variants_for(load_knowledge(), "tome", "sd15", sweep=True)
     assert {"label": "tome[max_downsample=2]", "method": "tome", "params": {"max_downsample": 2}} in variants
     assert all(type(v) is int for var in variants for k, v in var["params"].items() if k == "max_downsample")
+
+
+def test_recording_some_methods_keeps_the_other_pairs_where_they_stood(monkeypatch, tmp_path):
+    profile = tiny_cpu()
+
+    def pair(method: str, family: str, speedup: float, variant: str | None = None) -> check_module.PairResult:
+        return check_module.PairResult(
+            method=method, variant=variant or method, family=family, model_id="m", profile=profile.name, ok=True,
+            speedup=speedup, child_s=1.0,
+        )  # fmt: skip
+
+    monkeypatch.setattr(check_module, "MEASURED_DIR", tmp_path)
+    first = [pair("ddim", "flux", 1.0), pair("cache_dit", "flux", 0.9), pair("cache_dit", "flux", 2.0, "cache_dit[t]")]
+    first += [pair("tome", "sd15", 1.5), pair("cache_dit", "sd35", 0.8)]
+    check_module.record_results(profile, first, 3, 10.0, True)
+    again = [pair("cache_dit", "flux", 1.4), pair("cache_dit", "flux", 2.5, "cache_dit[t]")]
+    path = check_module.record_results(profile, again, 3, 5.0, True, "flux", ["cache_dit"])
+    data = json.loads(path.read_text())
+    rows = [(p["method"], p["family"], p["variant"], p["speedup"]) for p in data["pairs"]]
+    assert rows == [
+        ("ddim", "flux", "ddim", 1.0),
+        ("cache_dit", "flux", "cache_dit", 1.4),
+        ("cache_dit", "flux", "cache_dit[t]", 2.5),
+        ("tome", "sd15", "tome", 1.5),
+        ("cache_dit", "sd35", "cache_dit", 0.8),
+    ]
+    assert [r["command"].endswith("--family flux -m cache_dit --sweep --record") for r in data["runs"]] == [False, True]
+    everywhere = check_module.record_results(
+        profile, [pair("cache_dit", "sd35", 1.1)], 3, 5.0, False, None, ["cache_dit"]
+    )
+    kept = [(p["method"], p["family"]) for p in json.loads(everywhere.read_text())["pairs"]]
+    assert kept == [("ddim", "flux"), ("tome", "sd15"), ("cache_dit", "sd35")]

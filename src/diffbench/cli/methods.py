@@ -100,7 +100,8 @@ def check(
     if record:
         from diffbench.knowledge.check import record_results
 
-        err_console.print(f"recorded in {record_results(prof, results, reps, wall_s, sweep, family)}", highlight=False)
+        where = record_results(prof, results, reps, wall_s, sweep, family, method)
+        err_console.print(f"recorded in {where}", highlight=False)
     if as_json:
         pairs_json = [r.model_dump() for r in results]
         print_json({**prof.facts(), "ok": all_ok, "wall_s": wall_s, "pairs": pairs_json, "skipped": skipped})

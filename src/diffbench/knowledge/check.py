@@ -8,6 +8,7 @@ import json
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -135,16 +136,24 @@ def check_methods(
 
 
 def record_results(
-    profile: Profile, results: list[PairResult], reps: int, wall_s: float, sweep: bool, family: str | None = None
+    profile: Profile,
+    results: list[PairResult],
+    reps: int,
+    wall_s: float,
+    sweep: bool,
+    family: str | None = None,
+    methods: list[str] | None = None,
 ) -> Path:
     """Store the figures as the knowledge base's measured insights for `profile` (read by `kb.measured`).
 
-    With `family`, only that family's pairs are replaced and the others kept; the record lists each run."""
+    With `family` or `methods`, only the pairs of that family and those methods are replaced (in place) and the
+    others kept; the record lists each run with its command and hardware."""
     MEASURED_DIR.mkdir(exist_ok=True)
     path = MEASURED_DIR / f"{profile.name}.json"
     command = (
         f"diffbench methods check --profile {profile.name} --reps {reps}"
         + (f" --family {family}" if family else "")
+        + "".join(f" -m {m}" for m in methods or [])
         + (" --sweep" if sweep else "")
         + " --record"
     )
@@ -152,11 +161,11 @@ def record_results(
     pairs = [r.model_dump(exclude={"profile"}) for r in results]
     run = {"date": today, "command": command, "wall_s": round(wall_s, 1), "hardware": describe_hardware(profile.device)}
     runs = [run]
-    if family and path.is_file():
+    if (family or methods) and path.is_file():
         old = json.loads(path.read_text())
         runs = old.get("runs") or [{k: old[k] for k in ("date", "command", "wall_s") if k in old}]
         runs.append(run)
-        pairs = [p for p in old["pairs"] if p["family"] != family] + pairs
+        pairs = _merged(old["pairs"], pairs, family, methods)
     data = {
         "profile": profile.name,
         "date": today,
@@ -168,3 +177,25 @@ def record_results(
     }
     path.write_text(json.dumps(data, indent=1) + "\n")
     return path
+
+
+def _merged(
+    old: list[dict[str, Any]], new: list[dict[str, Any]], family: str | None, methods: list[str] | None
+) -> list[dict[str, Any]]:
+    """The old pairs with those of the run's family and methods replaced by the new ones, where the old ones
+    stood (a new (method, family) goes at the end)."""
+
+    def replaced(p: dict[str, Any]) -> bool:
+        return (family is None or p["family"] == family) and (methods is None or p["method"] in methods)
+
+    fresh: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for p in new:
+        fresh.setdefault((p["method"], p["family"]), []).append(p)
+    out: list[dict[str, Any]] = []
+    for p in old:
+        if not replaced(p):
+            out.append(p)
+        elif (key := (p["method"], p["family"])) in fresh:
+            out += fresh.pop(key)
+    return out + [p for rows in fresh.values() for p in rows]
+
