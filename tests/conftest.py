@@ -35,6 +35,8 @@ def timed_half_precision_skip(task: Task) -> pytest.MarkDecorator | None:
 
 
 FIXTURES = Path(__file__).parent / "fixtures"
+# The extended suite's recorded reference run (scripts/judge_extended.py).
+EXTENDED_RUN_RECORD = Path(__file__).resolve().parent.parent / "docs" / "extended_reference_run.json"
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
+from conftest import EXTENDED_RUN_RECORD
 from diffbench.calibration.machine_misses import machine_reason
 from diffbench.cli import app
 from diffbench.knowledge import load_knowledge
@@ -21,7 +21,6 @@ from diffbench.tasks.suite import KNOWN_FAILING_FILE, get_task, suite, suite_dir
 from diffbench.tasks.validate import check_regenerates, check_task
 
 runner = CliRunner()
-RUN_RECORD = Path(__file__).resolve().parent.parent / "docs" / "extended_reference_run.json"
 
 
 @pytest.fixture(scope="module")
@@ -97,7 +96,7 @@ def test_the_reference_runs_record_holds_current_verdicts_and_the_failures_file_
     task it judged: a redrawn suite shows here until it is judged again, and the failures file that the reference
     tests hold to failing is exactly the record's failing references (a hard target may have no solution; a
     level-4/5 miss that measures the machine is labelled so). Tasks not judged yet are listed in docs/extended.md."""
-    record = json.loads(RUN_RECORD.read_text())
+    record = json.loads(EXTENDED_RUN_RECORD.read_text())
     by_id = {t.id: t for t in tasks}
     assert set(record) <= set(by_id)
     assert [i for i, r in record.items() if r["digest"] != by_id[i].digest] == []
