@@ -95,12 +95,11 @@ def test_the_reference_runs_record_holds_current_verdicts_and_the_failures_file_
     """docs/extended_reference_run.json (scripts/judge_extended.py) keeps each task's verdict with a digest of the
     task it judged: a redrawn suite shows here until it is judged again, and the failures file that the reference
     tests hold to failing is exactly the record's failing references (a hard target may have no solution; a
-    level-4/5 miss that measures the machine is labelled so). Tasks not judged yet are listed in docs/extended.md."""
+    level-4/5 miss that measures the machine is labelled so, and only where calibration/machine_misses.py says so)."""
     record = json.loads(EXTENDED_RUN_RECORD.read_text())
     by_id = {t.id: t for t in tasks}
-    assert set(record) <= set(by_id)
-    assert [i for i, r in record.items() if r["digest"] != by_id[i].digest] == []
-    assert len(record) >= 0.9 * len(tasks)
+    assert set(record) == set(by_id)  # every task of the suite has a verdict...
+    assert [i for i, r in record.items() if r["digest"] != by_id[i].digest] == []  # ...on its current draw
     failing = {i for i, r in record.items() if not r["passed"] and not r["verdict"].startswith(("machine", "S_a"))}
     assert failing == set(json.loads(KNOWN_FAILING_FILE.read_text()))
     assert all(r["hardware"] and r["judged"] and isinstance(r["fast_half_precision"], bool) for r in record.values())
