@@ -198,4 +198,3 @@ def _merged(
         elif (key := (p["method"], p["family"])) in fresh:
             out += fresh.pop(key)
     return out + [p for rows in fresh.values() for p in rows]
-
