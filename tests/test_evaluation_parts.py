@@ -2,6 +2,7 @@
 
 import json
 import math
+from pathlib import Path
 
 import pytest
 
@@ -93,3 +94,16 @@ def test_every_prompted_request_carries_a_negative_prompt_string(conditioning):
     for inp in draw_inputs(conditioning, 5, seed=2):
         request = inp.request()
         assert isinstance(request["negative_prompt"], str)
+
+
+def test_the_formatter_leaves_every_file_hashed_into_a_standin_revision_alone():
+    """ruff format must not touch what recipes.py hashes into the stand-ins' revisions (pyproject.toml says why)."""
+    import tomllib
+
+    from diffbench.models.standins import recipes
+
+    root = Path(__file__).resolve().parent.parent
+    excluded = set(tomllib.loads((root / "pyproject.toml").read_text())["tool"]["ruff"]["format"]["exclude"])
+    folder = Path(recipes.__file__).parent
+    hashed = {str(f.relative_to(root)) for f in folder.glob("*.py") if f.name not in recipes._NOT_BUILDER_CODE}
+    assert hashed == excluded
