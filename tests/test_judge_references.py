@@ -9,12 +9,11 @@ one timing round; DIFFBENCH_FULL_SIZE=1 runs the whole sample (30 tasks), with t
 from __future__ import annotations
 
 import json
-import math
 
 import pytest
 
-from conftest import EXTENDED_RUN_RECORD, FULL_SIZE, timed_half_precision_skip
-from diffbench.calibration.machine_misses import baseline_slowdown, machine_reason
+from conftest import FULL_SIZE, timed_half_precision_skip
+from diffbench.calibration.machine_misses import baseline_slowdown, machine_reason, uses_half_precision
 from diffbench.evaluation.judge import JudgeOptions, evaluate
 from diffbench.evaluation.result import ErrorMode, EvalResult
 from diffbench.evaluation.sample import stratified_sample
@@ -30,29 +29,24 @@ SAMPLE = stratified_sample(per_level=None if FULL_SIZE else 1)
 KNOWN_FAILING: dict[str, str] = json.loads(KNOWN_FAILING_FILE.read_text())
 # The extended suite (FLUX.1, SD3.5, Qwen-Image): one task per level and family in CI as well (its full run:
 # docs/extended.md).
-# CI draws it from the tasks not known to fail (confirming a known failure costs minutes there), the cheapest to
-# judge first: by the seconds each took in the recorded full run (docs/extended_reference_run.json, same judge
-# settings), a task not judged on its current draw last. Half-precision references sort late by themselves: on a CPU
-# without bf16/fp16 instructions one takes 2-4 min against 0.2-1.5 min in fp32 (CI covers half precision in
-# test_knowledge_combinations and test_effect_rules, and the full run judges every reference: docs/extended.md).
-# The full size draws from all of them in suite order and holds the known failures to failing.
+# CI draws it from the tasks not known to fail (confirming a known failure costs minutes there), fp32 references
+# first: on a CPU without bf16/fp16 instructions a half-precision reference at 50 steps takes 2-4 min here against
+# 0.5-1.5 min in fp32 (CI covers half precision in test_knowledge_combinations and test_effect_rules, and the full
+# run judges every reference: docs/extended.md). The full size draws from all of them in suite order and holds the
+# known failures to failing. (Drawing the task judged fastest in the recorded run instead was tried on 2026-11-29
+# and was no faster: that run caches each baseline's images across the tasks that share it, so its per-task
+# seconds leave out the baseline, which a lone task pays.)
 
 
-def cheapest_first(tasks: list[Task]) -> tuple[Task, ...]:
-    """The tasks in order of the seconds their judging took in the recorded run (a stable sort)."""
-    record = json.loads(EXTENDED_RUN_RECORD.read_text())
-
-    def seconds(task: Task) -> float:
-        row = record.get(task.id)
-        return row["seconds"] if row and row["digest"] == task.digest else math.inf
-
-    return tuple(sorted(tasks, key=seconds))
+def fp32_first(tasks: list[Task]) -> tuple[Task, ...]:
+    """The tasks with fp32 references first, in suite order within each kind (a stable sort)."""
+    return tuple(sorted(tasks, key=uses_half_precision))
 
 
 EXTENDED = stratified_sample(
     per_level=None,
     suite_name="extended",
-    tasks=None if FULL_SIZE else cheapest_first([t for t in suite("extended") if t.id not in KNOWN_FAILING]),
+    tasks=None if FULL_SIZE else fp32_first([t for t in suite("extended") if t.id not in KNOWN_FAILING]),
 )
 
 
