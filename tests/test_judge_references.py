@@ -17,7 +17,8 @@ from diffbench.calibration.machine_misses import baseline_slowdown, machine_reas
 from diffbench.evaluation.judge import JudgeOptions, evaluate
 from diffbench.evaluation.result import ErrorMode, EvalResult
 from diffbench.evaluation.sample import stratified_sample
-from diffbench.models.device import cpu_has_fast_half_precision
+from diffbench.models.device import device_has_fast_half_precision
+from diffbench.models.profiles import Profile
 from diffbench.tasks.schema import Task
 from diffbench.tasks.suite import KNOWN_FAILING_FILE, get_task, suite
 
@@ -72,13 +73,14 @@ def test_the_sample_is_stratified():
     assert {get_task(i).family for i in EXTENDED} == {"flux", "sd35", "qwen-image"}
 
 
-def skip_where_the_baseline_runs_slower_than_when_calibrated(task: Task, result: EvalResult, profile: str) -> None:
+def skip_where_the_baseline_runs_slower_than_when_calibrated(task: Task, result: EvalResult, profile: Profile) -> None:
     """A level-5 target is an absolute latency on the CPU it was calibrated on, and the project's 2-core
     "AMD EPYC" machines differ (2026-11-28: one without AVX-512, slower than the targets' machine). Where this
     run's baseline is clearly slower than the calibration's, the latency miss measures the machine, not the
     reference: skip and say by how much."""
-    slower = baseline_slowdown(task, (result.baseline_timing or {}).get("median_s"), profile)
-    reason = machine_reason(task, fast_half_precision=cpu_has_fast_half_precision(), slowdown=slower)
+    slower = baseline_slowdown(task, (result.baseline_timing or {}).get("median_s"), profile.name)
+    fast = device_has_fast_half_precision(profile.device)
+    reason = machine_reason(task, fast_half_precision=fast, slowdown=slower)
     if reason:
         pytest.skip(f"{reason}: {result.first_problem}")
 
@@ -89,7 +91,7 @@ def test_reference_passes_all_three_stages(profile, tmp_path, task_id):
     task = get_task(task_id)
     result = evaluate(task, task.reference_code, profile, tmp_path, OPTIONS)
     if result.error_modes == [ErrorMode.RELATIVE_SPEED] and task.level == 5:
-        skip_where_the_baseline_runs_slower_than_when_calibrated(task, result, profile.name)
+        skip_where_the_baseline_runs_slower_than_when_calibrated(task, result, profile)
     assert result.passed, f"{result.error_modes}: {result.first_problem}"
     expected = ["static", "runtime", "absolute quality"] + (["relative"] if task.level >= 4 else [])
     assert [s.name for s in result.stages] == expected
