@@ -53,14 +53,17 @@ def render(profile: str) -> str:
             + (f"{medium.latency_s:.2f} s" if medium else "-")
             + f" | {cal.seconds:.0f} |"
         )
-    others = {cal.command: [k for k, c in record.baselines.items() if c.command == cal.command]
-              for cal in cals if cal.command}  # fmt: skip
+    # Baselines searched by another command or on another machine than the record's, grouped.
+    others: dict[tuple[str, str], list[str]] = {}
+    for key, cal in record.baselines.items():
+        if cal.command or cal.platform:
+            others.setdefault((cal.command or record.command, cal.platform or record.platform), []).append(key)
     lines += [
         "",
         f"Lowest medium speedup target: {low:.2f}x." if low is not None else "No targets.",
         *(
-            f"Searched by `{command}` instead: {', '.join(k.split('|')[0] for k in keys)}."
-            for command, keys in others.items()
+            f"Searched by `{command}` on {platform} instead: {', '.join(k.split('|')[0] for k in keys)}."
+            for (command, platform), keys in others.items()
         ),
         end,
     ]

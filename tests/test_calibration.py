@@ -74,6 +74,16 @@ def test_the_extended_suites_space_samples_flow_matching_and_keeps_adaptive_cach
                          "Qwen/Qwen-Image"}  # fmt: skip
 
 
+def test_a_device_without_fast_half_precision_leaves_half_precision_out_of_the_space():
+    """bf16 measured 1.69x on SD3.5's stand-in on a CPU with bf16 instructions and 0.06x on one without: a search on
+    the latter would time the machine, so its space leaves bf16 and fp16 out whatever the record says."""
+    kb = load_knowledge()
+    args = (kb, "stabilityai/stable-diffusion-3.5-large", Conditioning.TEXT, 28, "tiny-cpu")
+    assert "bf16" in SearchSpace(*args, fast_half_precision=True).methods  # recorded at 1.69x
+    without = SearchSpace(*args, fast_half_precision=False)
+    assert not {"bf16", "fp16"} & set(without.methods) and "pab" in without.methods
+
+
 def test_every_suggested_configuration_composes_on_every_family():
     """A step count a sampler refuses (PixArt's DPM-Solver takes 5-50, the space starts at 4) is pruned, never
     composed: the 2026-11-27 calibration run stopped on one."""
@@ -121,6 +131,9 @@ def test_targets_follow_the_best_speedup_with_the_papers_factors():
         assert exact - 0.01 < target.speedup <= exact  # rounded down, never tighter
     assert easy.latency_s > medium.latency_s > hard.latency_s
     assert next(iter(_record(None).baselines.values())).targets(Difficulty.MEDIUM, "cpu") is None
+    assert medium.platform == "cpu"  # the record's machine, unless the baseline was searched on another:
+    cal.platform = "another CPU"
+    assert cal.targets(Difficulty.MEDIUM, "cpu").platform == "another CPU"
 
 
 def test_a_record_sets_targets_and_reference_of_its_tasks_and_they_still_validate():

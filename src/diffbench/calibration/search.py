@@ -32,7 +32,7 @@ from diffbench.evaluation.child import SolutionError
 from diffbench.evaluation.measure import CALIBRATION_SEED, LiveBaseline, Measurement, ProtocolSizes
 from diffbench.knowledge.compose import compose
 from diffbench.knowledge.loader import KnowledgeBase, KnowledgeError, load_knowledge
-from diffbench.models.device import describe_hardware
+from diffbench.models.device import describe_hardware, device_has_fast_half_precision
 from diffbench.models.profiles import Profile
 from diffbench.tasks.schema import Task
 
@@ -179,10 +179,11 @@ def calibrate(
     command += f" --budget-min {budget_s / 60:g}" if budget_s is not None else ""
     suites = {t.suite for t in tasks}
     command += f" --suite {suites.pop()}" if suites and suites != {"paper"} else ""
+    platform = describe_platform(profile)
     settings = (trials, samples, sigma, SEARCH)
     if record is None or (record.trials, record.samples, record.sigma, record.search) != settings:
         record = CalibrationRecord(
-            profile=profile.name, platform=describe_platform(profile), date="", command=command,
+            profile=profile.name, platform=platform, date="", command=command,
             trials=trials, samples=samples, sigma=sigma, seed=seed, search=SEARCH,
         )  # fmt: skip
     baselines = distinct_baselines(tasks)
@@ -196,7 +197,10 @@ def calibrate(
         if (only and key not in only) or (key in record.baselines and not force):
             continue
         start = time.perf_counter()
-        space = SearchSpace(kb, task.model_id, task.conditioning, task.baseline_steps, profile.name)
+        space = SearchSpace(
+            kb, task.model_id, task.conditioning, task.baseline_steps, profile.name,
+            fast_half_precision=device_has_fast_half_precision(profile.device),
+        )  # fmt: skip
         code, cond = task.baseline_code, task.conditioning
         with LiveBaseline(work / task.id, profile, task.model_id, code, cond, screen_protocol(samples),
                           CALIBRATION_SEED, profile.device) as bench:  # fmt: skip
@@ -214,6 +218,7 @@ def calibrate(
             baseline_sampler=task.baseline_sampler, baseline_steps=task.baseline_steps,
             trials=screened + rechecked, baseline_s=baseline_s,
             command="" if command == record.command else command,
+            platform="" if platform == record.platform else platform,
         )  # fmt: skip
         if best is not None:
             config, chosen = best

@@ -4,6 +4,9 @@ What is left out, and why:
 - torch.compile: compiling costs minutes per trial on a CPU, more than a whole trial budget;
 - methods the knowledge base measured no faster than MIN_SPEEDUP on this profile and family at any recorded setting
   (`methods check --record [--sweep]`): on a CPU, fp16 and the kernel switches only cost time;
+- half precision (bf16, fp16) on a device without fast half-precision kernels (`device_has_fast_half_precision`):
+  there each such trial runs up to 75x slower than fp32 and measures the machine, whatever another machine's
+  recorded figure says (`calibration/machine_misses.py`);
 - methods the suite does not ask for (`not_in_suite` in their method.yaml, e.g. CFG truncation): the best
   configuration becomes a task's reference code, which must be code a task can state.
 Parameters range over each method's sensible range for the family (its full range where none is given).
@@ -16,6 +19,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from diffbench.calibration.machine_misses import HALF_PRECISION_METHODS
 from diffbench.knowledge.compose import Applied
 from diffbench.knowledge.loader import KnowledgeBase
 from diffbench.models.families import Conditioning, family_of
@@ -70,7 +74,14 @@ class Config:
 
 class SearchSpace:
     def __init__(
-        self, kb: KnowledgeBase, model_id: str, conditioning: Conditioning, base_steps: int, profile: str
+        self,
+        kb: KnowledgeBase,
+        model_id: str,
+        conditioning: Conditioning,
+        base_steps: int,
+        profile: str,
+        *,
+        fast_half_precision: bool = True,
     ) -> None:
         self.kb = kb
         self.family = family_of(model_id).key
@@ -81,6 +92,7 @@ class SearchSpace:
             m.key for m in kb
             if m.why_unsupported(self.family, str(conditioning)) is None and m.key not in EXCLUDED
             and m.not_in_suite is None  # a task's reference must be code the suite can state (its method.yaml)
+            and (fast_half_precision or m.key not in HALF_PRECISION_METHODS)
         ]  # fmt: skip
         self.samplers = sorted(k for k in usable if kb.method(k).category == "sampler")
         # A method's best recorded variant on this family (FirstBlockCache and cache-dit skip nothing on the

@@ -57,9 +57,12 @@ class BaselineCalibration(BaseModel):
     baseline_s: float | None = None
     seconds: float = 0.0
     command: str = Field(default="", description="the command that searched this baseline, when not the record's")
+    platform: str = Field(default="", description="the machine that searched this baseline, when not the record's")
     trials: list[TrialRecord] = Field(default_factory=list)
 
     def targets(self, difficulty: Difficulty, platform: str) -> Targets | None:
+        """The task's targets at this difficulty; `platform` is the record's machine, named in level-5 prompts
+        unless this baseline was searched on another."""
         if self.best is None or self.speedup is None or self.latency_s is None:
             return None
         factor = DIFFICULTY_FACTOR[difficulty]
@@ -68,7 +71,7 @@ class BaselineCalibration(BaseModel):
         return Targets(
             speedup=math.floor(medium_speedup * factor * 100) / 100,
             latency_s=math.ceil(medium_latency / factor * 100) / 100,
-            platform=platform,
+            platform=self.platform or platform,
             best_speedup=round(self.speedup, 3),
         )
 
