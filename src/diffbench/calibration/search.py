@@ -14,6 +14,7 @@ interrupted calibration resumes where it stopped.
 from __future__ import annotations
 
 import datetime
+import json
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -135,9 +136,9 @@ def recheck(
     bench: LiveBaseline, task: Task, kb: KnowledgeBase, screened: list[tuple[float, Config]], sigma: float,
     first_number: int, on_trial: Callable[[TrialRecord], None] | None = None,
 ) -> tuple[list[TrialRecord], tuple[Config, TrialRecord] | None]:  # fmt: skip
-    """The best screened configurations measured again at the judge's size; the fastest within sigma wins."""
+    """The best screened configurations measured again at the judge's size; the fastest within sigma wins
+    (`best_rechecked`)."""
     records: list[TrialRecord] = []
-    best: tuple[Config, TrialRecord] | None = None
     for n, (_, config) in enumerate(screened[:RECHECK], start=first_number):
         record = TrialRecord(number=n, config=config.to_json(), describe=config.describe(), stage="re-check")
         records.append(record)
@@ -147,11 +148,29 @@ def recheck(
             record.error = str(err)[:500]
         else:
             _measured(record, m)
-            if m.loss <= sigma - SEARCH_MARGIN and (best is None or m.speedup > (best[1].speedup or 0.0)):
-                best = (config, record)
         if on_trial:
             on_trial(record)
-    return records, best
+    chosen = best_rechecked(records, sigma)
+    return records, (Config.from_json(chosen.config), chosen) if chosen is not None and chosen.config else None
+
+
+def best_rechecked(trials: list[TrialRecord], sigma: float) -> TrialRecord | None:
+    """The re-check measurement that sets U*: the fastest configuration within sigma - SEARCH_MARGIN, where a
+    configuration re-checked more than once (the screen can rank the same one twice) counts at the lower median of
+    its measurements. Taking the best of two measurements of one configuration would pick its luckier timing: on
+    2026-11-29 FLUX.1-dev's best re-checked at 2.81x and 2.64x, and the judge then measured it at 2.52-2.94x
+    (median 2.57x)."""
+    by_config: dict[str, list[TrialRecord]] = {}
+    for t in trials:
+        if t.stage == "re-check" and t.error is None and t.speedup is not None and t.loss is not None:
+            by_config.setdefault(json.dumps(t.config, sort_keys=True), []).append(t)
+    candidates = []
+    for measured in by_config.values():
+        ranked = sorted(measured, key=lambda t: t.speedup or 0.0)
+        typical = ranked[(len(ranked) - 1) // 2]  # the lower median
+        if typical.loss is not None and typical.loss <= sigma - SEARCH_MARGIN:
+            candidates.append(typical)
+    return max(candidates, key=lambda t: t.speedup or 0.0, default=None)
 
 
 def calibrate(
