@@ -16,7 +16,7 @@ os.environ["DIFFBENCH_HOME"] = _TEST_HOME
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 
 from diffbench.calibration.machine_misses import machine_reason  # noqa: E402
-from diffbench.models.device import cpu_has_fast_half_precision  # noqa: E402
+from diffbench.models.device import device_has_fast_half_precision  # noqa: E402
 from diffbench.models.loading import activate  # noqa: E402
 from diffbench.models.profiles import Profile, tiny_cpu  # noqa: E402
 from diffbench.tasks.schema import Task  # noqa: E402
@@ -29,8 +29,9 @@ FULL_SIZE = os.environ.get("DIFFBENCH_FULL_SIZE") == "1"
 
 def timed_half_precision_skip(task: Task) -> pytest.MarkDecorator | None:
     """A skip for a level-4/5 task whose reference times bf16/fp16 on a CPU without bf16/fp16 instructions: its
-    relative stage would measure the CPU, not the code (calibration/machine_misses.py, docs/evaluation.md)."""
-    reason = machine_reason(task, fast_half_precision=cpu_has_fast_half_precision())
+    relative stage would measure the CPU, not the code (calibration/machine_misses.py, docs/evaluation.md). The
+    device asked is the tests' profile's (tiny-cpu, as the `profile` fixture's), known before any fixture runs."""
+    reason = machine_reason(task, fast_half_precision=device_has_fast_half_precision(tiny_cpu().device))
     return pytest.mark.skip(reason=reason) if reason else None
 
 
