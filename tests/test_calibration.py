@@ -14,6 +14,7 @@ from diffbench.calibration.store import (
     BaselineCalibration,
     CalibrationRecord,
     TrialRecord,
+    all_records,
     read_record,
     task_baseline_key,
     write_record,
@@ -218,6 +219,16 @@ def test_a_configuration_re_checked_twice_counts_at_its_lower_median():
     assert best_rechecked(over, 0.05) is over[1]  # within sigma less the search margin only
     screened = [TrialRecord(number=1, config=Config("ddim", 10).to_json(), loss=0.0, speedup=5.0, stage="screen")]
     assert best_rechecked(screened, 0.05) is None  # a screen figure never sets U*
+
+
+def test_every_committed_baseline_s_u_star_is_the_one_its_recorded_re_checks_give():
+    """The committed records were re-derived under `best_rechecked` on 2026-11-29 (no new measurement); a record
+    edited by hand or made under another rule would differ here."""
+    for profile, record in all_records().items():
+        for key, cal in record.baselines.items():
+            chosen = best_rechecked(cal.trials, record.sigma)
+            derived = (chosen.config, chosen.speedup) if chosen else (None, None)
+            assert derived == (cal.best, cal.speedup), (profile, key)
 
 
 def test_a_record_made_by_another_search_is_not_resumed(tmp_path, profile, monkeypatch):
