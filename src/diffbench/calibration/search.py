@@ -151,7 +151,7 @@ def recheck(
         if on_trial:
             on_trial(record)
     chosen = best_rechecked(records, sigma)
-    return records, (Config.from_json(chosen.config), chosen) if chosen is not None and chosen.config else None
+    return records, (Config.from_json(chosen.config), chosen) if chosen else None
 
 
 def best_rechecked(trials: list[TrialRecord], sigma: float) -> TrialRecord | None:
@@ -162,15 +162,11 @@ def best_rechecked(trials: list[TrialRecord], sigma: float) -> TrialRecord | Non
     (median 2.57x)."""
     by_config: dict[str, list[TrialRecord]] = {}
     for t in trials:
-        if t.stage == "re-check" and t.error is None and t.speedup is not None and t.loss is not None:
+        if t.stage == "re-check" and t.config and t.speedup is not None and t.loss is not None:
             by_config.setdefault(json.dumps(t.config, sort_keys=True), []).append(t)
-    candidates = []
-    for measured in by_config.values():
-        ranked = sorted(measured, key=lambda t: t.speedup or 0.0)
-        typical = ranked[(len(ranked) - 1) // 2]  # the lower median
-        if typical.loss is not None and typical.loss <= sigma - SEARCH_MARGIN:
-            candidates.append(typical)
-    return max(candidates, key=lambda t: t.speedup or 0.0, default=None)
+    typical = [sorted(ts, key=lambda t: t.speedup)[(len(ts) - 1) // 2] for ts in by_config.values()]  # lower median
+    within = [t for t in typical if t.loss <= sigma - SEARCH_MARGIN]
+    return max(within, key=lambda t: t.speedup, default=None)
 
 
 def calibrate(
