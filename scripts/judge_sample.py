@@ -32,7 +32,7 @@ from doc_sections import publish  # noqa: E402
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "evaluation.md"
 BEGIN, END = "<!-- sample:begin -->", "<!-- sample:end -->"
-OPTIONS = JudgeOptions(samples=3, repetitions=1, timing_inputs=3, inputs_seed=23)  # as the test
+OPTIONS = JudgeOptions(samples=3, repetitions=3, timing_inputs=3, inputs_seed=23)  # as the test at full size
 
 
 def hard_sibling(task: Task) -> Task | None:
@@ -93,7 +93,7 @@ def main() -> None:
         [
             BEGIN,
             f"Measured {datetime.date.today()} with `.venv/bin/python scripts/judge_sample.py` (profile "
-            f"`{PROFILE.name}`; {OPTIONS.samples} quality inputs, {OPTIONS.repetitions} timing round x "
+            f"`{PROFILE.name}`; {OPTIONS.samples} quality inputs, {OPTIONS.repetitions} timing round(s) x "
             f"{OPTIONS.timing_inputs} inputs): {passed}/{len(rows)} references pass, {wall / 60:.1f} min.",
             "",
             "| task | family | difficulty | verdict | error modes | L | U | latency | target | hard task: S_a | s |",

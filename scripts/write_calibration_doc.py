@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from diffbench.calibration.store import CalibrationRecord, read_record
+from diffbench.calibration.store import STABILITY_STAGE, TIMING_TOLERANCE, CalibrationRecord, read_record
 from diffbench.tasks.schema import Difficulty
 from doc_sections import write_section
 
@@ -37,8 +37,8 @@ def render(profile: str) -> str:
         f"{record.sigma:.0%}; {record.samples} validation inputs per trial (seeded, the same for every trial).",
         "",
         "| baseline (model, conditioning, sampler, steps) | baseline s | best configuration | L | U* | "
-        "targets easy / medium / hard | latency medium | s |",
-        "|---|---|---|---|---|---|---|---|",
+        "tolerance U / latency | targets easy / medium / hard | latency medium | s |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for key, cal in record.baselines.items():
         targets = {d: cal.targets(d, record.platform) for d in Difficulty}
@@ -49,6 +49,8 @@ def render(profile: str) -> str:
             + (f"{cal.loss:.1%}" if cal.loss is not None else "-")
             + " | "
             + (f"{cal.speedup:.2f}" if cal.speedup is not None else "-")
+            + " | "
+            + ("{:.0%} / {:.0%}".format(*cal.tolerances()) if cal.best else "-")
             + f" | {speedups} | "
             + (f"{medium.latency_s:.2f} s" if medium else "-")
             + f" | {cal.seconds:.0f} |"
@@ -58,9 +60,13 @@ def render(profile: str) -> str:
     for key, cal in record.baselines.items():
         if cal.command or cal.platform:
             others.setdefault((cal.command or record.command, cal.platform or record.platform), []).append(key)
+    stable = [key for key, cal in record.baselines.items() if any(t.stage == STABILITY_STAGE for t in cal.trials)]
     lines += [
         "",
         f"Lowest medium speedup target: {low:.2f}x." if low is not None else "No targets.",
+        f"Tolerance: {TIMING_TOLERANCE:.0%} (the judge's documented bound) unless the best configuration's stability "
+        f"runs spread wider; {len(stable)} of {len(cals)} baselines have stability runs"
+        + (f" ({', '.join(k.split('|')[0] for k in stable)})." if stable else "."),
         *(
             f"Searched by `{command}` on {platform} instead: {', '.join(k.split('|')[0] for k in keys)}."
             for (command, platform), keys in others.items()

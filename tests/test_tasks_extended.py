@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from conftest import EXTENDED_RUN_RECORD
 from diffbench.calibration.machine_misses import machine_reason
 from diffbench.cli import app
+from diffbench.evaluation.judge import JudgeOptions
 from diffbench.knowledge import load_knowledge
 from diffbench.models.families import checkpoint, families_of, family_of
 from diffbench.tasks.generate import generate
@@ -111,3 +112,6 @@ def test_the_reference_runs_record_holds_current_verdicts_and_the_failures_file_
         if not machine_reason(by_id[i], fast_half_precision=r["fast_half_precision"], slowdown=r["baseline_slowdown"])
     ] == []
     assert all(r["baseline"] == "fails stage 1" for i, r in record.items() if by_id[i].level >= 2)
+    # Levels 4-5 judged at the judge's own timing size, the one the targets' margin is calibrated for.
+    rounds = JudgeOptions().repetitions
+    assert [i for i, r in record.items() if by_id[i].level >= 4 and r["timing_rounds"] != rounds] == []

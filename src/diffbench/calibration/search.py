@@ -6,9 +6,12 @@ two inputs for U). Objective: the speedup U of a configuration whose quality los
 SEARCH_MARGIN); a configuration over the bound scores -L, so it ranks below every feasible one and the sampler
 still learns which way is worse. It starts from the knowledge base's usual first moves (space.warm_starts), then
 TPE. The re-check: the RECHECK best screened configurations within sigma measured again at the judge's timing size
-(three inputs, two rounds); the best re-measured one sets U*. A candidate that crashes or hangs costs its trial,
-never the run; `budget_s` ends a baseline's screen early. The record is written after every baseline, so an
-interrupted calibration resumes where it stopped.
+(three inputs, two rounds); the best re-measured one sets U*. Then its stability: the chosen configuration measured
+STABILITY_RUNS more times at the judge's full timing size, each time on a fresh draw of timing inputs (the judge
+draws secret ones), so the targets' margin covers this configuration's own spread on this machine
+(store.BaselineCalibration.tolerances). A candidate that crashes or hangs costs its trial, never the run;
+`budget_s` ends a baseline's screen early. The record is written after every baseline, so an interrupted
+calibration resumes where it stopped.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ from pathlib import Path
 
 from diffbench.calibration.space import Config, SearchSpace
 from diffbench.calibration.store import (
+    RECHECK_STAGE,
+    STABILITY_STAGE,
     BaselineCalibration,
     CalibrationRecord,
     TrialRecord,
@@ -30,7 +35,7 @@ from diffbench.calibration.store import (
 )
 from diffbench.errors import DiffbenchError
 from diffbench.evaluation.child import SolutionError
-from diffbench.evaluation.measure import CALIBRATION_SEED, LiveBaseline, Measurement, ProtocolSizes
+from diffbench.evaluation.measure import CALIBRATION_SEED, InputPlan, LiveBaseline, Measurement, ProtocolSizes
 from diffbench.knowledge.compose import compose
 from diffbench.knowledge.loader import KnowledgeBase, KnowledgeError, load_knowledge
 from diffbench.models.device import describe_hardware, device_has_fast_half_precision
@@ -43,6 +48,10 @@ SIGMA = 0.05
 SEARCH_MARGIN = 0.01
 RECHECK = 3  # screened configurations measured again at the judge's timing size
 SEARCH = "screen + re-check, judge's protocol"  # recorded, so a record made by another search is not resumed
+# The chosen configuration's stability runs: five, as the judge's documented bound is the max/min of five
+# measurements (docs/benchmarks.md); each on timing inputs drawn from CALIBRATION_SEED + STABILITY_SEED_STEP * k.
+STABILITY_RUNS = 5
+STABILITY_SEED_STEP = 1000
 
 
 def screen_protocol(samples: int) -> ProtocolSizes:
@@ -51,6 +60,11 @@ def screen_protocol(samples: int) -> ProtocolSizes:
 
 def recheck_protocol(samples: int) -> ProtocolSizes:
     return ProtocolSizes(samples=samples, timing_inputs=3, repetitions=2)
+
+
+def stability_protocol(samples: int) -> ProtocolSizes:
+    """The judge's timing size (JudgeOptions: three inputs, three rounds)."""
+    return ProtocolSizes(samples=samples, timing_inputs=3, repetitions=3)
 
 
 def describe_platform(profile: Profile) -> str:
@@ -140,7 +154,7 @@ def recheck(
     (`best_rechecked`)."""
     records: list[TrialRecord] = []
     for n, (_, config) in enumerate(screened[:RECHECK], start=first_number):
-        record = TrialRecord(number=n, config=config.to_json(), describe=config.describe(), stage="re-check")
+        record = TrialRecord(number=n, config=config.to_json(), describe=config.describe(), stage=RECHECK_STAGE)
         records.append(record)
         try:
             m = bench.measure(_source(kb, task, config, f"calibration re-check {n}"), f"recheck-{n}")
@@ -162,11 +176,78 @@ def best_rechecked(trials: list[TrialRecord], sigma: float) -> TrialRecord | Non
     (median 2.57x)."""
     by_config: dict[str, list[TrialRecord]] = {}
     for t in trials:
-        if t.stage == "re-check" and t.config and t.speedup is not None and t.loss is not None:
+        if t.stage == RECHECK_STAGE and t.config and t.speedup is not None and t.loss is not None:
             by_config.setdefault(json.dumps(t.config, sort_keys=True), []).append(t)
     typical = [sorted(ts, key=lambda t: t.speedup)[(len(ts) - 1) // 2] for ts in by_config.values()]  # lower median
     within = [t for t in typical if t.loss <= sigma - SEARCH_MARGIN]
     return max(within, key=lambda t: t.speedup, default=None)
+
+
+def stability(
+    bench: LiveBaseline, task: Task, kb: KnowledgeBase, config: Config, samples: int, first_number: int,
+    runs: int = STABILITY_RUNS, on_trial: Callable[[TrialRecord], None] | None = None,
+) -> list[TrialRecord]:  # fmt: skip
+    """The chosen configuration measured `runs` times at the judge's timing size, each on fresh timing inputs."""
+    records: list[TrialRecord] = []
+    for k in range(runs):
+        n = first_number + k
+        record = TrialRecord(number=n, config=config.to_json(), describe=config.describe(), stage=STABILITY_STAGE)
+        records.append(record)
+        seed = CALIBRATION_SEED + STABILITY_SEED_STEP * (k + 1)
+        plan: InputPlan = bench.fresh_timing(seed, stability_protocol(samples))
+        try:
+            m = bench.measure(_source(kb, task, config, f"calibration stability {k}"), f"stability-{k}", plan)
+        except SolutionError as err:
+            record.error = str(err)[:500]
+        else:
+            _measured(record, m)
+        if on_trial:
+            on_trial(record)
+    return records
+
+
+def measure_stability(
+    profile: Profile, tasks: list[Task], work: Path, only: list[str] | None = None, force: bool = False,
+    runs: int = STABILITY_RUNS, folder: Path | None = None,
+    on_baseline: Callable[[str, BaselineCalibration], None] | None = None,
+    on_trial: Callable[[TrialRecord], None] | None = None,
+) -> CalibrationRecord:  # fmt: skip
+    """No search: the stability runs of every recorded best configuration of `tasks`' baselines (or those in
+    `only`) that has none yet (`force`: measured again), added to the record, which is written after each."""
+    where = {} if folder is None else {"folder": folder}
+    record = read_record(profile.name, **where)
+    if record is None:
+        raise DiffbenchError(f"no calibration record for profile {profile.name!r}: run `diffbench calibrate` first")
+    kb = load_knowledge()
+    for key, task in _selected(distinct_baselines(tasks), tasks, only).items():
+        cal = record.baselines.get(key)
+        if cal is None or cal.best is None:
+            continue
+        if not force and any(t.stage == STABILITY_STAGE for t in cal.trials):
+            continue
+        start = time.perf_counter()
+        kept = [t for t in cal.trials if t.stage != STABILITY_STAGE]
+        with LiveBaseline(work / task.id, profile, task.model_id, task.baseline_code, task.conditioning,
+                          recheck_protocol(record.samples), CALIBRATION_SEED, profile.device) as bench:  # fmt: skip
+            runs_of = stability(bench, task, kb, Config.from_json(cal.best), record.samples, len(kept), runs, on_trial)
+        cal.trials = kept + runs_of
+        cal.seconds = round(cal.seconds + time.perf_counter() - start, 1)
+        write_record(record, **where)
+        if on_baseline:
+            on_baseline(key, cal)
+    return record
+
+
+def _selected(baselines: dict[str, Task], tasks: list[Task], only: list[str] | None) -> dict[str, Task]:
+    """The baselines named in `only` (task ids or baseline keys), or all of them."""
+    if not only:
+        return baselines
+    by_task = {t.id: task_baseline_key(t) for t in tasks}
+    unknown = [o for o in only if o not in baselines and by_task.get(o) not in baselines]
+    if unknown:
+        raise DiffbenchError(f"--only {unknown[0]!r} is neither a level-4/5 task id nor a baseline key")
+    keys = {by_task.get(o, o) for o in only}
+    return {k: t for k, t in baselines.items() if k in keys}
 
 
 def calibrate(
@@ -183,6 +264,7 @@ def calibrate(
     on_trial: Callable[[TrialRecord], None] | None = None,
     folder: Path | None = None,
     budget_s: float | None = None,
+    stability_runs: int = STABILITY_RUNS,
 ) -> CalibrationRecord:
     """Search every distinct level-4/5 baseline (or those in `only`) and record the results. `force` searches
     again baselines already recorded and keeps the others (a new record starts only when the settings differ)."""
@@ -201,15 +283,8 @@ def calibrate(
             profile=profile.name, platform=platform, date="", command=command,
             trials=trials, samples=samples, sigma=sigma, seed=seed, search=SEARCH,
         )  # fmt: skip
-    baselines = distinct_baselines(tasks)
-    if only:
-        by_task = {t.id: task_baseline_key(t) for t in tasks}
-        unknown = [o for o in only if o not in baselines and by_task.get(o) not in baselines]
-        if unknown:
-            raise DiffbenchError(f"--only {unknown[0]!r} is neither a level-4/5 task id nor a baseline key")
-        only = [by_task.get(o, o) for o in only]
-    for key, task in baselines.items():
-        if (only and key not in only) or (key in record.baselines and not force):
+    for key, task in _selected(distinct_baselines(tasks), tasks, only).items():
+        if key in record.baselines and not force:
             continue
         start = time.perf_counter()
         space = SearchSpace(
@@ -227,6 +302,9 @@ def calibrate(
         with LiveBaseline(work / task.id, profile, task.model_id, code, cond, recheck_protocol(samples),
                           CALIBRATION_SEED, profile.device) as bench:  # fmt: skip
             rechecked, best = recheck(bench, task, kb, feasible, sigma, len(screened), on_trial)
+            if best is not None and stability_runs:
+                first = len(screened) + len(rechecked)
+                rechecked += stability(bench, task, kb, best[0], samples, first, stability_runs, on_trial)
             baseline_s = bench.baseline_s
         result = BaselineCalibration(
             model_id=task.model_id, conditioning=str(task.conditioning), resolution=task.resolution,

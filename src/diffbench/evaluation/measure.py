@@ -271,6 +271,7 @@ class LiveBaseline:
         self.protocol = protocol
         self.device = device
         self.limits = limits or Limits()
+        self.conditioning = conditioning
         self.plan = draw_plan(conditioning, protocol, seed, device)
         self.baseline_times: list[float] = []  # every timed baseline call of the search
         self._child: SolutionChild | None = None
@@ -307,9 +308,17 @@ class LiveBaseline:
         self.baseline_times.append(answer["seconds"])
         return answer, waited
 
-    def measure(self, source: str, name: str) -> Measurement:
-        """L and U of one candidate module; raises SolutionError when it does not run or breaks a rule."""
+    def fresh_timing(self, seed: int, protocol: ProtocolSizes) -> InputPlan:
+        """This search's quality inputs (the baseline's images are made for them) with warm-ups and timing rounds
+        drawn afresh from `seed` at `protocol`'s timing size, as the judge draws secret ones for every judging."""
+        fresh = draw_plan(self.conditioning, protocol, seed, self.device)
+        return InputPlan(self.plan.quality, fresh.warmups, fresh.rounds)
+
+    def measure(self, source: str, name: str, plan: InputPlan | None = None) -> Measurement:
+        """L and U of one candidate module (timed on `plan`'s rounds, else the search's); raises SolutionError when
+        it does not run or breaks a rule."""
         assert self.record is not None
+        plan = plan or self.plan
         work = self.folder / name
         shutil.rmtree(work, ignore_errors=True)
         hidden = (baseline_cache_dir(self.profile),)  # as in the judge: no candidate reads the baseline's images
@@ -320,7 +329,7 @@ class LiveBaseline:
             quality = score_quality(
                 self.profile, self.model_id, self.device, self.plan.quality, self.record.images, images
             )
-            timings = interleave(self._baseline_call, call, self.plan)
+            timings = interleave(self._baseline_call, call, plan)
         shutil.rmtree(work, ignore_errors=True)
         return Measurement(
             loss=quality.loss, speedup=timings.speedup, latency_s=timings.latency_s, baseline_s=timings.baseline_s,
