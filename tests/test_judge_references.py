@@ -20,7 +20,7 @@ from diffbench.evaluation.result import ErrorMode, EvalResult
 from diffbench.evaluation.sample import stratified_sample
 from diffbench.models.device import device_has_fast_half_precision
 from diffbench.models.profiles import Profile
-from diffbench.tasks.schema import Task
+from diffbench.tasks.schema import Difficulty, Task
 from diffbench.tasks.suite import KNOWN_FAILING_FILE, get_task, suite
 
 OPTIONS = JudgeOptions(samples=3, repetitions=3 if FULL_SIZE else 1, timing_inputs=3, inputs_seed=23)
@@ -45,10 +45,19 @@ def fp32_first(tasks: list[Task]) -> tuple[Task, ...]:
     return tuple(sorted(tasks, key=uses_half_precision))
 
 
+# At levels 4-5 CI draws easy targets: it times one round, whose spread is wider than the judge's bound at three
+# rounds that a medium target's margin is set by (docs/extended.md: FLUX.1-dev's reference 1.80-2.22 s at one
+# round, 1.78-1.94 s at three), and on a shared 2-core VM a stretch of slow minutes moves latencies by more
+# (2026-11-29, fresh-clone CI of f2ab26c: baselines 1.1-1.3x their calibration times, and SD3.5 large's medium
+# tasks missed by 1-5%). The full size judges medium targets at three rounds, as the full reference run does.
 EXTENDED = stratified_sample(
     per_level=None,
     suite_name="extended",
-    tasks=None if FULL_SIZE else fp32_first([t for t in suite("extended") if t.id not in KNOWN_FAILING]),
+    tasks=None
+    if FULL_SIZE
+    else fp32_first(
+        [t for t in suite("extended") if t.id not in KNOWN_FAILING and t.difficulty in (None, Difficulty.EASY)]
+    ),
 )
 
 
