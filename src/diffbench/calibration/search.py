@@ -146,6 +146,16 @@ def search_baseline(
     return records, sorted(feasible, key=lambda f: -f[0])
 
 
+def _measure_into(record: TrialRecord, bench: LiveBaseline, source: str, name: str, plan: InputPlan | None) -> None:
+    """One judge-size measurement into `record`; a candidate that fails costs its trial (the error is kept)."""
+    try:
+        m = bench.measure(source, name, plan)
+    except SolutionError as err:
+        record.error = str(err)[:500]
+    else:
+        _measured(record, m)
+
+
 def recheck(
     bench: LiveBaseline, task: Task, kb: KnowledgeBase, screened: list[tuple[float, Config]], sigma: float,
     first_number: int, on_trial: Callable[[TrialRecord], None] | None = None,
@@ -156,12 +166,7 @@ def recheck(
     for n, (_, config) in enumerate(screened[:RECHECK], start=first_number):
         record = TrialRecord(number=n, config=config.to_json(), describe=config.describe(), stage=RECHECK_STAGE)
         records.append(record)
-        try:
-            m = bench.measure(_source(kb, task, config, f"calibration re-check {n}"), f"recheck-{n}")
-        except SolutionError as err:
-            record.error = str(err)[:500]
-        else:
-            _measured(record, m)
+        _measure_into(record, bench, _source(kb, task, config, f"calibration re-check {n}"), f"recheck-{n}", None)
         if on_trial:
             on_trial(record)
     chosen = best_rechecked(records, sigma)
@@ -195,12 +200,7 @@ def stability(
         records.append(record)
         seed = CALIBRATION_SEED + STABILITY_SEED_STEP * (k + 1)
         plan: InputPlan = bench.fresh_timing(seed, stability_protocol(samples))
-        try:
-            m = bench.measure(_source(kb, task, config, f"calibration stability {k}"), f"stability-{k}", plan)
-        except SolutionError as err:
-            record.error = str(err)[:500]
-        else:
-            _measured(record, m)
+        _measure_into(record, bench, _source(kb, task, config, f"calibration stability {k}"), f"stability-{k}", plan)
         if on_trial:
             on_trial(record)
     return records
