@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from diffbench.calibration.store import STABILITY_STAGE, TIMING_TOLERANCE, CalibrationRecord, read_record
+from diffbench.calibration.store import TIMING_TOLERANCE, CalibrationRecord, read_record
 from diffbench.tasks.schema import Difficulty
 from doc_sections import write_section
 
@@ -50,7 +50,7 @@ def render(profile: str) -> str:
             + " | "
             + (f"{cal.speedup:.2f}" if cal.speedup is not None else "-")
             + " | "
-            + ("{:.0%} / {:.0%}".format(*cal.tolerances()) if cal.best else "-")
+            + cal.describe_tolerances()
             + f" | {speedups} | "
             + (f"{medium.latency_s:.2f} s" if medium else "-")
             + f" | {cal.seconds:.0f} |"
@@ -60,7 +60,7 @@ def render(profile: str) -> str:
     for key, cal in record.baselines.items():
         if cal.command or cal.platform:
             others.setdefault((cal.command or record.command, cal.platform or record.platform), []).append(key)
-    stable = [key for key, cal in record.baselines.items() if any(t.stage == STABILITY_STAGE for t in cal.trials)]
+    stable = [key for key, cal in record.baselines.items() if cal.has_stability_runs]
     lines += [
         "",
         f"Lowest medium speedup target: {low:.2f}x." if low is not None else "No targets.",

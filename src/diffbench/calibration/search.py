@@ -63,8 +63,8 @@ def recheck_protocol(samples: int) -> ProtocolSizes:
 
 
 def stability_protocol(samples: int) -> ProtocolSizes:
-    """The judge's timing size (JudgeOptions: three inputs, three rounds)."""
-    return ProtocolSizes(samples=samples, timing_inputs=3, repetitions=3)
+    """The judge's timing size (ProtocolSizes' defaults, which JudgeOptions uses: three inputs, three rounds)."""
+    return ProtocolSizes(samples=samples)
 
 
 def describe_platform(profile: Profile) -> str:
@@ -223,7 +223,7 @@ def measure_stability(
         cal = record.baselines.get(key)
         if cal is None or cal.best is None:
             continue
-        if not force and any(t.stage == STABILITY_STAGE for t in cal.trials):
+        if not force and cal.has_stability_runs:
             continue
         start = time.perf_counter()
         kept = [t for t in cal.trials if t.stage != STABILITY_STAGE]

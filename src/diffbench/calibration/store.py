@@ -96,13 +96,21 @@ class BaselineCalibration(BaseModel):
             and json.dumps(t.config, sort_keys=True) == chosen
         ]  # fmt: skip
 
+    @property
+    def has_stability_runs(self) -> bool:
+        return any(t.stage == STABILITY_STAGE for t in self.trials)
+
+    def describe_tolerances(self) -> str:
+        """The speedup and latency tolerances as the CLI and docs/calibration.md show them, e.g. "10% / 17%"."""
+        return "{:.0%} / {:.0%}".format(*self.tolerances()) if self.best else "-"
+
     def tolerances(self) -> tuple[float, float]:
         """(speedup, latency) tolerance of the medium target: TIMING_TOLERANCE, or the chosen configuration's own
         max/min - 1 over its judge-size measurements where it had stability runs and that is larger. As U* is the
         lower median of its re-checks and its latency that re-check's, the medium target then lies at or below every
         speedup measured for it (at or above every latency)."""
         measured = self.judge_size_measurements()
-        if not any(t.stage == STABILITY_STAGE for t in measured):
+        if not any(t.stage == STABILITY_STAGE for t in measured):  # runs of the chosen configuration only
             return TIMING_TOLERANCE, TIMING_TOLERANCE
         speeds = [t.speedup for t in measured if t.speedup]
         latencies = [t.latency_s for t in measured if t.latency_s]

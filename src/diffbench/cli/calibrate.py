@@ -86,9 +86,8 @@ def calibrate_command(
     def on_baseline(key, result) -> None:
         best = "nothing within sigma"
         if result.best:
-            best = "{}: U* = {:.2f}x, tolerance {:.0%} (U) / {:.0%} (latency)".format(
-                result.best_describe, result.speedup, *result.tolerances()
-            )
+            best = f"{result.best_describe}: U* = {result.speedup:.2f}x, tolerance (U / latency) "
+            best += result.describe_tolerances()
         err_console.print(f"  {key}: {best} ({result.seconds:.0f} s)", highlight=False)
 
     with tempfile.TemporaryDirectory(prefix="diffbench-calibrate-") as tmp:
@@ -117,7 +116,7 @@ def calibrate_command(
             cal.best_describe or "-",
             f"{cal.loss:.1%}" if cal.loss is not None else "-",
             f"{cal.speedup:.2f}" if cal.speedup is not None else "-",
-            "{:.0%} / {:.0%}".format(*cal.tolerances()) if cal.best else "-",
+            cal.describe_tolerances(),
             f"{medium.speedup:.2f}x / {medium.latency_s:.2f} s" if medium else "-",
         )
     console.print(table)
