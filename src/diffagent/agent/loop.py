@@ -28,6 +28,7 @@ from diffagent.agent.selector import (
     DEFAULT_POPULATION,
     Evolution,
     fitness,
+    latency_reading,
     meets,
 )
 from diffbench.evaluation.child import SolutionError
@@ -123,7 +124,8 @@ def candidate_record(c: Candidate) -> dict[str, Any]:
     return {
         "generation": c.generation, "parent": c.parent, "plan": c.plan.config.to_json(),
         "describe": c.plan.config.describe(), "rationale": c.plan.rationale, "author": c.plan.author,
-        "loss": c.loss, "speedup": c.speedup, "latency_s": c.latency_s, "fitness": c.fitness,
+        "loss": c.loss, "speedup": c.speedup, "latency_s": c.latency_s, "baseline_s": c.baseline_s,
+        "fitness": c.fitness,
         "feedback": c.feedback, "error": c.error, "attempts": c.attempts, "seconds": round(c.seconds, 2),
         "code": c.code,
     }  # fmt: skip
@@ -136,11 +138,12 @@ def feedback(candidate: Candidate, goal: Goal) -> str:
     margin = f", {goal.margin:.0%} margin" if goal.margin else ""
     if goal.speedup is not None:
         parts[-1] += f" (target {goal.speedup:.2f}x{margin})"
-    if candidate.latency_s is not None:
-        parts.append(
-            f"latency {candidate.latency_s:.3f} s"
-            + (f" (target {goal.latency_s:.3f} s{margin})" if goal.latency_s else "")
-        )
+    reading = latency_reading(candidate, goal)
+    if reading is not None:
+        text = f"latency {reading.measured_s:.3f} s"
+        if reading.at_calibration_speed:
+            text += f", {reading.read_s:.3f} s at the target's calibration speed"
+        parts.append(text + (f" (target {goal.latency_s:.3f} s{margin})" if goal.latency_s else ""))
     if meets(candidate, goal):
         verdict = "meets the goal"
     elif candidate.loss > goal.bound:
@@ -299,6 +302,7 @@ class DiffAgent:
             candidate.seconds += time.perf_counter() - started
         self._measured[key] = m
         candidate.loss, candidate.speedup, candidate.latency_s = m.loss, m.speedup, m.latency_s
+        candidate.baseline_s = m.baseline_s
         candidate.feedback = feedback(candidate, goal)
 
     def _report(self, candidate: Candidate) -> None:

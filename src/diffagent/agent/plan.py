@@ -64,6 +64,9 @@ class Goal:
     delta: float
     speedup: float | None = None
     latency_s: float | None = None
+    # A benchmark task's calibrated baseline seconds per call: a latency is then read at the calibration's machine
+    # speed, as the judge reads it (diffbench/evaluation/machine_speed.py). None for a user's own latency goal.
+    calibrated_baseline_s: float | None = None
     # How far the agent's own measurement must clear the speed goal before it calls it met: its few fixed inputs
     # estimate the judge's verdict, and the judge's own repeat measurements of one module vary by a few percent.
     margin: float = 0.0
@@ -89,6 +92,7 @@ class Candidate:
     loss: float | None = None
     speedup: float | None = None
     latency_s: float | None = None
+    baseline_s: float | None = None  # the baseline's median seconds per call in the same measurement
     feedback: str = ""
     parent: int | None = None  # the parent's index in the history; None for a fresh plan
     fitness: float | None = None

@@ -88,7 +88,10 @@ def from_task(task: Task, profile: str, kb: KnowledgeBase) -> Problem:
             raise RequestError(f"{task.id} has no calibrated target for profile {profile}")
         assert task.delta is not None
         goal = Goal(
-            task.delta, target.speedup if task.level == 4 else None, target.latency_s if task.level == 5 else None
+            task.delta,
+            target.speedup if task.level == 4 else None,
+            target.latency_s if task.level == 5 else None,
+            calibrated_baseline_s=target.baseline_s if task.level == 5 else None,
         )
     request = parse_request(prompt, kb)
     return Problem(prompt, task.baseline_code, pipeline, goal, request, task.level)

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from diffagent.agent.plan import Candidate, Goal, Plan, Weights
+from diffbench.evaluation.machine_speed import LatencyReading, read_latency
 
 DEFAULT_POPULATION = 7  # P
 DEFAULT_PARENTS = 4  # M
@@ -42,7 +43,15 @@ def meets(candidate: Candidate, goal: Goal) -> bool:
         return False
     if goal.latency_s is None:
         return True
-    return candidate.latency_s is not None and candidate.latency_s <= goal.latency_s / (1 + goal.margin)
+    reading = latency_reading(candidate, goal)
+    return reading is not None and reading.read_s <= goal.latency_s / (1 + goal.margin)
+
+
+def latency_reading(candidate: Candidate, goal: Goal) -> LatencyReading | None:
+    """The candidate's latency as the judge reads it against this goal, where measured."""
+    if candidate.latency_s is None:
+        return None
+    return read_latency(candidate.latency_s, candidate.baseline_s, goal.calibrated_baseline_s)
 
 
 def sample_parents(pool: list[Candidate], count: int, rng: random.Random) -> list[Candidate]:

@@ -69,9 +69,10 @@ class BaselineCalibration(BaseModel):
     platform: str = Field(default="", description="the machine that searched this baseline, when not the record's")
     trials: list[TrialRecord] = Field(default_factory=list)
 
-    def targets(self, difficulty: Difficulty, platform: str) -> Targets | None:
+    def targets(self, difficulty: Difficulty, platform: str, level: int = 4) -> Targets | None:
         """The task's targets at this difficulty; `platform` is the record's machine, named in level-5 prompts
-        unless this baseline was searched on another."""
+        unless this baseline was searched on another. A level-5 task's also carry the baseline's calibrated time,
+        the machine speed its latency is read at."""
         if self.best is None or self.speedup is None or self.latency_s is None:
             return None
         factor = DIFFICULTY_FACTOR[difficulty]
@@ -83,6 +84,7 @@ class BaselineCalibration(BaseModel):
             latency_s=math.ceil(medium_latency / factor * 100) / 100,
             platform=self.platform or platform,
             best_speedup=round(self.speedup, 3),
+            baseline_s=round(self.baseline_s, 3) if self.baseline_s and level == 5 else None,
         )
 
     def judge_size_measurements(self) -> list[TrialRecord]:

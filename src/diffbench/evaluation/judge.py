@@ -26,6 +26,7 @@ from diffbench.evaluation.behaviour import behaviour_problem
 from diffbench.evaluation.child import SolutionChild, SolutionError
 from diffbench.evaluation.inputs import EvalInput
 from diffbench.evaluation.limits import TimeLimits
+from diffbench.evaluation.machine_speed import read_latency
 from diffbench.evaluation.measure import (
     BaselineRecord,
     InputPlan,
@@ -362,18 +363,21 @@ class Judge:
         with self._phase("timing: baseline child, warm-ups, timed calls"):
             timings = self._timing(candidate, stage, plan)
         u, latency = timings.speedup, timings.latency_s
+        target = self.task.targets.get(self.profile.name)
+        reading = read_latency(latency, timings.baseline_s, target.baseline_s if target else None)
         figures: dict[str, Any] = {
             "quality_metric": quality.metric,
             "quality_loss": loss,
             "speedup": u,
             "latency_s": latency,
+            "latency_read_s": reading.read_s if self.task.level == 5 else None,
+            "baseline_slowdown": reading.slowdown,
             "baseline_timing": Timing(samples=[s for t in timings.base for s in t]).summary(),
             "candidate_timing": Timing(samples=[s for t in timings.cand for s in t]).summary(),
         }
         stage.figures |= {"timed_seconds": timings.waited,
                           **{k: v for k, v in figures.items() if k != "quality_metric"}}  # fmt: skip
         stage.figures["_result"] = figures
-        target = self.task.targets.get(self.profile.name)
         if target is None:
             raise self._reject(
                 stage,
@@ -384,7 +388,7 @@ class Judge:
         delta = self.task.delta or 0.05
         if self.task.difficulty == Difficulty.HARD:
             figures["achievement"] = achievement(u, target.speedup)
-        too_slow = u < target.speedup if self.task.level == 4 else latency > target.latency_s
+        too_slow = u < target.speedup if self.task.level == 4 else reading.read_s > target.latency_s
         stage.figures["too_slow"] = too_slow
         if loss > delta:
             raise self._reject(
@@ -392,7 +396,7 @@ class Judge:
             )
         if too_slow:
             want = f"U >= {target.speedup:.2f}" if self.task.level == 4 else f"latency <= {target.latency_s:.2f} s"
-            got = f"U = {u:.2f}" if self.task.level == 4 else f"latency {latency:.2f} s"
+            got = f"U = {u:.2f}" if self.task.level == 4 else reading.describe()
             raise self._reject(stage, ErrorMode.RELATIVE_SPEED, f"{got}, the task asks {want}")
         stage.passed = True
         return figures

@@ -61,6 +61,15 @@ class EvalResult(BaseModel):
     quality_loss: float | None = Field(default=None, description="L, equation 1")
     speedup: float | None = Field(default=None, description="U, equation 2")
     latency_s: float | None = Field(default=None, description="level 5: median seconds per generate() call")
+    latency_read_s: float | None = Field(
+        default=None,
+        description="level 5: the latency compared with the target, at the calibration's machine speed "
+        "where the baseline's slowdown is within the drift tolerance (evaluation/machine_speed.py), else latency_s",
+    )
+    baseline_slowdown: float | None = Field(
+        default=None,
+        description="the baseline's median seconds per call here over its median where the targets were calibrated",
+    )
     achievement: float | None = Field(default=None, description="S_a for hard tasks")
     baseline_timing: dict[str, float] | None = None
     candidate_timing: dict[str, float] | None = None

@@ -226,7 +226,7 @@ class Generator:
             found = {name: rec.baselines[key] for name, rec in self.calibration.items() if key in rec.baselines}
             assert spec.difficulty is not None
             for name, cal in found.items():
-                target = cal.targets(spec.difficulty, self.calibration[name].platform)
+                target = cal.targets(spec.difficulty, self.calibration[name].platform, spec.level)
                 if target is not None:
                     targets[name] = target
             chosen = next((found[n] for n in REFERENCE_PROFILES if n in found and found[n].best), None)

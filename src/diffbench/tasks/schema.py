@@ -7,7 +7,7 @@ import string
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer, model_validator
 
 from diffbench.models.families import Conditioning, checkpoint, family_of
 from diffbench.tasks.attributes import Attributes
@@ -54,6 +54,21 @@ class Targets(BaseModel):
     latency_s: float = Field(gt=0, description="level 5: the latency per generate() call not to exceed")
     platform: str
     best_speedup: float = Field(gt=0, description="the best speedup the calibration search found within delta")
+    baseline_s: float | None = Field(
+        default=None,
+        gt=0,
+        description="level 5: the baseline's median seconds per call where these targets were calibrated, the "
+        "machine speed the latency is read at (evaluation/machine_speed.py)",
+    )
+
+    @model_serializer(mode="wrap")
+    def _without_unset_baseline(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """A level-4 task's targets are written without `baseline_s`, so its file (and its digest) stays as before
+        level 5 carried it."""
+        data = handler(self)
+        if data.get("baseline_s") is None:
+            data.pop("baseline_s", None)
+        return data
 
 
 class Task(BaseModel):

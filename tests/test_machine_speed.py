@@ -1,0 +1,123 @@
+"""A level-5 latency is read at the calibration's machine speed within the drift tolerance, as measured beyond it,
+and the same way by the judge, the agent and the task files (evaluation/machine_speed.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from diffagent.agent.plan import Candidate, Goal
+from diffagent.agent.problem import from_task
+from diffagent.agent.selector import meets
+from diffbench.calibration.machine_misses import machine_reason
+from diffbench.calibration.store import read_record, task_baseline_key
+from diffbench.evaluation.judge import Judge, _Rejected
+from diffbench.evaluation.machine_speed import DRIFT_TOLERANCE, read_latency
+from diffbench.evaluation.measure import Timings
+from diffbench.knowledge.loader import load_knowledge
+from diffbench.models.profiles import get_profile
+from diffbench.tasks.schema import Difficulty
+from diffbench.tasks.suite import get_task, suite
+
+
+def test_x5_014s_judging_read_at_the_calibrations_speed():
+    """X5-014 (Qwen-Image, level 5, medium) on 2026-11-29: 6.31 s against 6.04 s while its baseline ran 8.18 s per
+    call, 1.08x its calibrated 7.573 s."""
+    reading = read_latency(6.31, 8.18, 7.573)
+    assert reading.at_calibration_speed
+    assert reading.slowdown == pytest.approx(1.08, abs=0.005)
+    assert reading.read_s == pytest.approx(6.31 * 7.573 / 8.18)
+    assert reading.read_s <= 6.04 < reading.measured_s
+    assert "5.84 s at the calibration's speed" in reading.describe() and "1.08x" in reading.describe()
+
+
+def test_a_faster_machine_tightens_the_reading_as_much():
+    reading = read_latency(1.0, 0.9, 1.0)
+    assert reading.at_calibration_speed and reading.read_s == pytest.approx(1.0 / 0.9)
+
+
+@pytest.mark.parametrize("baseline_s", [DRIFT_TOLERANCE * 1.01, 1 / (DRIFT_TOLERANCE * 1.01)])
+def test_beyond_the_drift_tolerance_the_latency_is_read_as_measured(baseline_s):
+    reading = read_latency(2.0, baseline_s, 1.0)
+    assert not reading.at_calibration_speed and reading.read_s == 2.0
+    assert "as measured" in reading.describe() and "another machine" in reading.describe()
+
+
+@pytest.mark.parametrize(("baseline_s", "calibrated"), [(None, 1.0), (1.0, None), (0.0, 1.0)])
+def test_without_both_baseline_times_the_latency_is_read_as_measured(baseline_s, calibrated):
+    reading = read_latency(2.0, baseline_s, calibrated)
+    assert reading.slowdown is None and reading.read_s == 2.0 and reading.describe() == "latency 2.00 s"
+
+
+def test_the_reference_run_calls_a_miss_the_machines_only_where_the_reading_is_raw():
+    task = get_task("X5-014")
+    assert machine_reason(task, fast_half_precision=False, slowdown=1.08) is None
+    assert machine_reason(task, fast_half_precision=False, slowdown=DRIFT_TOLERANCE * 1.01) is not None
+    assert machine_reason(get_task("X4-014"), fast_half_precision=False, slowdown=2.0) is None  # U's ratio cancels it
+
+
+def test_level_5_targets_carry_the_calibrated_baseline_time_and_level_4_targets_do_not():
+    record = read_record("tiny-cpu")
+    assert record is not None
+    for task in suite("extended"):
+        if task.level < 4:
+            continue
+        target = task.targets["tiny-cpu"]
+        if task.level == 4:
+            assert target.baseline_s is None
+            assert "baseline_s" not in task.model_dump()["targets"]["tiny-cpu"]  # its file and digest as before
+        else:
+            assert target.baseline_s == round(record.baselines[task_baseline_key(task)].baseline_s, 3)
+    cal = record.baselines[task_baseline_key(get_task("X5-014"))]
+    assert (
+        cal.targets(Difficulty.MEDIUM, record.platform, level=5).baseline_s
+        == get_task("X5-014").targets["tiny-cpu"].baseline_s
+    )
+
+
+def test_the_agent_reads_a_level_5_task_s_latency_as_the_judge_does():
+    task = get_task("X5-014")
+    target = task.targets["tiny-cpu"]
+    goal = from_task(task, "tiny-cpu", load_knowledge()).goal
+    assert goal is not None and goal.calibrated_baseline_s == target.baseline_s
+    assert target.baseline_s is not None
+    slower = target.baseline_s * 1.08  # the machine 8% slower than at calibration
+    drifted = Candidate(plan=None, generation=0, loss=0.01, speedup=1.4, latency_s=6.31, baseline_s=slower)
+    assert meets(drifted, goal)
+    assert not meets(drifted, Goal(delta=goal.delta, latency_s=goal.latency_s))  # a user's own goal: as measured
+    beyond = Candidate(plan=None, generation=0, loss=0.01, speedup=1.4, latency_s=6.31, baseline_s=2 * slower)
+    assert not meets(beyond, goal)
+
+
+class _Quality:
+    """What stage 3 reads of stage 2's scores."""
+
+    metric = "psnr"
+    loss = 0.019
+
+
+def _stage_3(task_id: str, baseline_s: float, latency_s: float, monkeypatch, tmp_path) -> tuple[dict, str | None]:
+    """The judge's relative stage on X5-014 with its timing replaced by fixed seconds per call: (figures, problem)."""
+    judge = Judge(get_task(task_id), get_profile("tiny-cpu"), tmp_path)
+    judge.phases = {}  # as Judge.evaluate sets it up
+    timings = Timings([[baseline_s] * 3 for _ in range(3)], [[latency_s] * 3 for _ in range(3)])
+    monkeypatch.setattr(judge, "_timing", lambda candidate, stage, plan: timings)
+    try:
+        return judge._relative(None, _Quality(), None), None  # type: ignore[arg-type]
+    except _Rejected as rejected:
+        return rejected.stage.figures["_result"], rejected.stage.problems[0]
+
+
+def test_the_judge_passes_x5_014s_latency_read_at_the_calibrations_speed(monkeypatch, tmp_path):
+    calibrated = get_task("X5-014").targets["tiny-cpu"].baseline_s
+    assert calibrated is not None
+    figures, problem = _stage_3("X5-014", calibrated * 1.08, 6.31, monkeypatch, tmp_path)
+    assert problem is None
+    assert figures["latency_s"] == 6.31 and figures["latency_read_s"] == pytest.approx(6.31 / 1.08)
+    assert figures["baseline_slowdown"] == pytest.approx(1.08)
+    figures, problem = _stage_3("X5-014", calibrated * 1.02, 6.31, monkeypatch, tmp_path)  # the machine as fast
+    assert problem == (
+        "latency 6.31 s here, 6.19 s at the calibration's speed (the baseline ran 1.02x its calibrated time), "
+        "the task asks latency <= 6.04 s"
+    )
+    figures, problem = _stage_3("X5-014", calibrated * 1.5, 6.31, monkeypatch, tmp_path)  # another machine
+    assert figures["latency_read_s"] == 6.31 and problem is not None and "as measured" in problem
