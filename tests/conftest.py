@@ -19,6 +19,8 @@ from diffbench.calibration.machine_misses import machine_reason  # noqa: E402
 from diffbench.models.device import device_has_fast_half_precision  # noqa: E402
 from diffbench.models.loading import activate  # noqa: E402
 from diffbench.models.profiles import Profile, tiny_cpu  # noqa: E402
+from diffbench.sandbox import confinement  # noqa: E402
+from diffbench.sandbox.confinement import bubblewrap_works, readonly_namespace_works  # noqa: E402
 from diffbench.tasks.schema import Task  # noqa: E402
 
 activate(tiny_cpu())
@@ -58,3 +60,15 @@ def profile() -> Iterator[Profile]:
 def empty_profile(tmp_path: Path) -> Profile:
     """A tiny-cpu profile whose store holds nothing."""
     return tiny_cpu().model_copy(update={"hub_cache": tmp_path / "empty-hub"})
+
+
+@pytest.fixture(params=["bubblewrap", "mount namespace"])
+def read_only_sandbox(request, monkeypatch) -> str:
+    """Each read-only mechanism in turn: bubblewrap, and the unshare mount namespace used where it is missing."""
+    if request.param == "bubblewrap" and not bubblewrap_works():
+        pytest.skip("bubblewrap is not installed here")
+    if request.param == "mount namespace":
+        if not readonly_namespace_works():
+            pytest.skip("unshare cannot make a mount namespace here")
+        monkeypatch.setattr(confinement, "bubblewrap_works", lambda: False)
+    return request.param

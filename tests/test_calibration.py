@@ -195,7 +195,7 @@ class FakeBench:
         self.seeds.append(seed)
         return f"plan {seed} {protocol.timing_inputs}x{protocol.repetitions}"
 
-    def measure(self, source: str, name: str, plan=None) -> Measurement:
+    def measure(self, source: str, name: str, plan=None, asked=()) -> Measurement:
         self.names.append(name)
         self.plans.append(plan)
         steps = int(re.search(r"NUM_INFERENCE_STEPS = (\d+)", source).group(1))

@@ -49,7 +49,9 @@ def test_a_bubblewrap_child_sees_a_minimal_dev_and_the_device_variables(tmp_path
     monkeypatch.setenv("NVIDIA_VISIBLE_DEVICES", "all")
     monkeypatch.setenv("NVIDIA_API_KEY", "nvapi-secret")  # a key with the prefix still does not pass
     outcome = run_module("device_view", [], tmp_path, CHILDREN, timeout_s=30)
-    assert outcome.result["env"] == {"CUDA_VISIBLE_DEVICES": "3", "NVIDIA_VISIBLE_DEVICES": "all"}
+    env = outcome.result["env"]
+    assert env.pop("CUDA_CACHE_PATH") == str(tmp_path.resolve() / ".cache" / "nv")  # its own folder: home is read-only
+    assert env == {"CUDA_VISIBLE_DEVICES": "3", "NVIDIA_VISIBLE_DEVICES": "all"}
     assert "null" in outcome.result["dev"] and "kvm" not in outcome.result["dev"]  # nothing else of the host's /dev
     assert Path("/dev/kvm").exists() or Path("/dev/tty0").exists()  # the test can fail: the host has more
     assert "tty0" not in outcome.result["dev"]

@@ -54,5 +54,7 @@ def test_the_judge_reaches_each_idioms_expected_verdict(profile, tmp_path, entry
     failure = expected_failure(entry)
     if failure is None:
         assert result.passed, result.first_problem
+        if "warning" in entry:
+            assert [w for w in result.warnings if entry["warning"] in w], result.warnings
     else:
         assert not result.passed and failure in (result.first_problem or ""), result.first_problem

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from conftest import FIXTURES
-from diffbench.sandbox import confinement
-from diffbench.sandbox.confinement import Limits, bubblewrap_works, readonly_namespace_works
+from diffbench.evaluation.behaviour import containment_problem
+from diffbench.sandbox.confinement import Limits, bubblewrap_works
 from diffbench.sandbox.session import SessionError, WorkerSession
 from test_sandbox import processes_with
 
@@ -73,8 +73,9 @@ def test_a_grandchild_in_its_own_session_dies_with_the_session(tmp_path):
     token = f"diffbench-hostile-{uuid.uuid4().hex}"
     work, module = prepare(tmp_path, "setsid_grandchild", TOKEN=token)
     with WorkerSession(work, ENV, SMALL) as session:
-        assert load(session, module)["ok"]
-        assert processes_with(token), "the grandchild should be running while the session lives"
+        answer = load(session, module)
+        assert answer["ok"] and processes_with(token), "the grandchild should be running while the session lives"
+        assert containment_problem(answer).startswith("rule detached-process: ")  # and it is named
     deadline = time.time() + 5
     while processes_with(token) and time.time() < deadline:
         time.sleep(0.1)
@@ -104,18 +105,6 @@ def test_api_keys_do_not_reach_the_candidate(tmp_path, monkeypatch):
     assert answer["error"] == "RuntimeError: secrets found: {}"
 
 
-@pytest.fixture(params=["bubblewrap", "mount namespace"])
-def read_only_sandbox(request, monkeypatch) -> str:
-    """Each read-only mechanism in turn: bubblewrap, and the unshare mount namespace used where it is missing."""
-    if request.param == "bubblewrap" and not bubblewrap_works():
-        pytest.skip("bubblewrap is not installed here")
-    if request.param == "mount namespace":
-        if not readonly_namespace_works():
-            pytest.skip("unshare cannot make a mount namespace here")
-        monkeypatch.setattr(confinement, "bubblewrap_works", lambda: False)
-    return request.param
-
-
 def test_writing_outside_its_folder_fails(tmp_path, read_only_sandbox):
     target = Path(__file__).parent / f"written-by-candidate-{uuid.uuid4().hex}.txt"
     work, module = prepare(tmp_path, "write_outside", TARGET=str(target))
@@ -124,6 +113,7 @@ def test_writing_outside_its_folder_fails(tmp_path, read_only_sandbox):
         assert session.confinement.mode == read_only_sandbox
     assert not answer["ok"] and "Read-only file system" in answer["error"]
     assert not target.exists()
+    assert answer["attempts"] == [f"open {str(target)!r} for writing"]
 
 
 def test_the_installed_harness_cannot_be_rewritten(tmp_path, read_only_sandbox):

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from diffbench.errors import DiffbenchError
+from diffbench.evaluation.behaviour import containment_problem
 from diffbench.evaluation.inputs import EvalInput
 from diffbench.evaluation.limits import TimeLimits
 from diffbench.models.profiles import Profile
@@ -39,6 +40,7 @@ class SolutionChild:
         self.device = device
         self.time_limits = time_limits or TimeLimits()
         self.calls = 0
+        self.warmup_s: float | None = None  # the first call's wall seconds: compile time, where the module compiles
 
     @property
     def workdir(self) -> Path:
@@ -54,6 +56,9 @@ class SolutionChild:
     def _limit_note(self, err: SessionError, limit_s: float) -> str:
         return f" (limit {limit_s:.0f} s; {self.time_limits.rule})" if err.kind == "timeout" else ""
 
+    def _what(self, warm_up: bool) -> str:
+        return "generate (the first call, the warm-up)" if warm_up else "generate"
+
     def load(self, source: str, filename: str = "solution.py") -> dict[str, Any]:
         """Write the module into the child's folder and run its load_pipeline(); the worker's answer."""
         path = self.workdir / filename
@@ -64,6 +69,8 @@ class SolutionChild:
             )
         except SessionError as err:
             raise SolutionError(f"load_pipeline: {err}{self._limit_note(err, self.time_limits.load_s)}") from None
+        if (problem := containment_problem(answer)) is not None:
+            raise SolutionError(f"load_pipeline: {problem}")
         if not answer.get("ok"):
             raise SolutionError(f"load_pipeline raised {answer.get('error')}", answer.get("traceback"))
         return answer
@@ -74,14 +81,19 @@ class SolutionChild:
         The child's own timer was captured before the solution was imported; a report that disagrees with the
         parent's wall clock (faster than half of it, or longer than it) means the solution tampered with time."""
         image = inp.write_image(self.workdir, f"{name}-input")
-        limit = self.time_limits.first_call_s if self.calls == 0 else self.time_limits.call_s
+        warm_up = self.calls == 0  # the warm-up: compilation happens here, under its own deadline (limits.py)
+        limit = self.time_limits.first_call_s if warm_up else self.time_limits.call_s
         self.calls += 1
         try:
             answer, waited = self.session.call(
                 {"op": "generate", "request": inp.request(image), "save_as": name}, limit
             )
         except SessionError as err:
-            raise SolutionError(f"generate: {err}{self._limit_note(err, limit)}") from None
+            raise SolutionError(f"{self._what(warm_up)}: {err}{self._limit_note(err, limit)}") from None
+        if warm_up:
+            self.warmup_s = waited
+        if (problem := containment_problem(answer)) is not None:
+            raise SolutionError(f"generate: {problem}")
         if not answer.get("ok"):
             raise SolutionError(f"generate raised {answer.get('error')}", answer.get("traceback"))
         if answer["seconds"] > waited + 0.01 or answer["seconds"] < 0.5 * waited - 0.25:

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from diffbench.evaluation.behaviour import behaviour_problem
+from diffbench.evaluation.behaviour import behaviour_problem, behaviour_warnings
 from diffbench.evaluation.child import SolutionChild, SolutionError
 from diffbench.evaluation.inputs import EvalInput
 from diffbench.evaluation.limits import TimeLimits
@@ -108,6 +108,8 @@ class Judge:
         self.phases: dict[str, float] = {}
         self.sandbox: dict[str, Any] = {}
         self.time_limits: TimeLimits | None = None
+        self.warnings: dict[str, str] = {}  # method key -> its first warning (behaviour.py)
+        self.candidate: SolutionChild | None = None
         try:
             figures = self._evaluate(source)
             result.passed = True
@@ -121,6 +123,8 @@ class Judge:
         result.seconds = time.perf_counter() - start
         result.images_dir = str(self.out_dir)
         result.sandbox = self.sandbox
+        result.warnings = list(self.warnings.values())
+        result.warmup_s = self.candidate.warmup_s if self.candidate is not None else None
         result.time_limits = self.time_limits.describe() if self.time_limits else None
         result.phases = self.phases | {"inside the solutions' calls": round(self.solution_seconds, 3)}
         result.harness_overhead_s = max(0.0, result.seconds - self.solution_seconds)
@@ -158,6 +162,7 @@ class Judge:
             baseline = self._baseline(plan.quality)
         self.time_limits = baseline.limits(opts.call_timeout_s)
         with self._child("candidate", self.time_limits) as candidate:
+            self.candidate = candidate
             with self._phase("candidate: child start, imports, load_pipeline"):
                 runtime = self._load(candidate, source)
             with self._phase("candidate: quality inputs"):
@@ -265,7 +270,9 @@ class Judge:
         """Rules every candidate call keeps, quality and timed calls alike (evaluation/behaviour.py)."""
         effects = answer["observed"].get("effects", {})
         stage.figures.setdefault("effects", {k: e["evidence"] for k, e in effects.items()})
-        if (problem := behaviour_problem(answer)) is not None:
+        asked = set(self.task.key_attributes.methods or {})
+        self.warnings = behaviour_warnings(answer, asked) | self.warnings
+        if (problem := behaviour_problem(answer, asked)) is not None:
             raise self._reject(stage, ErrorMode.RUNTIME, problem)
 
     def _check_observed(self, stage: Stage, answer: dict, runtime: dict, static: dict) -> None:

@@ -3,7 +3,7 @@
 - **Inputs.** Quality inputs, untimed warm-ups and timing rounds are drawn from one seed by `draw_plan` (the judge
   draws a secret seed; calibration and the agent use their fixed seeds, below).
 - **Time limits.** A candidate's limits scale with its baseline's measured load and call times (`TimeLimits`):
-  a multiple of each, with a floor, and its first call allowed as long as its load (compilation happens there).
+  a multiple of each, with a floor; its first call, the warm-up where compilation happens, gets the compile budget.
 - **Baseline images.** Made once per (baseline code, profile, device, inputs) and cached with the baseline's load
   and call times (`baseline_record`).
 - **Quality.** Fidelity to the baseline on stand-ins, CLIP score on real weights (`score_quality`); L is the
@@ -22,14 +22,14 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from statistics import fmean, median
 
 from PIL import Image
 
-from diffbench.evaluation.behaviour import behaviour_problem
+from diffbench.evaluation.behaviour import behaviour_problem, behaviour_warnings
 from diffbench.evaluation.child import SolutionChild, SolutionError
 from diffbench.evaluation.inputs import EvalInput, draw_inputs
 from diffbench.evaluation.limits import TimeLimits
@@ -242,16 +242,22 @@ class Measurement:
     latency_s: float
     baseline_s: float
     mean_psnr_db: float | None = None
+    warnings: list[str] = field(default_factory=list)  # methods not asked for that did nothing (behaviour.py)
+    warmup_s: float | None = None  # the first call's wall seconds: compile time where the module compiles
 
 
-def checked(child: SolutionChild) -> Call:
+def checked(child: SolutionChild, asked: Collection[str] = (), warnings: dict[str, str] | None = None) -> Call:
     """A candidate's generate() that fails as the judge fails it: a broken behaviour rule on a quality or timed
-    call is a SolutionError; warm-up calls are not checked, as in the judge."""
+    call is a SolutionError; warm-up calls are not checked, as in the judge. Effect rules hold in full for the
+    methods `asked`; another method that did nothing goes into `warnings` (behaviour.py)."""
 
     def call(inp: EvalInput, name: str) -> tuple[dict, float]:
         answer, waited = child.generate(inp, name)
-        if not name.startswith(WARMUP) and (problem := behaviour_problem(answer)) is not None:
-            raise SolutionError(problem)
+        if not name.startswith(WARMUP):
+            if (problem := behaviour_problem(answer, asked)) is not None:
+                raise SolutionError(problem)
+            if warnings is not None:
+                warnings.update({k: w for k, w in behaviour_warnings(answer, asked).items() if k not in warnings})
         return answer, waited
 
     return call
@@ -314,9 +320,12 @@ class LiveBaseline:
         fresh = draw_plan(self.conditioning, protocol, seed, self.device)
         return InputPlan(self.plan.quality, fresh.warmups, fresh.rounds)
 
-    def measure(self, source: str, name: str, plan: InputPlan | None = None) -> Measurement:
+    def measure(
+        self, source: str, name: str, plan: InputPlan | None = None, asked: Collection[str] = ()
+    ) -> Measurement:
         """L and U of one candidate module (timed on `plan`'s rounds, else the search's); raises SolutionError when
-        it does not run or breaks a rule."""
+        it does not run or breaks a rule. `asked`: the methods the task or the user asked for, whose effect rules
+        hold in full."""
         assert self.record is not None
         plan = plan or self.plan
         work = self.folder / name
@@ -324,7 +333,8 @@ class LiveBaseline:
         hidden = (baseline_cache_dir(self.profile),)  # as in the judge: no candidate reads the baseline's images
         with SolutionChild(work, self.profile, self.limits, hidden, self.device, self.time_limits) as child:
             child.load(source)
-            call = checked(child)
+            warnings: dict[str, str] = {}
+            call = checked(child, asked, warnings)
             images = [Path(call(inp, f"sample-{i}")[0]["images"][0]) for i, inp in enumerate(self.plan.quality)]
             quality = score_quality(
                 self.profile, self.model_id, self.device, self.plan.quality, self.record.images, images
@@ -333,7 +343,7 @@ class LiveBaseline:
         shutil.rmtree(work, ignore_errors=True)
         return Measurement(
             loss=quality.loss, speedup=timings.speedup, latency_s=timings.latency_s, baseline_s=timings.baseline_s,
-            mean_psnr_db=quality.mean_psnr_db,
+            mean_psnr_db=quality.mean_psnr_db, warnings=list(warnings.values()), warmup_s=child.warmup_s,
         )  # fmt: skip
 
 

@@ -78,6 +78,15 @@ class EvalResult(BaseModel):
         default=None, description="the candidate's load and call limits, from the baseline's measured times"
     )
     sandbox: dict[str, Any] = Field(default_factory=dict)
+    warmup_s: float | None = Field(
+        default=None,
+        description="the candidate's first call in wall seconds: its untimed warm-up, where a compiled module "
+        "compiles (its own deadline: evaluation/limits.py)",
+    )
+    warnings: list[str] = Field(
+        default_factory=list,
+        description="what the judge noticed that costs nothing: a method the task did not ask for that had no effect",
+    )
     seconds: float = 0.0
     phases: dict[str, float] = Field(
         default_factory=dict, description="wall seconds per phase of the evaluation, and inside the solutions' calls"

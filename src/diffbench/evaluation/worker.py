@@ -82,6 +82,7 @@ class Worker:
         self.observers: Any = None
         self.sync = _no_sync
         self.returned: tuple[float, dict[str, tuple[str, float]]] | None = None  # when the last call returned
+        self.attempts: Any = None  # the audit hook's record (attempts.py), from the solution's import on
 
     def load(self, msg: dict[str, Any]) -> dict[str, Any]:
         import torch
@@ -103,6 +104,9 @@ class Worker:
         if device.startswith("cuda") and torch.cuda.is_available():
             synchronize, target = torch.cuda.synchronize, torch.device(device)
             self.sync = lambda: synchronize(target)  # the device the solution runs on, not only the current one
+        from diffbench.evaluation.attempts import install
+
+        self.attempts = install(str(self.workdir))
         spec = importlib.util.spec_from_file_location("solution", msg["module"])
         if spec is None or spec.loader is None:
             raise ImportError(f"cannot import {msg['module']}")
@@ -204,6 +208,8 @@ def main() -> None:
     args = parser.parse_args()
     commands = os.fdopen(args.commands_fd, "r")
     answers = os.fdopen(args.responses_fd, "w")
+    answers.write(json.dumps({"ready": True}) + "\n")  # the harness fixes the sandbox's own processes now
+    answers.flush()
     worker = Worker(args.workdir)
     for line in commands:
         msg = json.loads(line)
@@ -221,6 +227,8 @@ def main() -> None:
                 "error": f"{type(err).__name__}: {err}"[:2000],
                 "traceback": traceback.format_exc()[-4000:],
             }
+        if worker.attempts is not None:
+            answer["attempts"] = worker.attempts.take()
         answers.write(json.dumps(answer, default=str) + "\n")
         answers.flush()
     sys.stdout.flush()

@@ -30,6 +30,7 @@ from pathlib import Path
 
 from diffbench.errors import DiffbenchError
 from diffbench.sandbox.cgroups import Cgroups, Limits
+from diffbench.sandbox.readonly import DEV_NODES, PROC_READONLY
 
 UNCONFINED_VARIABLE = "DIFFBENCH_UNSAFE_UNCONFINED"
 SANDBOX_VARIABLE = "DIFFBENCH_SANDBOX"  # "mount-namespace": skip bubblewrap (hosts where it misbehaves; the GPU check)
@@ -55,7 +56,8 @@ def bubblewrap_works() -> bool:
     """bubblewrap is installed and runs here (and DIFFBENCH_SANDBOX=mount-namespace did not rule it out)."""
     if os.environ.get(SANDBOX_VARIABLE) == "mount-namespace" or shutil.which("bwrap") is None:
         return False
-    probe = ["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--unshare-all", "--", "true"]
+    probe = ["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--cap-drop", "ALL"]
+    probe += ["--unshare-all", "--", "true"]
     return subprocess.run(probe, capture_output=True, check=False).returncode == 0
 
 
@@ -79,7 +81,7 @@ def _readonly_prefix(workdir: Path, hidden: tuple[Path, ...]) -> list[str]:
 @functools.cache
 def readonly_namespace_works() -> bool:
     """Whether the unshare fallback really gives a read-only view: a probe child must fail to write outside its
-    work folder and succeed inside it."""
+    work folder and succeed inside it, and hold no capability."""
     if not unshare_works():
         return False
     with tempfile.TemporaryDirectory(prefix="diffbench-probe-") as tmp:
@@ -90,8 +92,10 @@ def readonly_namespace_works() -> bool:
             "import pathlib,sys\n"
             f"pathlib.Path({str(work / 'in')!r}).write_text('x')\n"
             f"try: pathlib.Path({str(outside / 'out')!r}).write_text('x')\n"
-            "except OSError: sys.exit(0)\n"
-            "sys.exit(3)\n"
+            "except OSError: pass\n"
+            "else: sys.exit(3)\n"
+            "caps = [ln.split()[1] for ln in open('/proc/self/status') if ln.startswith(('CapEff', 'CapBnd'))]\n"
+            "sys.exit(0 if caps and all(int(c, 16) == 0 for c in caps) else 4)\n"
         )
         cmd = [*_readonly_prefix(work, ()), sys.executable, "-c", script]
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
@@ -172,6 +176,9 @@ class Confinement:
         if bubblewrap_works():
             self.mode = "bubblewrap"
             args = ["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", *gpu_binds(), "--proc", "/proc"]
+            for path in PROC_READONLY:  # a uid-0 child may write kernel settings by mode alone (core_pattern)
+                if Path(path).exists():
+                    args += ["--ro-bind", path, path]
             args += ["--tmpfs", "/tmp"]
             for path in (*self.readable, *interpreter_paths()):
                 if path.exists():
@@ -180,6 +187,9 @@ class Confinement:
                 if path.exists():
                     args += ["--tmpfs", str(path)]
             args += ["--bind", str(self.workdir), str(self.workdir), "--chdir", str(self.workdir)]
+            # --cap-drop ALL: bubblewrap run as root keeps every capability otherwise, and CAP_SYS_ADMIN remounts
+            # the read-only view writable (seen 2026-12-06).
+            args += ["--cap-drop", "ALL"]
             return [*args, "--unshare-all", "--die-with-parent", "--new-session", "--"]
         if readonly_namespace_works():
             self.mode = "mount namespace"
@@ -199,6 +209,15 @@ class Confinement:
             return ["unshare", "--net", "--pid", "--fork", "--kill-child", "--mount-proc", "--"]
         self.warnings.append("UNSAFE (--unsafe-unconfined): no namespaces at all; the child has network access")
         return []
+
+    def private_folders(self) -> list[str]:
+        """What the child may write besides its work folder: the device nodes of its minimal /dev and its private
+        /dev/shm under both read-only mechanisms, and its own /tmp under bubblewrap. Nothing more under an
+        unsafe run (the audit record then names any write elsewhere)."""
+        dev = [f"/dev/{name}" for name in (*DEV_NODES, "shm")] + [str(node) for node in gpu_device_nodes()]
+        if self.mode == "bubblewrap":
+            return ["/tmp", *dev]
+        return dev if self.mode == "mount namespace" else []
 
     def child_tmpdir(self) -> str | None:
         """Where the child's temporary files go when /tmp is not its own (the mount-namespace fallback)."""

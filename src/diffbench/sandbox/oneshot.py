@@ -20,6 +20,10 @@ from typing import Any
 
 from diffbench.sandbox.confinement import Confinement, Limits, bubblewrap_works, unshare_works
 
+# The child's writable folders besides its work folder, os.pathsep-separated, for the worker's audit record of
+# what a solution tried to write elsewhere (evaluation/attempts.py).
+WRITABLE_VARIABLE = "DIFFBENCH_WRITABLE"
+
 # Variables a child may inherit; everything else (API keys, tokens, cloud credentials) is dropped. The device
 # selection (CUDA_VISIBLE_DEVICES as Ray or the user set it, the NVIDIA container variables) passes, so the
 # child uses the GPU its parent was given; LD_LIBRARY_PATH passes because CUDA drivers often live outside the
@@ -60,9 +64,19 @@ def child_env(extra: dict[str, str], confinement: Confinement | None = None) -> 
         if k.startswith(_INHERITED_PREFIXES) and not any(mark in k for mark in _SECRET_MARKS)
     }
     env["PYTHONUNBUFFERED"] = "1"
+    # Its view is read-only outside its folder: imports would only try (and fail) to write bytecode caches beside
+    # the installed modules, and the worker's audit record would count every try (evaluation/attempts.py).
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
     env.update(extra)
     if confinement is not None and (tmp := confinement.child_tmpdir()):
         env["TMPDIR"] = tmp
+    if confinement is not None:
+        env[WRITABLE_VARIABLE] = os.pathsep.join(confinement.private_folders())
+        # Compilers cache under the home folder by default, which is read-only here: triton's kernels and CUDA's
+        # compute cache (GPU), anything that follows XDG. Their caches go into the child's own folder instead.
+        cache = confinement.workdir / ".cache"
+        env |= {"XDG_CACHE_HOME": str(cache), "TRITON_CACHE_DIR": str(cache / "triton")}
+        env["CUDA_CACHE_PATH"] = str(cache / "nv")
     return env
 
 

@@ -5,8 +5,11 @@
 Every mount becomes read-only except the work folder (bound onto itself first, so it stays a writable mount of
 its own) and /dev, /proc; each `--hide` folder is covered by an empty tmpfs; /dev/shm gets a private tmpfs.
 Flags a remount must keep (nosuid, nodev, noexec, atime) are carried over, since a mount inherited from another
-user namespace refuses to lose them. Any failure exits 126 with one line on stderr: the command never runs with
-a writable view. Standard library only (it runs before the child's own imports).
+user namespace refuses to lose them. Then every capability is dropped (bounding, ambient, inheritable, permitted
+and effective sets) and no_new_privs is set: a root child that kept CAP_SYS_ADMIN could remount the view
+writable with one mount(2) call (seen 2026-12-06: it rewrote a file outside its folder). Any failure exits 126
+with one line on stderr: the command never runs with a writable view or a capability. Standard library only
+(it runs before the child's own imports).
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import os
 import sys
 
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
-MS_REMOUNT, MS_NOATIME, MS_NODIRATIME, MS_BIND, MS_REC = 32, 1024, 2048, 4096, 16384
+MS_REMOUNT, MS_NOATIME, MS_NODIRATIME, MS_BIND, MS_MOVE, MS_REC = 32, 1024, 2048, 4096, 8192, 16384
 MS_RELATIME, MS_STRICTATIME = 1 << 21, 1 << 24
 KEPT_FLAGS = {
     "nosuid": MS_NOSUID,
@@ -29,6 +32,13 @@ KEPT_FLAGS = {
     "strictatime": MS_STRICTATIME,
 }
 WRITABLE_TREES = ("/dev", "/proc")
+# Of the host's /dev only these reach the child, as in bubblewrap's minimal /dev, plus the GPU nodes: a uid-0
+# child may write any root-owned node its mode allows (a raw disk among them) without a capability.
+DEV_NODES = ("null", "zero", "full", "random", "urandom", "tty")
+GPU_NODE_PREFIXES = ("nvidia", "dri")
+# Kernel settings under /proc that uid 0 may write by mode alone (kernel.core_pattern runs a program as the
+# host's root): read-only, as bubblewrap makes them.
+PROC_READONLY = ("/proc/sys", "/proc/sysrq-trigger", "/proc/irq", "/proc/bus")
 
 _libc = ctypes.CDLL(None, use_errno=True)
 
@@ -60,13 +70,39 @@ def _inside(path: str, tree: str) -> bool:
     return path == tree or path.startswith(tree.rstrip("/") + "/")
 
 
+def minimal_dev(staging: str) -> None:
+    """Replace /dev by a tmpfs holding only DEV_NODES, the GPU nodes, a private shm and the fd links: built at
+    `staging` (an empty folder on a writable mount), then moved over /dev."""
+    os.mkdir(staging)
+    _mount("tmpfs", staging, "tmpfs", MS_NOSUID | MS_NOEXEC)
+    names = [n for n in DEV_NODES if os.path.exists(f"/dev/{n}")]
+    names += sorted(n for n in os.listdir("/dev") if n.startswith(GPU_NODE_PREFIXES))
+    for name in names:
+        source, target = f"/dev/{name}", f"{staging}/{name}"
+        if os.path.isdir(source):
+            os.mkdir(target)
+        else:
+            open(target, "w").close()
+        _mount(source, target, None, MS_BIND | MS_REC)
+    os.mkdir(f"{staging}/shm")
+    _mount("tmpfs", f"{staging}/shm", "tmpfs", MS_NOSUID | MS_NODEV)
+    for link, target in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"), ("stdout", "/proc/self/fd/1"),
+                         ("stderr", "/proc/self/fd/2")):  # fmt: skip
+        os.symlink(target, f"{staging}/{link}")
+    _mount(staging, "/dev", None, MS_MOVE)
+    os.rmdir(staging)
+
+
 def make_readonly(writable: str, hidden: list[str]) -> None:
     existing = mounts()
     _mount(writable, writable, None, MS_BIND | MS_REC)
     for path in hidden:
         _mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV)
-    if os.path.isdir("/dev/shm"):
-        _mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV)
+    minimal_dev(os.path.join(writable, f".sandbox-dev-{os.getpid()}"))
+    for path in PROC_READONLY:
+        if os.path.exists(path):
+            _mount(path, path, None, MS_BIND | MS_REC)
+            _mount(None, path, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC)
     for point, flags in existing:
         if _inside(point, writable) or any(_inside(point, t) for t in WRITABLE_TREES):
             continue
@@ -80,6 +116,44 @@ def make_readonly(writable: str, hidden: list[str]) -> None:
             raise
 
 
+PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 24, 38, 47, 4
+SYS_CAPSET = {"x86_64": 126, "aarch64": 91}
+LINUX_CAPABILITY_VERSION_3 = 0x20080522
+
+
+class _CapHeader(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+
+class _CapData(ctypes.Structure):
+    _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32), ("inheritable", ctypes.c_uint32)]
+
+
+def _prctl(option: int, arg: int, arg3: int = 0) -> None:
+    args = [ctypes.c_ulong(a) for a in (option, arg, arg3, 0, 0)]
+    if _libc.prctl(*args) != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"prctl({option}, {arg}): {os.strerror(err)}")
+
+
+def drop_capabilities() -> None:
+    """No capability survives into the command: the bounding set first (it needs CAP_SETPCAP), then ambient, then
+    inheritable, permitted and effective; no_new_privs so that no exec can gain any back."""
+    with open("/proc/sys/kernel/cap_last_cap") as f:
+        last = int(f.read())
+    for cap in range(last + 1):
+        _prctl(PR_CAPBSET_DROP, cap)
+    _prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL)
+    number = SYS_CAPSET.get(os.uname().machine)
+    if number is None:
+        raise OSError(0, f"no capset system call number known for {os.uname().machine}")
+    header, data = _CapHeader(LINUX_CAPABILITY_VERSION_3, 0), (_CapData * 2)()
+    if _libc.syscall(ctypes.c_long(number), ctypes.byref(header), ctypes.byref(data)) != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"capset: {os.strerror(err)}")
+    _prctl(PR_SET_NO_NEW_PRIVS, 1)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="diffbench.sandbox.readonly")
     parser.add_argument("--writable", required=True)
@@ -91,6 +165,7 @@ def main() -> None:
         parser.error("no command")
     try:
         make_readonly(os.path.realpath(args.writable), [os.path.realpath(h) for h in args.hide])
+        drop_capabilities()
     except OSError as err:
         sys.stderr.write(f"sandbox: cannot make a read-only view: {err}\n")
         sys.exit(126)

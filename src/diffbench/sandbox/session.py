@@ -22,8 +22,10 @@ from typing import Any
 from diffbench.errors import DiffbenchError
 from diffbench.sandbox.confinement import Confinement, Limits
 from diffbench.sandbox.oneshot import child_env, store_paths
+from diffbench.sandbox.processes import SandboxProcesses
 
 MAX_LINE = 1 << 20  # an answer longer than this is a protocol violation
+READY_S = 60.0  # the worker says it is ready before it imports anything heavy: seconds, not minutes
 
 
 class SessionError(DiffbenchError):
@@ -49,6 +51,7 @@ class WorkerSession:
         self.env = env
         self.worker = worker
         self.proc: subprocess.Popen | None = None
+        self.processes: SandboxProcesses | None = None
         self._buffer = b""
 
     def __enter__(self) -> WorkerSession:
@@ -78,6 +81,21 @@ class WorkerSession:
             )
         os.close(cmd_read)
         os.close(resp_write)
+        ready = self._read_line(time.perf_counter() + READY_S)
+        if ready.strip() != json.dumps({"ready": True}).encode():
+            raise self._failure("protocol", "the worker did not say it was ready")
+        self.processes = SandboxProcesses.when_ready(self.proc.pid)
+
+    def harness_facts(self) -> dict[str, Any]:
+        """What the harness itself sees of the child, which nothing inside it can change: whether the pids cgroup
+        refused it a fork, and the processes it left outside the worker's session (processes.py)."""
+        groups = self.confinement.cgroups
+        detached = self.processes.detached() if self.processes is not None else []
+        return {
+            "process_limit_hit": groups is not None and groups.hit_process_limit(),
+            "process_limit": self.confinement.limits.processes,
+            "detached_processes": [p.describe() for p in detached],
+        }
 
     def call(self, command: dict[str, Any], timeout_s: float) -> tuple[dict[str, Any], float]:
         """Send one command; its answer and the seconds the parent waited for it (the wall-clock check)."""
@@ -96,6 +114,7 @@ class WorkerSession:
             raise self._failure("protocol", "the child's answer is not JSON") from None
         if not isinstance(answer, dict):
             raise self._failure("protocol", "the child's answer is not an object")
+        answer["harness"] = self.harness_facts()  # replaces whatever the child wrote there
         return answer, waited
 
     def _read_line(self, deadline: float) -> bytes:
