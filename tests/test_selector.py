@@ -68,3 +68,42 @@ def test_a_margin_asks_the_agents_measurement_to_clear_the_goal_by_it():
     assert meets(close, Goal(delta=0.05, speedup=1.99, margin=0.03))
     assert meets(close, Goal(delta=0.05, latency_s=1.0))
     assert not meets(close, Goal(delta=0.05, latency_s=1.0, margin=0.03))
+
+
+def test_every_candidate_within_the_bound_ranks_above_every_one_over_it_and_only_one_within_is_delivered():
+    """The issue's run: solution.py was a candidate at L 5.03% against the 5% bound, while the history held a 2.85x
+    candidate at L 1.42%. Now the deliverable is the fastest within the bound; the one over it is only named."""
+    goal = Goal(delta=0.05, speedup=3.0)
+    measured = {"over": (0.0503, 3.4), "within": (0.0142, 2.85), "slow": (0.001, 1.5)}
+
+    def run(name: str, generation: int) -> Candidate:
+        loss, speed = measured[name]
+        return Candidate(plan=name, generation=generation, loss=loss, speedup=speed)
+
+    evolution = Evolution(goal, lambda parents, fresh, g: [(n, None) for n in measured], run, 3, 0, 1)
+    best = evolution.run()
+    by_name = {c.plan: c for c in evolution.history}
+    assert by_name["over"].fitness < by_name["slow"].fitness < by_name["within"].fitness
+    assert best is by_name["within"] and not meets(best, goal)
+    assert evolution.fastest_over_bound() is by_name["over"]
+    only_over = Evolution(goal, lambda parents, fresh, g: [("over", None)], run, 1, 0, 1)
+    assert only_over.run() is None and only_over.fastest_over_bound().plan == "over"  # nothing to deliver
+
+
+def test_a_configuration_already_measured_is_never_measured_again_and_its_slot_goes_to_a_fresh_plan():
+    goal = Goal(delta=0.05, speedup=100.0)  # never met: every generation runs
+    fresh_points = iter([0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9])
+    evaluated: list[float] = []
+
+    def propose(parents: list[Candidate], fresh: int, generation: int) -> list[tuple[float, Candidate | None]]:
+        refined = [(p.plan, p) for p in parents]  # a planner that proposes its parents again
+        return refined + [(next(fresh_points), None) for _ in range(fresh)]
+
+    def run(a: float, generation: int) -> Candidate:
+        evaluated.append(a)
+        return Candidate(plan=a, generation=generation, loss=0.0, speedup=1 + a)
+
+    evolution = Evolution(goal, propose, run, population=3, parents=2, generations=3, seed=0)
+    evolution.run()
+    assert len(evaluated) == len(set(evaluated)) == 9  # every slot measured a new point
+    assert evolution.repeats_skipped == 4  # the two parents proposed again in generations 1 and 2

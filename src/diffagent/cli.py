@@ -100,7 +100,7 @@ def solve(
     from diffagent.agent.llm_reader import read_with_llm
     from diffagent.agent.loop import AgentOptions
     from diffagent.agent.problem import from_prompt
-    from diffagent.report import write_report
+    from diffagent.report import describe_result, write_report
     from diffagent.solve import LLMSettings, open_llm, run_agent
     from diffbench.knowledge.loader import load_knowledge
     from diffbench.models.loading import require
@@ -146,6 +146,9 @@ def solve(
         console.print(f"note: {note}", highlight=False, markup=False)
     verdict = "[green]goal met[/]" if outcome.met else "[red]goal not met[/]"
     console.print(f"{verdict} in {outcome.seconds:.0f} s; {len(outcome.history)} candidates, {usage.calls} LLM calls")
+    if not outcome.met and outcome.problem.goal is not None:
+        for line in describe_result(outcome):
+            console.print(line, highlight=False, markup=False)
     for name, path in paths.items():
         console.print(f"  {name:9} {path}", highlight=False)
     if not outcome.met:

@@ -17,6 +17,29 @@ from diffbench.models.profiles import Profile
 from diffbench.report.plots import Point, save, speed_quality
 
 TEMPLATES = Path(__file__).parent / "templates"
+OPTION_FILE = "option-over-bound.py"  # the fastest candidate over the quality bound: never delivered as solution.py
+
+
+def _figures(c: Candidate) -> str:
+    return f"{c.plan.config.describe()}, U {c.speedup:.2f}x, L {c.loss:.2%}"
+
+
+def describe_result(outcome: Outcome) -> list[str]:
+    """The result in lines a person reads first: met or not, what is delivered, and the option over the bound."""
+    best, option, goal = outcome.best, outcome.over_bound_option, outcome.problem.goal
+    if goal is None or outcome.met:
+        return [f"met: {best.plan.config.describe()}" if best else "met"]
+    bound = f"L <= {goal.bound:.1%}"
+    lines = [
+        f"not met: best within the bound ({bound}) is {_figures(best)}, written to solution.py"
+        if best is not None and best.ran
+        else f"not met: no candidate within the bound ({bound}); no solution.py is written"
+    ]
+    if option is not None:
+        lines.append(
+            f"fastest over the bound: {_figures(option)[1:]}, an option only if that loss is acceptable ({OPTION_FILE})"
+        )
+    return lines
 
 
 @cache
@@ -41,6 +64,8 @@ def _row(i: int, c: Candidate, best: Candidate | None) -> str:
 def _why(outcome: Outcome) -> str:
     best = outcome.best
     goal = outcome.problem.goal
+    if best is None and goal is not None and any(c.ran for c in outcome.history):
+        return "No candidate ran within the quality bound, so none is delivered; see the history and the option above."
     if best is None:
         return "No candidate ran; see the history for each one's error."
     if goal is None:
@@ -55,8 +80,8 @@ def _why(outcome: Outcome) -> str:
             f"(fitness {best.fitness:.2f})."
         )
     return (
-        f"No candidate met the goal; this one has the highest fitness ({best.fitness:.2f}) of {len(ran)} measured, "
-        f"fitness = {outcome.options.weights.speed:g} x U - {outcome.options.weights.quality:g} x L / delta."
+        f"No candidate met the goal; this one is the fastest within the quality bound of the {len(ran)} measured "
+        "(a candidate over the bound is never delivered; the fastest one over it is named above as an option)."
     )
 
 
@@ -87,6 +112,10 @@ def history_json(outcome: Outcome, usage: Usage) -> dict[str, Any]:
         "met": outcome.met,
         "stopped_early": outcome.stopped_early,
         "best": None if outcome.best is None else outcome.history.index(outcome.best),
+        "over_bound_option": (
+            None if outcome.over_bound_option is None else outcome.history.index(outcome.over_bound_option)
+        ),
+        "repeats_skipped": outcome.repeats_skipped,
         "best_fitness_by_generation": outcome.best_by_generation,
         "baseline_s": outcome.baseline_s,
         "evaluations": outcome.evaluations,
@@ -105,6 +134,10 @@ def write_report(outcome: Outcome, out: Path, usage: Usage, profile: Profile) ->
     if outcome.best is not None and outcome.best.code:
         paths["solution"] = out / "solution.py"
         paths["solution"].write_text(outcome.best.code)
+    option = outcome.over_bound_option
+    if option is not None and option.code:
+        paths["option"] = out / OPTION_FILE
+        paths["option"].write_text(option.code)
     if plot_front(outcome, out / "front.png"):
         paths["plot"] = out / "front.png"
     paths["history"].write_text(json.dumps(history_json(outcome, usage), indent=2, default=str))
@@ -113,6 +146,7 @@ def write_report(outcome: Outcome, out: Path, usage: Usage, profile: Profile) ->
     text = _template().render(
         problem=problem, outcome=outcome, best=best, usage=usage, planner=planner, why=_why(outcome),
         profile=profile, hardware=describe_hardware(profile.device), plot="plot" in paths,
+        result=describe_result(outcome),
         rows=[_row(i, c, best) for i, c in enumerate(outcome.history)],
     )  # fmt: skip
     paths["report"].write_text(text)

@@ -104,6 +104,8 @@ class Outcome:
     baseline_s: float | None = None
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)  # what the run had to change from the request, and why
+    over_bound_option: Candidate | None = None  # the fastest candidate over the quality bound: named, not delivered
+    repeats_skipped: int = 0  # plans proposed again for a configuration already measured: never measured twice
 
     @property
     def evaluations_to_success(self) -> int | None:
@@ -279,6 +281,7 @@ class DiffAgent:
         return Outcome(
             self.problem, self.planner.author, opts, best, evolution.history, met, evolution.stopped_early,
             evolution.best_by_generation, evaluations=len(self._measured), baseline_s=baseline_s,
+            over_bound_option=evolution.fastest_over_bound(), repeats_skipped=evolution.repeats_skipped,
         )  # fmt: skip
 
     def _live_baseline(self) -> LiveBaseline:
@@ -293,7 +296,10 @@ class DiffAgent:
         key = hashlib.sha256(candidate.code.encode()).hexdigest()[:16]
         started = time.perf_counter()
         try:
-            m = self._measured.get(key) or bench.measure(candidate.code, f"candidate-{len(self._measured)}")
+            asked = {a.key for a in self.problem.request.methods}  # their effect rules hold in full (behaviour.py)
+            m = self._measured.get(key) or bench.measure(
+                candidate.code, f"candidate-{len(self._measured)}", asked=asked
+            )
         except SolutionError as err:
             candidate.error = str(err)
             candidate.feedback = f"did not run when measured: {str(err)[:300]}"
@@ -304,6 +310,8 @@ class DiffAgent:
         candidate.loss, candidate.speedup, candidate.latency_s = m.loss, m.speedup, m.latency_s
         candidate.baseline_s = m.baseline_s
         candidate.feedback = feedback(candidate, goal)
+        if m.warnings:  # an extra method that did nothing: harmless, but the planner should know
+            candidate.feedback += "; " + "; ".join(m.warnings)
 
     def _report(self, candidate: Candidate) -> None:
         """Progress, and one JSON line per candidate as it is measured (a run that dies keeps what it measured)."""
