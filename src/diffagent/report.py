@@ -37,7 +37,7 @@ def describe_result(outcome: Outcome) -> list[str]:
     ]
     if option is not None:
         lines.append(
-            f"fastest over the bound: {_figures(option)[1:]}, an option only if that loss is acceptable ({OPTION_FILE})"
+            f"fastest over the bound: {_figures(option)}, an option only if that loss is acceptable ({OPTION_FILE})"
         )
     return lines
 

@@ -17,12 +17,16 @@ import itertools
 from dataclasses import dataclass, field, replace
 
 from diffagent.agent.plan import AUTHOR, LOSSLESS, Candidate, Pipeline, Plan
+from diffbench.calibration.machine_misses import HALF_PRECISION_METHODS
 from diffbench.calibration.space import OWN_SCHEDULER, Config
 from diffbench.knowledge.compose import Applied
 from diffbench.knowledge.loader import KnowledgeBase
+from diffbench.models.device import device_has_fast_half_precision
 from diffbench.models.families import checkpoint, family_of
 
-LEFT_OUT = {"torch_compile": "compiles for minutes on a CPU", "fp16": "slower than fp32 on a CPU"}
+LEFT_OUT = {"torch_compile": "compiles for minutes on a CPU"}
+# bf16 and fp16 are left out where the device has no fast half-precision kernels, by calibration's rule (a CPU
+# without avx512_bf16/amx_bf16/avx512_fp16: bf16 ran SD1.5 img2img at 0.08x there, 284 s for one candidate).
 MIN_STEPS = 8
 
 
@@ -49,12 +53,14 @@ class HeuristicPlanner:
         self.samplers = {m.key for m in self.kb if m.category == "sampler" and m.why_unsupported(fam.key) is None}
         self.compatible = self.kb.compatible_pairs()
         measured = self.kb.measured_speedups(self.profile, fam.key)
+        fast_half = device_has_fast_half_precision(self.device)
         usable = [
             m
             for m in self.kb
             if m.why_unsupported(fam.key, str(self.pipeline.conditioning)) is None
             and self.device.split(":")[0] in m.devices
             and m.key not in LEFT_OUT
+            and (fast_half or m.key not in HALF_PRECISION_METHODS)
             and m.category != "sampler"
         ]
 
