@@ -56,7 +56,8 @@ def test_a_process_in_another_session_or_re_parented_to_the_init_is_detached_and
 def test_the_audit_record_reads_writes_outside_and_lookups_of_sandbox_calls(tmp_path):
     work = tmp_path / "work"
     work.mkdir()
-    recorder = AttemptRecorder([str(work), "/dev/null"])
+    private = tmp_path / "private"  # as bubblewrap's /tmp, with a checkout bound read-only inside it
+    recorder = AttemptRecorder(str(work), ["/dev/null", str(private)], read_only=[str(private / "checkout")])
     recorder.active = True
     recorder.hook("open", (str(work / "image.png"), "wb", os.O_WRONLY | os.O_CREAT))  # its own folder
     recorder.hook("open", ("/etc/passwd", "r", os.O_RDONLY))  # reading is fine
@@ -68,11 +69,14 @@ def test_the_audit_record_reads_writes_outside_and_lookups_of_sandbox_calls(tmp_
     recorder.hook("os.mkdir", (str(work / ".." / "escape"), 0o777, None))  # .. resolved
     recorder.hook("ctypes.dlsym", (0, b"mount"))
     recorder.hook("ctypes.dlsym", (0, "gettid"))  # an ordinary lookup
+    recorder.hook("open", (str(private / "scratch"), "w", os.O_WRONLY))  # a private folder
+    recorder.hook("open", (str(private / "checkout" / "x.py"), "w", os.O_WRONLY))  # bound read-only inside it
     assert recorder.take() == [
         "open '/usr/lib/python3/x.py' for writing",
         "rename '/etc/b'",
         f"mkdir {str(work / '..' / 'escape')!r}",
         "look up the C function mount() through ctypes",
+        f"open {str(private / 'checkout' / 'x.py')!r} for writing",
     ]
     assert recorder.take() == []
 

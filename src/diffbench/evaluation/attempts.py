@@ -18,9 +18,10 @@ from __future__ import annotations
 import os
 import sys
 import threading
+from collections.abc import Sequence
 from typing import Any
 
-from diffbench.sandbox.oneshot import WRITABLE_VARIABLE
+from diffbench.sandbox.oneshot import READ_ONLY_VARIABLE, WRITABLE_VARIABLE
 
 WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
 # audit event -> positions of its path arguments that it writes
@@ -45,9 +46,15 @@ ALWAYS_WRITABLE = ("/dev/null", "/dev/shm")  # subprocess.DEVNULL opens /dev/nul
 MAX_RECORDED = 20
 
 
+def _folder(path: str) -> str:
+    return os.path.realpath(path).rstrip("/") + "/"
+
+
 class AttemptRecorder:
-    def __init__(self, writable: list[str]) -> None:
-        self.writable = tuple(os.path.realpath(p).rstrip("/") + "/" for p in writable if p)
+    def __init__(self, workdir: str, writable: Sequence[str] = (), read_only: Sequence[str] = ()) -> None:
+        self.own = _folder(workdir)
+        self.writable = tuple(_folder(p) for p in writable if p)
+        self.read_only = tuple(_folder(p) for p in read_only if p)
         self.seen: list[str] = []
         self.active = False
         self._lock = threading.Lock()
@@ -57,8 +64,10 @@ class AttemptRecorder:
         if isinstance(path, int):  # a file descriptor: opened (and judged) before
             return True
         name = os.fsdecode(os.fspath(path))
-        real = os.path.realpath(name).rstrip("/") + "/"
-        return real.startswith(self.writable)
+        real = _folder(name)
+        if real.startswith(self.own):
+            return True
+        return real.startswith(self.writable) and not (self.read_only and real.startswith(self.read_only))
 
     def _record(self, what: str) -> None:
         with self._lock:
@@ -102,9 +111,8 @@ def install(workdir: str) -> AttemptRecorder:
     """Record from now on: the work folder, the temporary folder and the sandbox's writable folders are allowed."""
     import tempfile
 
-    writable = [workdir, tempfile.gettempdir(), *ALWAYS_WRITABLE]
-    writable += os.environ.get(WRITABLE_VARIABLE, "").split(os.pathsep)
-    recorder = AttemptRecorder(writable)
+    writable = [tempfile.gettempdir(), *ALWAYS_WRITABLE, *os.environ.get(WRITABLE_VARIABLE, "").split(os.pathsep)]
+    recorder = AttemptRecorder(workdir, writable, os.environ.get(READ_ONLY_VARIABLE, "").split(os.pathsep))
     sys.addaudithook(recorder.hook)
     recorder.active = True
     return recorder

@@ -219,6 +219,14 @@ class Confinement:
             return ["/tmp", *dev]
         return dev if self.mode == "mount namespace" else []
 
+    def read_only_binds(self) -> list[str]:
+        """What bubblewrap binds read-only or hides inside the child's private /tmp (a checkout, a virtual
+        environment, the model store, the harness's folders under /tmp): not writable although /tmp is."""
+        if self.mode != "bubblewrap":
+            return []
+        paths = [*self.readable, *interpreter_paths(), *self.hidden]
+        return [str(p) for p in paths if Path(p).is_relative_to("/tmp")]
+
     def child_tmpdir(self) -> str | None:
         """Where the child's temporary files go when /tmp is not its own (the mount-namespace fallback)."""
         return None if self.mode == "bubblewrap" else str(self.workdir)

@@ -23,6 +23,7 @@ from diffbench.sandbox.confinement import Confinement, Limits, bubblewrap_works,
 # The child's writable folders besides its work folder, os.pathsep-separated, for the worker's audit record of
 # what a solution tried to write elsewhere (evaluation/attempts.py).
 WRITABLE_VARIABLE = "DIFFBENCH_WRITABLE"
+READ_ONLY_VARIABLE = "DIFFBENCH_READ_ONLY"  # and the read-only binds inside those folders
 
 # Variables a child may inherit; everything else (API keys, tokens, cloud credentials) is dropped. The device
 # selection (CUDA_VISIBLE_DEVICES as Ray or the user set it, the NVIDIA container variables) passes, so the
@@ -72,6 +73,7 @@ def child_env(extra: dict[str, str], confinement: Confinement | None = None) -> 
         env["TMPDIR"] = tmp
     if confinement is not None:
         env[WRITABLE_VARIABLE] = os.pathsep.join(confinement.private_folders())
+        env[READ_ONLY_VARIABLE] = os.pathsep.join(confinement.read_only_binds())
         # Compilers cache under the home folder by default, which is read-only here: triton's kernels and CUDA's
         # compute cache (GPU), anything that follows XDG. Their caches go into the child's own folder instead.
         cache = confinement.workdir / ".cache"
