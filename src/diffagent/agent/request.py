@@ -24,19 +24,22 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-from diffagent.agent.request_goal import MEASURE, goal, guidance, strength
+from diffagent.agent.request_accounting import Span, not_understood
+from diffagent.agent.request_goal import goal, guidance, strength
+from diffagent.agent.request_wording import plain_words
 from diffbench.calibration.space import OWN_SCHEDULER
 from diffbench.errors import DiffbenchError
 from diffbench.knowledge.compose import Applied
 from diffbench.knowledge.loader import KnowledgeBase
-from diffbench.knowledge.schedulers import SchedulerSpec, find_schedulers
+from diffbench.knowledge.schedulers import SchedulerSpec, find_schedulers, scheduler_names
 from diffbench.models.families import FAMILIES, Conditioning, checkpoint, family, family_of
 from diffbench.tasks.generate import TAYLORSEER_PHRASES, phrasing
 
 DEFAULT_DELTA = 0.05
+DEFAULT_SPEEDUP = 2.0  # "make it faster" with no figure: said as assumed, on both routes
 EXAMPLE = 'e.g. "SDXL with Euler, 40 steps at 1024 px: make it 2x faster with at most 5% quality loss"'
 _STEPS = re.compile(
-    r"(?<!every )(?<!step )(\d+)\s*(?:[a-z][\w+.-]*\s+){0,2}?(?:steps?|its)\b|steps\s*[:=]\s*(\d+)"
+    r"(?<!every )(?<!step )(?<![\d.])(\d+)\s*(?:[a-z][\w+.-]*\s+){0,2}?(?:steps?|its)\b|steps\s*[:=]\s*(\d+)"
     r"|\((\d+) of them\)",
     re.I,
 )  # "30 steps", "25 DPM-Solver++ steps", "40 inference steps", "steps=30", "(20 of them)"
@@ -68,12 +71,22 @@ _FAMILY_NAMES = {
     "sd35": ["sd3.5", "sd 3.5", "sd-3.5", "sd35", "stable diffusion 3.5"],
     "qwen-image": ["qwen-image", "qwen image", "qwenimage", "qwen"],
 }
-# Models people ask for that the registry does not hold yet: named in the refusal, so it says what is missing.
-_NOT_YET = {"qwen-image-edit": "Qwen/Qwen-Image-Edit", "flux.2": "black-forest-labs/FLUX.2-dev",
-            "wan": "Wan-AI/Wan2.1-T2V-14B", "hunyuan": "tencent/HunyuanImage-2.1"}  # fmt: skip
-_WORDS = {
-    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
-    "twelve": 12, "fifteen": 15, "twenty": 20, "twenty-five": 25, "thirty": 30, "forty": 40, "fifty": 50,
+# Models people ask for that the registry does not hold yet, few-step distilled variants among them: named in the
+# refusal, so it says what is missing (read as their base model, they would be a different pipeline).
+_NOT_YET = {
+    "qwen-image-edit": "Qwen/Qwen-Image-Edit", "flux.2": "black-forest-labs/FLUX.2-dev",
+    "wan": "Wan-AI/Wan2.1-T2V-14B", "hunyuan": "tencent/HunyuanImage-2.1",
+    "sdxl turbo": "stabilityai/sdxl-turbo (a few-step distilled SDXL)",
+    "sdxl-turbo": "stabilityai/sdxl-turbo (a few-step distilled SDXL)",
+    "sd turbo": "stabilityai/sd-turbo (a few-step distilled SD 2.1)",
+    "sd-turbo": "stabilityai/sd-turbo (a few-step distilled SD 2.1)",
+    "sdxl lightning": "ByteDance/SDXL-Lightning (a few-step distilled SDXL)",
+    "sdxl-lightning": "ByteDance/SDXL-Lightning (a few-step distilled SDXL)",
+    "lightning": "ByteDance/SDXL-Lightning (a few-step distilled SDXL)",
+    "hyper-sd": "ByteDance/Hyper-SD (few-step distilled LoRAs)",
+    "lcm-lora": "latent-consistency/lcm-lora-sdxl (a few-step consistency LoRA)",
+    "large turbo": "stabilityai/stable-diffusion-3.5-large-turbo (a few-step distilled SD3.5)",
+    "sd3.5 turbo": "stabilityai/stable-diffusion-3.5-large-turbo (a few-step distilled SD3.5)",
 }  # fmt: skip
 
 
@@ -85,7 +98,7 @@ class RequestError(DiffbenchError):
 class Request:
     model_id: str
     conditioning: Conditioning
-    resolution: int
+    resolution: int  # the height; the width too unless `width` says otherwise
     samplers: list[SamplerMention] = field(default_factory=list)  # every sampler mentioned with its steps, in order
     methods: list[Applied] = field(default_factory=list)
     speedup: float | None = None
@@ -99,7 +112,11 @@ class Request:
     bare_steps: int | None = None  # a step count with no scheduler near it
     resolution_stated: bool = False
     goal_words: str = ""  # the words the speed goal was read from
-    target_assumed: bool = False  # "faster" with no figure, read by a language model: the default target
+    target_assumed: bool = False  # "faster" with no figure: the default target
+    width: int | None = None  # a stated width other than the height ("1216x832"); None: square
+    not_understood: list[str] = field(default_factory=list)  # numbers and names no reading used
+    reading_notes: list[str] = field(default_factory=list)  # typos answered, the language, overrides
+    current_s: float | None = None  # a latency stated as today's: the baseline is measured instead
 
     @property
     def asked_sampler(self) -> SamplerMention | None:
@@ -118,12 +135,6 @@ class Request:
     @property
     def has_target(self) -> bool:
         return self.speedup is not None or self.latency_s is not None
-
-
-def _spelled(low: str) -> str:
-    """Numbers written as words, as digits ("forty steps" -> "40 steps")."""
-    words = "|".join(sorted(_WORDS, key=len, reverse=True))
-    return re.sub(rf"\b({words})\b", lambda m: str(_WORDS[m.group(1)]), low)
 
 
 @cache
@@ -147,48 +158,90 @@ def _checkpoints() -> list[str]:
 
 
 _RESOLUTION = re.compile(
-    r"(\d{3,4})\s*(?:x|×|by)\s*\1|(\d{3,4})\s*(?:px|pixels?|p)\b|\b(?:at|@)\s*(\d{3,4})\b(?!\s*(?:ms|steps?|its))"
+    r"(\d{3,4})\s*(?:x|×|by)\s*(\d{3,4})|(\d{3,4})\s*(?:px|pixels?|p|model|checkpoint)\b"
+    r"|\b(?:at|@)\s*(\d{3,4})\b(?!\s*(?:ms|steps?|its|s\b|%|x|×|by\s*\d))"
 )
 
 
-def _stated_resolution(low: str) -> int | None:
+@dataclass(frozen=True)
+class Size:
+    height: int
+    width: int
+    span: Span
+
+
+def _stated_size(low: str) -> Size | None:
+    """The image size the words state: "1216x832" (width x height), "768 px", "at 1024"."""
     match = _RESOLUTION.search(low)
-    return int(match.group(1) or match.group(2) or match.group(3)) if match else None
+    if match is None:
+        return None
+    if match.group(1):
+        return Size(int(match.group(2)), int(match.group(1)), match.span())
+    side = int(match.group(3) or match.group(4))
+    return Size(side, side, match.span())
 
 
-def _find_model(text: str, default: str | None) -> str:
-    low = text.lower()
+def _agrees(m: re.Match[str], height: int, width: int | None) -> bool:
+    """A size mention that says the size read again ("at 512 by 512", "512 px ... 512×512 pixels")."""
+    if m.group(1):
+        return (int(m.group(2)), int(m.group(1))) == (height, width or height)
+    return width is None and int(m.group(3) or m.group(4)) == height
+
+
+def _not_yet(low: str) -> None:
     for name, mid in _NOT_YET.items():  # before the known names: "FLUX.2" is not FLUX.1
-        if re.search(rf"(?<![\w-]){re.escape(name)}(?![\w.-])", low):
+        m = re.search(rf"(?<![\w-]){re.escape(name)}(?![\w.-])(?![\s-]fast)", low)  # "lightning fast" is speed
+        if m:
             raise RequestError(
                 f"{mid} is not in this tool's model registry yet (no stand-in, no tasks, no measured methods); "
                 f"known: {', '.join(_checkpoints())}"
             )
+
+
+def _find_model(low: str, default: str | None) -> tuple[str, Span | None]:
+    """The checkpoint the words name, and the span of the name (with the words that picked the checkpoint)."""
+    _not_yet(low)
     for name, mid in _model_names():
         if m := re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", low):
-            return _checkpoint_as_stated(low, m.end(), mid) if name in _nicknames() else mid
+            if name not in _nicknames():
+                return mid, m.span()
+            mid, end = _checkpoint_as_stated(low, m.end(), mid)
+            return mid, (m.start(), end)
     if default is not None:
-        return default
+        return default, None
     known = ", ".join(_checkpoints())
     raise RequestError(f"the request names no checkpoint this tool knows ({EXAMPLE}); name one of: {known}")
 
 
-def _checkpoint_as_stated(low: str, after: int, model_id: str) -> str:
-    """A family's nickname names its default checkpoint unless the words pick another: "base" right after it
-    (SD 2.1 base), or a stated resolution that another checkpoint of the family has (PixArt-Alpha at 1024)."""
+def _names_of(low: str, model_id: str) -> list[Span]:
+    """Every mention of a name of the family read ("`black-forest-labs/FLUX.1-dev` (FLUX.1 dev)"), its ControlNet's
+    hub id, and a version number right after a name that the checkpoint's id holds ("SDXL base 1.0")."""
     fam = family_of(model_id)
-    if re.match(r"[\s-]*base\b", low[after:]):
+    names = [name for name, mid in _model_names() if family_of(mid).key == fam.key]
+    names += [fam.controlnet_id.lower()] if fam.controlnet_id else []
+    spans = []
+    for name in names:
+        for m in re.finditer(rf"(?<![\w-]){re.escape(name)}(?![\w-])", low):
+            version = re.match(r"(?:[\s-]+(?:base|dev|large|medium))?[\s-]+v?(\d+(?:\.\d+)?)\b", low[m.end() :])
+            held = version and version.group(1) in model_id.lower()
+            spans.append((m.start(), m.end() + (version.end() if held and version else 0)))
+    return spans
+
+
+def _checkpoint_as_stated(low: str, after: int, model_id: str) -> tuple[str, int]:
+    """A family's nickname names its default checkpoint unless the words pick another: "base" right after it
+    (SD 2.1 base), or a stated resolution that another checkpoint of the family has (PixArt-Alpha at 1024).
+    Returns the checkpoint and where the words that named it end."""
+    fam = family_of(model_id)
+    if base_word := re.match(r"[\s-]*base\b", low[after:]):
         base = next((c.id for c in fam.checkpoints if c.id.endswith("-base")), None)
         if base:
-            return base
+            return base, after + base_word.end()
     right_after = re.match(r"[\s-]*(?:at\s+)?(\d{3,4})\b", low[after:])
-    stated = int(right_after.group(1)) if right_after else _stated_resolution(low)
-    return next((c.id for c in fam.checkpoints if c.resolution == stated), model_id)
-
-
-def _resolution(text: str, model_id: str) -> tuple[int, bool]:
-    stated = _stated_resolution(text.lower())
-    return (stated, True) if stated else (checkpoint(model_id).resolution, False)
+    size = _stated_size(low)
+    stated = int(right_after.group(1)) if right_after else (size.height if size else None)
+    picked = next((c.id for c in fam.checkpoints if c.resolution == stated), model_id)
+    return picked, after + (right_after.end() if right_after and picked != model_id else 0)
 
 
 # The knowledge base's samplers, as the scheduler each one installs: a user's baseline on one of these is that
@@ -221,9 +274,16 @@ _SWITCH_AFTER = re.compile(r"^[^.;]{0,25}(?:reduced to|in place of the current)"
 _SAME_MENTION = re.compile(r"^\s*(?:scheduler|sampler)?\s*\(?\s*$")
 
 
-def _samplers(low: str) -> tuple[list[SamplerMention], SchedulerSpec | None, int | None]:
+def _gap(low: str, count: Span, name: Span) -> int:
+    """How far a step count is from a scheduler's name: the characters between them, plus 60 across a sentence."""
+    a, b = (count[1], name[0]) if count[0] < name[0] else (name[1], count[0])
+    return max(0, b - a) + (60 if re.search(r"[.;]\s", low[a:b]) else 0)
+
+
+def _samplers(low: str, read: list[Span]) -> tuple[list[SamplerMention], SchedulerSpec | None, int | None]:
     """Each scheduler mention with the step count nearest to it, and whether it is asked for as a switch or cut;
-    then the first scheduler named with no step count near it, and a step count with no scheduler near it."""
+    then the first scheduler named with no step count near it, and a step count with no scheduler near it. The
+    spans of what was used are added to `read`."""
     spans: list[tuple[int, int, SchedulerSpec]] = []
     for start, end, spec in find_schedulers(low):
         if spans and spans[-1][2] == spec and _SAME_MENTION.match(low[spans[-1][1] : start]):
@@ -231,20 +291,29 @@ def _samplers(low: str) -> tuple[list[SamplerMention], SchedulerSpec | None, int
         else:
             spans.append((start, end, spec))
     steps = [(m.start(), int(m.group(1) or m.group(2) or m.group(3))) for m in _STEPS.finditer(low)]
+    step_spans = {m.start(): m.span() for m in _STEPS.finditer(low)}
     out: list[SamplerMention] = []
     unstepped: SchedulerSpec | None = None
-    used: set[int] = set()
-    for start, end, spec in spans:
-        near = [(min(abs(p - end), abs(p - start)), n, p) for p, n in steps if abs(p - end) < 60 or abs(p - start) < 60]
-        if near:
+    # Each count goes to one name, the closest pairs first: the gap between the words (from a count's end to the
+    # name, or from the name's end to a count), a count in another sentence further than its characters say.
+    pairs = sorted((_gap(low, step_spans[p], span[:2]), i, p) for i, span in enumerate(spans) for p, _ in steps)
+    count_of: dict[int, int] = {}
+    for gap, i, p in pairs:
+        if gap < 60 and i not in count_of and p not in count_of.values():
+            count_of[i] = p
+    used = set(count_of.values())
+    for i, (start, end, spec) in enumerate(spans):
+        if i in count_of:
             switch = bool(_SWITCH_BEFORE.search(low[max(0, start - 50) : start]) or _SWITCH_AFTER.search(low[end:]))
-            _, count, where = min(near)
-            used.add(where)
-            out.append(SamplerMention(sampler_key(spec), count, switch, spec))
+            out.append(SamplerMention(sampler_key(spec), dict(steps)[count_of[i]], switch, spec))
+            read += [(start, end), step_spans[count_of[i]]]
         elif unstepped is None:
             unstepped = spec
-    bare = next((n for p, n in steps if p not in used), None) if not out else None
-    return out, unstepped, bare
+            read.append((start, end))
+    bare = next((p for p, _ in steps if p not in used), None) if not out else None
+    if bare is not None:
+        read.append(step_spans[bare])
+    return out, unstepped, (dict(steps)[bare] if bare is not None else None)
 
 
 @cache
@@ -285,7 +354,7 @@ def _method_params(key: str, groups: dict[str, str]) -> dict[str, Any]:
     for name, value in groups.items():
         if name == "taylorseer_phrase":
             if value is not None:
-                params["taylorseer"] = value == TAYLORSEER_PHRASES[True]
+                params["taylorseer"] = value.lower() == TAYLORSEER_PHRASES[True].lower()
         elif name.endswith("_percent"):
             base = name.removesuffix("_percent")
             if base == "rest":
@@ -297,14 +366,14 @@ def _method_params(key: str, groups: dict[str, str]) -> dict[str, Any]:
     return params
 
 
-def _methods(text: str, kb: KnowledgeBase) -> list[Applied]:
+def _methods(low: str, kb: KnowledgeBase, read: list[Span]) -> list[Applied]:
+    """The methods named, with the parameters their phrasing states; their spans are added to `read`."""
     found: list[tuple[int, Applied]] = []
     phrased: list[tuple[int, int]] = []  # spans of full task phrasings: a bare name inside one is not a mention
-    low = text.lower()
     unphrased = []
     for key, patterns in _method_patterns().items():
         for pattern in patterns:
-            if m := pattern.search(text):
+            if m := pattern.search(low):
                 found.append((m.start(), Applied(key, _method_params(key, m.groupdict()))))
                 phrased.append(m.span())
                 break
@@ -313,14 +382,16 @@ def _methods(text: str, kb: KnowledgeBase) -> list[Applied]:
     for key in unphrased:
         method = kb.method(key)
         names = sorted({method.name.lower(), key.replace("_", " "), key})
-        starts = [
-            m.start()
+        spans = [
+            m.span()
             for name in names
             for m in re.finditer(rf"(?<![\w-]){re.escape(name)}(?![\w-])", low)
             if not any(a <= m.start() < b for a, b in phrased)
         ]
-        if starts:
-            found.append((min(starts), Applied(key, {})))
+        if spans:
+            found.append((min(a for a, _ in spans), Applied(key, {})))
+            read += spans
+    read += phrased
     keys = {a.key for _, a in found}
     if "tgate_deepcache" in keys:  # tgate's combined loader is one method, not T-GATE plus DeepCache
         found = [(p, a) for p, a in found if a.key not in ("tgate", "deepcache")]
@@ -335,36 +406,85 @@ def _methods(text: str, kb: KnowledgeBase) -> list[Applied]:
     return [a for _, a in sorted(found, key=lambda f: f[0])]
 
 
+def _known_words(kb: KnowledgeBase) -> list[str]:
+    """The field's names a typo is answered with: checkpoints' nicknames, schedulers, methods."""
+    names = [n for n, _ in _model_names()] + [n for n, _, _ in scheduler_names()]
+    return names + [m.key for m in kb if "_" not in m.key]  # "deepcache", "tgate"; not "first block cache"
+
+
+def _size(found: Size | None, model_id: str, conditioning: Conditioning) -> tuple[int, int | None]:
+    """(height, width or None for a square) as stated, checked: a size is the checkpoint's native one or a
+    multiple of 64 on both sides; the checkpoint's own where none is stated."""
+    native = checkpoint(model_id).resolution
+    if found is None or conditioning is Conditioning.CLASS:
+        return native, None
+    if found.height != found.width or found.height != native:
+        bad = [side for side in (found.width, found.height) if side % 64]
+        if bad:
+            near = " x ".join(str(max(64, round(side / 64) * 64)) for side in (found.width, found.height))
+            raise RequestError(
+                f"the size {found.width}x{found.height} is not a multiple of 64 on both sides (the nearest is {near}); "
+                f"{model_id} renders {native}x{native} natively"
+            )
+    return found.height, (found.width if found.width != found.height else None)
+
+
 def parse_request(text: str, kb: KnowledgeBase, model_id: str | None = None) -> Request:
-    """What `text` asks for; `model_id` is the checkpoint when the words name none (a given baseline's)."""
-    model_id = _find_model(text, model_id)
+    """What `text` asks for; `model_id` is the checkpoint when the words name none (a given baseline's). Every
+    number and model-like name of the words is read into the request or listed in `not_understood`."""
+    wording = plain_words(text, _known_words(kb))
+    low = wording.low
+    read: list[Span] = []
+    model_id, model_span = _find_model(low, model_id)
+    if model_span:
+        read.append(model_span)
     fam = family_of(model_id)
-    low = _spelled(text.lower())
-    conditioning = next((c for c, pat in _KINDS if pat.search(text) and c in fam.pipelines), fam.plain_conditioning)
-    speedup, latency_s, delta, words = goal(low)
-    samplers, unstepped, bare_steps = _samplers(low)
+    read += _names_of(low, model_id)
+    conditioning = fam.plain_conditioning
+    for kind, pattern in _KINDS:
+        if (m := pattern.search(low)) and kind in fam.pipelines:
+            conditioning = kind
+            read.append(m.span())
+            break
+    aim = goal(low)
+    read += aim.spans
+    samplers, unstepped, bare_steps = _samplers(low, read)
     if checkpoint(model_id).scheduler == _FLOW_EULER.class_name:
         # On a flow-matching model (FLUX.1, SD3.5, Qwen-Image) "Euler" is its own flow-matching Euler sampler.
         samplers = [SamplerMention("flow_euler", s.steps, s.switch, _FLOW_EULER) if s.spec == _EULER else s
                     for s in samplers]  # fmt: skip
         unstepped = _FLOW_EULER if unstepped == _EULER else unstepped
-    resolution, stated = _resolution(text, model_id)
-    # A percentage that set the speed goal ("cut latency by 40%") is not also the quality bound.
+    stated_size = _stated_size(low)
+    height, width = _size(stated_size, model_id, conditioning)
+    if stated_size is not None:  # every mention of the size read (DiT's, where it is the checkpoint's)
+        read += [m.span() for m in _RESOLUTION.finditer(low) if _agrees(m, height, width)]
+    strength_value, strength_span = strength(low) if conditioning is Conditioning.IMAGE else (None, None)
+    guidance_value, guidance_span = guidance(low)
+    read += [span for span in (strength_span, guidance_span) if span]
+    methods = _methods(low, kb, read)
+    speedup = aim.speedup
+    if aim.faster and speedup is None and aim.latency_s is None:
+        speedup = DEFAULT_SPEEDUP
     return Request(
         model_id=model_id,
         conditioning=conditioning,
-        resolution=resolution,
+        resolution=height,
+        width=width,
         samplers=samplers,
-        methods=_methods(text, kb),
+        methods=methods,
         speedup=speedup,
-        latency_s=latency_s,
-        delta=DEFAULT_DELTA if delta is None else delta,
-        delta_stated=delta is not None,
-        measure=bool(MEASURE.search(low)),
-        strength=strength(low) if conditioning is Conditioning.IMAGE else None,
-        guidance_scale=guidance(low),
+        latency_s=aim.latency_s,
+        delta=DEFAULT_DELTA if aim.delta is None else aim.delta,
+        delta_stated=aim.delta is not None,
+        measure=aim.measure,
+        strength=strength_value,
+        guidance_scale=guidance_value,
         named_scheduler=unstepped,
         bare_steps=bare_steps,
-        resolution_stated=stated,
-        goal_words=words,
+        resolution_stated=stated_size is not None and conditioning is not Conditioning.CLASS,
+        goal_words=aim.words,
+        target_assumed=speedup != aim.speedup,
+        not_understood=not_understood(low, read),
+        reading_notes=wording.notes(),
+        current_s=aim.current_s,
     )
