@@ -27,7 +27,13 @@ class LLMCoder:
         base = self.problem.pipeline
         try:
             return compose(
-                self.kb, base.model_id, base.conditioning, base.resolution, plan.config.steps, plan.config.applied()
+                self.kb,
+                base.model_id,
+                base.conditioning,
+                base.resolution,
+                plan.config.steps,
+                plan.config.applied(),
+                width=base.width,
             )
         except KnowledgeError:
             return ""

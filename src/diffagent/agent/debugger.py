@@ -54,10 +54,9 @@ class SmokeTest:
             return "the module does not define load_pipeline(device) and generate(pipe, request)"
         if attrs.model_id not in (None, base.model_id):
             return f"the module loads {attrs.model_id}; the task's checkpoint is {base.model_id}"
-        if attrs.resolution and attrs.resolution != (base.resolution, base.resolution):
-            return (
-                f"the module renders {attrs.resolution}; the task's resolution is {base.resolution}x{base.resolution}"
-            )
+        if attrs.resolution and attrs.resolution != base.size:
+            height, width = attrs.resolution
+            return f"the module renders {width}x{height}; the task's size is {base.describe_size()}"
         return None
 
     def __call__(self, code: str) -> str | None:
@@ -77,11 +76,12 @@ class SmokeTest:
             return f"{err}\n{err.traceback or ''}".strip().replace(str(work.resolve()), ".").replace(str(work), ".")
         finally:
             shutil.rmtree(work, ignore_errors=True)
-        size = self.problem.pipeline.resolution
+        height, width = self.problem.pipeline.size
         if len(answer["images"]) != 1:
             return f"generate() returned {len(answer['images'])} images for one request; return a list of one"
-        if answer["sizes"][0] != [size, size]:
-            return f"generate() returned a {answer['sizes'][0]} image; the task's resolution is {size}x{size}"
+        if answer["sizes"][0] != [width, height]:
+            got_w, got_h = answer["sizes"][0]
+            return f"generate() returned a {got_w}x{got_h} image; the task's size is {width}x{height}"
         return None
 
 

@@ -14,7 +14,14 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from diffagent.agent.planner import json_values
-from diffagent.agent.request import DEFAULT_DELTA, Request, RequestError, SamplerMention, sampler_key
+from diffagent.agent.request import (
+    DEFAULT_DELTA,
+    DEFAULT_SPEEDUP,
+    Request,
+    RequestError,
+    SamplerMention,
+    sampler_key,
+)
 from diffagent.llm.base import LLM, Message
 from diffagent.prompt import render
 from diffbench.errors import DiffbenchError
@@ -22,8 +29,6 @@ from diffbench.knowledge.compose import Applied
 from diffbench.knowledge.loader import KnowledgeBase
 from diffbench.knowledge.schedulers import SchedulerSpec, find_schedulers
 from diffbench.models.families import FAMILIES, Conditioning, UnknownModelError, checkpoint, family_of
-
-DEFAULT_SPEEDUP = 2.0  # "make it faster" with no figure
 
 
 class Reading(BaseModel):

@@ -31,6 +31,16 @@ class Pipeline:
     scheduler: SchedulerSpec | None = None
     strength: float | None = None
     guidance_scale: float | None = None
+    width: int | None = None  # a width other than `resolution` (the height); None: square
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """(height, width), as the static parser states a module's."""
+        return (self.resolution, self.width or self.resolution)
+
+    def describe_size(self) -> str:
+        height, width = self.size
+        return f"{width}x{height}"
 
     def describe_sampler(self) -> str:
         if self.sampler != OWN_SCHEDULER:
@@ -43,7 +53,7 @@ class Pipeline:
         return compose(
             kb, self.model_id, self.conditioning, self.resolution, config.steps, config.applied(), title=title,
             scheduler=self.scheduler if config.sampler == OWN_SCHEDULER else None, strength=self.strength,
-            guidance_scale=self.guidance_scale,
+            guidance_scale=self.guidance_scale, width=self.width,
         )  # fmt: skip
 
 

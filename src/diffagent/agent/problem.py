@@ -58,16 +58,16 @@ class Problem:
         if base.guidance_scale is not None:
             call.append(f"guidance {base.guidance_scale:g}")
         extra = f", {', '.join(call)}" if call else ""
-        return (
-            f"{base.model_id} ({base.conditioning}, {base.resolution}x{base.resolution}), "
-            f"{base.describe_sampler()}{extra}"
-        )
+        return f"{base.model_id} ({base.conditioning}, {base.describe_size()}), {base.describe_sampler()}{extra}"
 
     def understanding(self) -> list[str]:
         """What was read, as the first lines of the output and of the report."""
         lines = [f"baseline: {self.describe_baseline()}", f"goal: {self.describe_goal()}"]
+        if self.request.not_understood:  # never dropped without a word: the user sees it before anything runs
+            lines.append("not understood: " + ", ".join(self.request.not_understood))
         if self.request.methods:
             lines.append("methods asked for: " + ", ".join(a.key for a in self.request.methods))
+        lines += [f"read: {note}" for note in self.request.reading_notes]
         lines += [f"assumed: {a}" for a in self.assumptions]
         return lines
 
@@ -95,6 +95,17 @@ def from_task(task: Task, profile: str, kb: KnowledgeBase) -> Problem:
         )
     request = parse_request(prompt, kb)
     return Problem(prompt, task.baseline_code, pipeline, goal, request, task.level)
+
+
+def default_steps(model_id: str, conditioning: Conditioning) -> tuple[int, str]:
+    """The step count a pipeline runs when none is stated, and where it comes from: the model card's example where
+    the registry records one (FLUX.1, SD3.5, Qwen-Image), else the pipeline class's default. One rule for the
+    words route and for a baseline module that passes no step count."""
+    card = checkpoint(model_id).steps
+    if card is not None:
+        return card, f"the model card's for {model_id}"
+    pipeline_class = family_of(model_id).pipelines[conditioning]
+    return int(pipeline_defaults(pipeline_class)["num_inference_steps"] or 50), f"the {pipeline_class} default"
 
 
 @cache
@@ -127,15 +138,14 @@ def _from_module(code: str, request_text: str, kb: KnowledgeBase, read: Reader) 
     conditioning = Conditioning(
         next((c for c, cls in fam.pipelines.items() if cls == attrs.pipeline_class), request.conditioning)
     )
-    defaults = pipeline_defaults(fam.pipelines[conditioning])
     assumptions = []
     own = checkpoint(attrs.model_id).scheduler
     spec = SchedulerSpec.of(attrs.scheduler_class) if attrs.scheduler_class not in (None, own) else SchedulerSpec()
     steps = attrs.num_inference_steps
     if steps is None:
-        steps = int(defaults["num_inference_steps"] or 50)
-        assumptions.append(f"the module passes no step count: {steps}, the pipeline's default")
-    resolution = attrs.resolution[0] if attrs.resolution else request.resolution
+        steps, source = default_steps(attrs.model_id, conditioning)
+        assumptions.append(f"the module passes no step count: {steps}, {source}")
+    height, width = attrs.resolution if attrs.resolution else (request.resolution, request.width or request.resolution)
     strength = found.strength if conditioning is Conditioning.IMAGE else None
     # The parser reads the class, not its options: the knowledge base's samplers by class (their defaults are
     # diffusers' own), any other class kept as the baseline's own scheduler.
@@ -147,8 +157,8 @@ def _from_module(code: str, request_text: str, kb: KnowledgeBase, read: Reader) 
         )
     elif spec.class_name is None:
         assumptions.append(f"the module keeps the checkpoint's own scheduler ({own})")
-    pipeline = Pipeline(attrs.model_id, conditioning, resolution, key, steps, spec if key == OWN_SCHEDULER else None,
-                        strength)  # fmt: skip
+    pipeline = Pipeline(attrs.model_id, conditioning, height, key, steps, spec if key == OWN_SCHEDULER else None,
+                        strength, width=width if width != height else None)  # fmt: skip
     return request, pipeline, assumptions
 
 
@@ -167,15 +177,15 @@ def _from_words(request: Request, kb: KnowledgeBase) -> tuple[Pipeline, str, lis
         if spec.class_name is None:
             assumptions.append(f"no scheduler named: the checkpoint's own {own}")
         steps = request.bare_steps
-        card = checkpoint(request.model_id).steps
-        if steps is None and card is not None:  # FLUX.1, SD3.5, Qwen-Image: what their model cards' examples run
-            steps = card
-            assumptions.append(f"no step count stated: {steps}, the model card's for {request.model_id}")
-        elif steps is None:
-            steps = int(defaults["num_inference_steps"] or 50)
-            assumptions.append(f"no step count stated: {steps}, the {fam.pipelines[request.conditioning]} default")
-    if not request.resolution_stated:
+        if steps is None:
+            steps, source = default_steps(request.model_id, request.conditioning)
+            assumptions.append(f"no step count stated: {steps}, {source}")
+    if not request.resolution_stated and request.conditioning is not Conditioning.CLASS:
         assumptions.append(f"no resolution stated: {request.resolution}x{request.resolution}, the checkpoint's")
+    if request.current_s is not None:
+        assumptions.append(
+            f"today's latency stated as {request.current_s:g} s: the baseline is measured on the device this runs on"
+        )
     strength = request.strength
     if request.conditioning is Conditioning.IMAGE and strength is None:
         strength = float(defaults["strength"] or 0.75)
@@ -183,12 +193,13 @@ def _from_words(request: Request, kb: KnowledgeBase) -> tuple[Pipeline, str, lis
     if not request.delta_stated and request.has_target:
         assumptions.append(f"no quality bound stated: at most {request.delta:.0%} quality loss")
     pipeline = Pipeline(request.model_id, request.conditioning, request.resolution, key, steps,
-                        spec if key == OWN_SCHEDULER else None, strength, request.guidance_scale)  # fmt: skip
+                        spec if key == OWN_SCHEDULER else None, strength, request.guidance_scale,
+                        request.width)  # fmt: skip
     code = compose(
         kb, pipeline.model_id, pipeline.conditioning, pipeline.resolution, steps,
         [] if key == OWN_SCHEDULER else [Applied(key, {"num_inference_steps": steps})],
         title="baseline, composed from the request", scheduler=pipeline.scheduler, strength=strength,
-        guidance_scale=request.guidance_scale,
+        guidance_scale=request.guidance_scale, width=request.width,
     )  # fmt: skip
     return pipeline, code, assumptions
 

@@ -76,6 +76,7 @@ def compose(
     scheduler: SchedulerSpec | None = None,
     strength: float | None = None,
     guidance_scale: float | None = None,
+    width: int | None = None,
 ) -> str:
     """The source of a solution module for `model_id` with `methods` applied in order.
 
@@ -95,6 +96,7 @@ def compose(
         "pipeline_class": fam.pipelines[conditioning],
         "denoiser": "unet" if fam.backbone == "unet" else "transformer",
         "resolution": resolution,
+        "width": width or resolution,
         "guidance_argument": fam.guidance_argument,
     }
     keys = [a.key for a in methods or []]
