@@ -51,11 +51,22 @@ def solve(
         str,
         typer.Argument(
             help="what you want, e.g. 'Take an SD1.5 pipeline (DDIM, 50 steps) as the "
-            "baseline and reach a 2.5x speedup with at most 5% quality loss'"
+            "baseline and reach a 2.5x speedup with at most 5% quality loss'; the flags below state it exactly"
         ),
-    ],
+    ] = "",
     baseline: Annotated[
         Path | None, typer.Option(help="your baseline module (docs/contract.md); default: composed from the prompt")
+    ] = None,
+    model: Annotated[str | None, typer.Option(help="exact: the checkpoint (hub id or name), over the words")] = None,
+    scheduler: Annotated[str | None, typer.Option(help="exact: the baseline's scheduler ('Euler a', 'DDIM')")] = None,
+    steps: Annotated[int | None, typer.Option(help="exact: the baseline's step count")] = None,
+    size: Annotated[str | None, typer.Option(help="exact: WxH (1216x832) or one side (1024)")] = None,
+    strength: Annotated[float | None, typer.Option(help="exact: img2img strength")] = None,
+    guidance: Annotated[float | None, typer.Option(help="exact: guidance scale")] = None,
+    goal: Annotated[str | None, typer.Option(help="exact: 2x | 1.5s | 800ms | 60% (of today's latency)")] = None,
+    bound: Annotated[str | None, typer.Option(help="exact: the quality bound, 5% or 0.05")] = None,
+    request_file: Annotated[
+        Path | None, typer.Option("--request", help="a TOML file with the same fields, and request = 'the words'")
     ] = None,
     llm: LLMOption = None,
     llm_base_url: Annotated[str | None, typer.Option(help="an OpenAI-compatible server (vLLM, Ollama, ...)")] = None,
@@ -100,6 +111,7 @@ def solve(
     from diffagent.agent.llm_reader import read_with_llm
     from diffagent.agent.loop import AgentOptions
     from diffagent.agent.problem import from_prompt
+    from diffagent.agent.request_exact import exact_request
     from diffagent.report import describe_result, write_report
     from diffagent.solve import LLMSettings, open_llm, run_agent
     from diffbench.knowledge.loader import load_knowledge
@@ -114,7 +126,11 @@ def solve(
         out.mkdir(parents=True, exist_ok=True)
         client = open_llm(settings, out)
     read = (lambda words, model_id: read_with_llm(words, client, kb, model_id)) if client else None
-    problem = from_prompt(prompt, kb, baseline.read_text() if baseline else None, read)
+    flags = dict(model=model, scheduler=scheduler, steps=steps, size=size, strength=strength, guidance=guidance,
+                 goal=goal, bound=bound)  # fmt: skip
+    exact = exact_request(flags, request_file)
+    words = prompt or exact.request
+    problem = from_prompt(words, kb, baseline.read_text() if baseline else None, read, exact)
     if client is not None:
         console.print(f"request read by {client.name}", highlight=False)
     for line in problem.understanding():

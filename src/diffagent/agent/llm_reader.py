@@ -20,8 +20,11 @@ from diffagent.agent.request import (
     Request,
     RequestError,
     SamplerMention,
+    names_of,
     sampler_key,
 )
+from diffagent.agent.request_accounting import not_among
+from diffagent.agent.request_wording import plain_words
 from diffagent.llm.base import LLM, Message
 from diffagent.prompt import render
 from diffbench.errors import DiffbenchError
@@ -121,6 +124,7 @@ def to_request(reading: Reading, kb: KnowledgeBase, text: str, model_hint: str |
         speedup = DEFAULT_SPEEDUP
     resolution = reading.resolution or checkpoint(model_id).resolution
     return Request(
+        not_understood=_unread(text, model_id, reading),
         model_id=model_id, conditioning=conditioning, resolution=resolution, samplers=samplers,
         methods=methods, speedup=speedup, latency_s=reading.latency_s,
         delta=DEFAULT_DELTA if reading.quality_loss is None else reading.quality_loss,
@@ -130,6 +134,23 @@ def to_request(reading: Reading, kb: KnowledgeBase, text: str, model_hint: str |
         resolution_stated=reading.resolution is not None,
         target_assumed=speedup != reading.speedup,
     )  # fmt: skip
+
+
+def _unread(text: str, model_id: str, reading: Reading) -> list[str]:
+    """The request's numbers and model-like names that the model's reading holds nowhere: said, not dropped."""
+    low = plain_words(text).low
+    stated = [reading.resolution, reading.steps, reading.switch_steps, reading.strength, reading.guidance_scale,
+              reading.speedup]  # fmt: skip
+    values = {float(v) for v in stated if v is not None}
+    if reading.speedup:
+        values |= {100 / reading.speedup, 100 - 100 / reading.speedup, (reading.speedup - 1) * 100}
+    if reading.latency_s is not None:
+        values |= {reading.latency_s, reading.latency_s * 1000}
+    if reading.quality_loss is not None:
+        values |= {reading.quality_loss, reading.quality_loss * 100}
+    if reading.resolution:
+        values.add(float(reading.resolution))
+    return not_among(low, names_of(low, model_id), {round(v, 6) for v in values})
 
 
 def _context(kb: KnowledgeBase) -> dict[str, Any]:

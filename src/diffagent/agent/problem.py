@@ -16,6 +16,7 @@ from functools import cache
 
 from diffagent.agent.plan import Goal, Pipeline
 from diffagent.agent.request import EXAMPLE, Request, RequestError, parse_request, sampler_key
+from diffagent.agent.request_exact import ExactRequest
 from diffbench.calibration.space import OWN_SCHEDULER, Config
 from diffbench.evaluation.static import analyze
 from diffbench.knowledge.compose import Applied, compose
@@ -204,14 +205,32 @@ def _from_words(request: Request, kb: KnowledgeBase) -> tuple[Pipeline, str, lis
     return pipeline, code, assumptions
 
 
-def from_prompt(text: str, kb: KnowledgeBase, baseline_code: str | None = None, read: Reader | None = None) -> Problem:
+def from_prompt(
+    text: str,
+    kb: KnowledgeBase,
+    baseline_code: str | None = None,
+    read: Reader | None = None,
+    exact: ExactRequest | None = None,
+) -> Problem:
     """A problem from an engineer's sentence, with their baseline module or one composed from the sentence; the
-    words read by `read` (a language model's reading, llm_reader.py), by the rules when none is given."""
-    read = read or (lambda words, model_id: parse_request(words, kb, model_id))
+    words read by `read` (a language model's reading, llm_reader.py), by the rules when none is given; `exact`'s
+    fields (flags, a request file) over the words' reading."""
+
+    def rules(words: str, model_id: str | None) -> Request:
+        return parse_request(words, kb, model_id)
+
+    reader = read or rules
+    if exact is not None and not exact.empty:
+        hint, words_reader = exact.model_id(), reader
+
+        def reader(words: str, model_id: str | None) -> Request:
+            chosen = words_reader if words.strip() else rules  # no words: nothing for a language model to read
+            return exact.apply(chosen(words, model_id or hint))
+
     if baseline_code is not None:
-        request, pipeline, assumptions = _from_module(baseline_code, text, kb, read)
+        request, pipeline, assumptions = _from_module(baseline_code, text, kb, reader)
     else:
-        request = read(text, None)
+        request = reader(text, None)
         pipeline, baseline_code, assumptions = _from_words(request, kb)
     if request.target_assumed:
         assumptions.append(f"no target stated, only 'faster': a {request.speedup:g}x speedup (state one to change it)")

@@ -198,7 +198,7 @@ def _not_yet(low: str) -> None:
             )
 
 
-def _find_model(low: str, default: str | None) -> tuple[str, Span | None]:
+def find_model(low: str, default: str | None) -> tuple[str, Span | None]:
     """The checkpoint the words name, and the span of the name (with the words that picked the checkpoint)."""
     _not_yet(low)
     for name, mid in _model_names():
@@ -213,7 +213,7 @@ def _find_model(low: str, default: str | None) -> tuple[str, Span | None]:
     raise RequestError(f"the request names no checkpoint this tool knows ({EXAMPLE}); name one of: {known}")
 
 
-def _names_of(low: str, model_id: str) -> list[Span]:
+def names_of(low: str, model_id: str) -> list[Span]:
     """Every mention of a name of the family read ("`black-forest-labs/FLUX.1-dev` (FLUX.1 dev)"), its ControlNet's
     hub id, and a version number right after a name that the checkpoint's id holds ("SDXL base 1.0")."""
     fam = family_of(model_id)
@@ -412,7 +412,7 @@ def _known_words(kb: KnowledgeBase) -> list[str]:
     return names + [m.key for m in kb if "_" not in m.key]  # "deepcache", "tgate"; not "first block cache"
 
 
-def _size(found: Size | None, model_id: str, conditioning: Conditioning) -> tuple[int, int | None]:
+def size_checked(found: Size | None, model_id: str, conditioning: Conditioning) -> tuple[int, int | None]:
     """(height, width or None for a square) as stated, checked: a size is the checkpoint's native one or a
     multiple of 64 on both sides; the checkpoint's own where none is stated."""
     native = checkpoint(model_id).resolution
@@ -435,11 +435,11 @@ def parse_request(text: str, kb: KnowledgeBase, model_id: str | None = None) -> 
     wording = plain_words(text, _known_words(kb))
     low = wording.low
     read: list[Span] = []
-    model_id, model_span = _find_model(low, model_id)
+    model_id, model_span = find_model(low, model_id)
     if model_span:
         read.append(model_span)
     fam = family_of(model_id)
-    read += _names_of(low, model_id)
+    read += names_of(low, model_id)
     conditioning = fam.plain_conditioning
     for kind, pattern in _KINDS:
         if (m := pattern.search(low)) and kind in fam.pipelines:
@@ -455,7 +455,7 @@ def parse_request(text: str, kb: KnowledgeBase, model_id: str | None = None) -> 
                     for s in samplers]  # fmt: skip
         unstepped = _FLOW_EULER if unstepped == _EULER else unstepped
     stated_size = _stated_size(low)
-    height, width = _size(stated_size, model_id, conditioning)
+    height, width = size_checked(stated_size, model_id, conditioning)
     if stated_size is not None:  # every mention of the size read (DiT's, where it is the checkpoint's)
         read += [m.span() for m in _RESOLUTION.finditer(low) if _agrees(m, height, width)]
     strength_value, strength_span = strength(low) if conditioning is Conditioning.IMAGE else (None, None)

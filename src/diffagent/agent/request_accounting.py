@@ -8,7 +8,7 @@ import re
 Span = tuple[int, int]
 
 # A number with what is written onto it: "30", "0.6", "1216x832", "512px", "2.5x", "5%", "800ms".
-_NUMBER = re.compile(r"(?<![\w.])\d+(?:\.\d+)?(?:\s?[x×]\s?\d+)?(?:-?[a-z%]+)?")
+_NUMBER = re.compile(r"(?<![\w.])\d+(?:\.\d+)?(?:\s?[x×]\s?\d+)?(?:-?[a-z%]+|\s?(?:gb|mb|ms|s|px|fps|%)(?![\w]))?")
 # A device the words describe: speed is measured on the device the run is given, so it is listed, with why.
 _DEVICE = re.compile(r"\d+-core|\d+\s*gb|(?:rtx|gtx)\s*\d{4}|[ahlvbt]\d{1,3}|mi\d{3}x?|\d{4}(?:\s*ti)?")
 DEVICE_NOTE = " (a device: speed is measured on the device this runs on)"
@@ -47,4 +47,15 @@ def not_understood(low: str, spans: list[Span]) -> list[str]:
         if word not in seen:
             seen.add(word)
             out.append(word + (DEVICE_NOTE if _DEVICE.fullmatch(word) else ""))
+    return out
+
+
+def not_among(low: str, spans: list[Span], values: set[float]) -> list[str]:
+    """A reading without spans (a language model's): the numbers outside `spans` whose value is none of `values`
+    (the reading's numbers, in every unit they may be written in)."""
+    out = []
+    for word in not_understood(low, spans):
+        number = re.match(r"\d+(?:\.\d+)?", word)
+        if number is None or not any(abs(float(number.group(0)) - v) < 1e-6 for v in values):
+            out.append(word)
     return out
