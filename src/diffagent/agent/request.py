@@ -159,7 +159,7 @@ def _checkpoints() -> list[str]:
 
 _RESOLUTION = re.compile(
     r"(\d{3,4})\s*(?:x|×|by)\s*(\d{3,4})|(\d{3,4})\s*(?:px|pixels?|p|model|checkpoint)\b"
-    r"|\b(?:at|@)\s*(\d{3,4})\b(?!\s*(?:ms|steps?|its|s\b|%|x|×|by\s*\d))"
+    r"|(?:\bat|@)\s*(\d{3,4})\b(?!\s*(?:ms|steps?|its|s\b|%|x|×|by\s*\d))"
 )
 
 
@@ -228,6 +228,17 @@ def names_of(low: str, model_id: str) -> list[Span]:
     return spans
 
 
+def _other_models(low: str, family_key: str) -> list[Span]:
+    """Mentions of known checkpoints of other families than the one read ("SD1.5 ..., SDXL later")."""
+    spans: list[Span] = []
+    for name, mid in _model_names():
+        if family_of(mid).key != family_key:
+            for m in re.finditer(rf"(?<![\w-]){re.escape(name)}(?![\w-])", low):
+                if not any(a <= m.start() < b for a, b in spans):
+                    spans.append(m.span())
+    return spans
+
+
 def _checkpoint_as_stated(low: str, after: int, model_id: str) -> tuple[str, int]:
     """A family's nickname names its default checkpoint unless the words pick another: "base" right after it
     (SD 2.1 base), or a stated resolution that another checkpoint of the family has (PixArt-Alpha at 1024).
@@ -237,11 +248,12 @@ def _checkpoint_as_stated(low: str, after: int, model_id: str) -> tuple[str, int
         base = next((c.id for c in fam.checkpoints if c.id.endswith("-base")), None)
         if base:
             return base, after + base_word.end()
-    right_after = re.match(r"[\s-]*(?:at\s+)?(\d{3,4})\b", low[after:])
+    right_after = re.match(r"[\s(-]*(?:at\s+|the\s+)?(\d{3,4})\b\)?", low[after:])
     size = _stated_size(low)
     stated = int(right_after.group(1)) if right_after else (size.height if size else None)
     picked = next((c.id for c in fam.checkpoints if c.resolution == stated), model_id)
-    return picked, after + (right_after.end() if right_after and picked != model_id else 0)
+    named = right_after and any(c.resolution == int(right_after.group(1)) for c in fam.checkpoints)
+    return picked, after + (right_after.end() if right_after and named else 0)
 
 
 # The knowledge base's samplers, as the scheduler each one installs: a user's baseline on one of these is that
@@ -274,6 +286,9 @@ _SWITCH_AFTER = re.compile(r"^[^.;]{0,25}(?:reduced to|in place of the current)"
 _SAME_MENTION = re.compile(r"^\s*(?:scheduler|sampler)?\s*\(?\s*$")
 
 
+_COUNT_AFTER_NAME = re.compile(r"\s*[:=]?\s*(\d{1,3})\b(?![.,]\d|\s*(?:x|×|%|px|s\b|ms|sec|times|by))")
+
+
 def _gap(low: str, count: Span, name: Span) -> int:
     """How far a step count is from a scheduler's name: the characters between them, plus 60 across a sentence."""
     a, b = (count[1], name[0]) if count[0] < name[0] else (name[1], count[0])
@@ -290,8 +305,12 @@ def _samplers(low: str, read: list[Span]) -> tuple[list[SamplerMention], Schedul
             spans[-1] = (spans[-1][0], end, spec)
         else:
             spans.append((start, end, spec))
-    steps = [(m.start(), int(m.group(1) or m.group(2) or m.group(3))) for m in _STEPS.finditer(low)]
-    step_spans = {m.start(): m.span() for m in _STEPS.finditer(low)}
+    counts = list(_STEPS.finditer(low))
+    for _start, end, _ in spans:  # "DDIM 50": a count written right after the scheduler's name
+        if m := _COUNT_AFTER_NAME.match(low, end):
+            counts.append(m)
+    steps = [(m.start(), int(next(g for g in m.groups() if g))) for m in counts]
+    step_spans = {m.start(): m.span() for m in counts}
     out: list[SamplerMention] = []
     unstepped: SchedulerSpec | None = None
     # Each count goes to one name, the closest pairs first: the gap between the words (from a count's end to the
@@ -366,6 +385,31 @@ def _method_params(key: str, groups: dict[str, str]) -> dict[str, Any]:
     return params
 
 
+# Names people use for the methods besides the knowledge base's own.
+_METHOD_ALIASES = {
+    "tome": ("token merging", "tomesd", "tome"), "tgate": ("t-gate", "tgate"), "deepcache": ("deep cache",),
+    "cache_dit": ("cache-dit", "cachedit", "dbcache"), "first_block_cache": ("first block cache", "fbcache"),
+    "mag_cache": ("magcache",), "pab": ("pyramid attention broadcast",), "qkv_fusion": ("qkv fusion", "fused qkv"),
+    "torch_compile": ("torch.compile", "torch compile"), "channels_last": ("channels last", "channels-last"),
+    "taylorseer_cache": ("taylorseer",), "faster_cache": ("fastercache",),
+}  # fmt: skip
+
+
+def _stated_params(low: str, method: Any, spans: list[Span]) -> tuple[dict[str, Any], list[Span]]:
+    """Parameters stated by name right after a method's bare name: "DeepCache with cache interval 3"."""
+    params: dict[str, Any] = {}
+    read: list[Span] = []
+    for param in method.parameters:
+        words = re.escape(param.name).replace("_", "[ _-]")
+        for _, end in spans:
+            m = re.compile(rf"{words}\s*(?:of|=|:|at|to)?\s*(\d+(?:\.\d+)?)").search(low, end, end + 60)
+            if m:
+                params[param.name] = _number(m.group(1))
+                read.append(m.span())
+                break
+    return params, read
+
+
 def _methods(low: str, kb: KnowledgeBase, read: list[Span]) -> list[Applied]:
     """The methods named, with the parameters their phrasing states; their spans are added to `read`."""
     found: list[tuple[int, Applied]] = []
@@ -381,7 +425,7 @@ def _methods(low: str, kb: KnowledgeBase, read: list[Span]) -> list[Applied]:
             unphrased.append(key)
     for key in unphrased:
         method = kb.method(key)
-        names = sorted({method.name.lower(), key.replace("_", " "), key})
+        names = sorted({method.name.lower(), key.replace("_", " "), key, *_METHOD_ALIASES.get(key, ())})
         spans = [
             m.span()
             for name in names
@@ -389,8 +433,9 @@ def _methods(low: str, kb: KnowledgeBase, read: list[Span]) -> list[Applied]:
             if not any(a <= m.start() < b for a, b in phrased)
         ]
         if spans:
-            found.append((min(a for a, _ in spans), Applied(key, {})))
-            read += spans
+            params, param_spans = _stated_params(low, method, spans)
+            found.append((min(a for a, _ in spans), Applied(key, params)))
+            read += spans + param_spans
     read += phrased
     keys = {a.key for _, a in found}
     if "tgate_deepcache" in keys:  # tgate's combined loader is one method, not T-GATE plus DeepCache
@@ -440,6 +485,7 @@ def parse_request(text: str, kb: KnowledgeBase, model_id: str | None = None) -> 
         read.append(model_span)
     fam = family_of(model_id)
     read += names_of(low, model_id)
+    others = _other_models(low, fam.key)
     conditioning = fam.plain_conditioning
     for kind, pattern in _KINDS:
         if (m := pattern.search(low)) and kind in fam.pipelines:
@@ -484,7 +530,7 @@ def parse_request(text: str, kb: KnowledgeBase, model_id: str | None = None) -> 
         resolution_stated=stated_size is not None and conditioning is not Conditioning.CLASS,
         goal_words=aim.words,
         target_assumed=speedup != aim.speedup,
-        not_understood=not_understood(low, read),
+        not_understood=not_understood(low, read, others),
         reading_notes=wording.notes(),
         current_s=aim.current_s,
     )

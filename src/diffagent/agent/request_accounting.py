@@ -8,16 +8,20 @@ import re
 Span = tuple[int, int]
 
 # A number with what is written onto it: "30", "0.6", "1216x832", "512px", "2.5x", "5%", "800ms".
-_NUMBER = re.compile(r"(?<![\w.])\d+(?:\.\d+)?(?:\s?[x×]\s?\d+)?(?:-?[a-z%]+|\s?(?:gb|mb|ms|s|px|fps|%)(?![\w]))?")
+_NUMBER = re.compile(
+    r"(?<![\w.])(?:\d{3,4}\s?[x×]\s?\d{3,4}|\d+(?:\.\d+)?)"
+    r"(?:-?[a-z%]+|\s?(?:gb|mb|ms|s|px|fps|%|steps?|images?|times?|percent)(?![\w]))?"
+)
+_DEVICE_NAME = re.compile(r"(?:rtx|gtx)\s*\d{4}(?:\s*ti)?")
 # A device the words describe: speed is measured on the device the run is given, so it is listed, with why.
-_DEVICE = re.compile(r"\d+-core|\d+\s*gb|(?:rtx|gtx)\s*\d{4}|[ahlvbt]\d{1,3}|mi\d{3}x?|\d{4}(?:\s*ti)?")
+_DEVICE = re.compile(r"(?:rtx|gtx)\s*\d{4}(?:\s*ti)?|\d+-core|\d+\s*gb|[ahlvbt]\d{1,3}|mi\d{3}x?")
 DEVICE_NOTE = " (a device: speed is measured on the device this runs on)"
 # A name with a digit in it ("sd3", "rtx 4090" is a number, "a100"), or a hub id ("org/name").
 _MODEL_LIKE = re.compile(r"(?<![\w./-])(?:[\w.-]+/[\w.-]+|[a-z][\w.+-]*\d[\w.+-]*)(?![\w/])")
 # Names of image models and few-step variants this tool does not hold: where no known checkpoint's name covers
 # them, they are listed too ("SDXL Turbo" read as SDXL base would be a silent drop).
 _OTHER_MODELS = re.compile(
-    r"(?<![\w-])(?:turbo|lightning|hyper-?sd|lcm(?:-lora)?|kandinsky|playground|midjourney|dall-?e|hunyuan\w*|"
+    r"(?<![\w-])(?:turbo|lightning(?![\s-]fast)|hyper-?sd|lcm(?:-lora)?|kandinsky|playground|midjourney|dall-?e|hunyuan\w*|"
     r"sana|lumina|kolors|stable cascade|cascade|auraflow|hidream|cosmos|juggernaut\w*|dreamshaper|realvis\w*|"
     r"pony|animagine|imagen|ideogram|recraft|omnigen)(?![\w-])"
 )
@@ -30,10 +34,11 @@ def _covered(start: int, spans: list[Span]) -> bool:
     return any(a <= start < b for a, b in spans)
 
 
-def not_understood(low: str, spans: list[Span]) -> list[str]:
-    """The numbers and model-like names of `low` that no span the reader used covers, in order, each once."""
-    found: list[tuple[int, str]] = []
-    for pattern in (_NUMBER, _MODEL_LIKE, _OTHER_MODELS):
+def not_understood(low: str, spans: list[Span], names: list[Span] | None = None) -> list[str]:
+    """The numbers and model-like names of `low` that no span the reader used covers, in order, each once;
+    `names`: spans of known names the reading did not use (another family's checkpoint), listed too."""
+    found: list[tuple[int, str]] = [(a, low[a:b]) for a, b in names or [] if not _covered(a, spans)]
+    for pattern in (_DEVICE_NAME, _NUMBER, _MODEL_LIKE, _OTHER_MODELS):
         for m in pattern.finditer(low):
             word = m.group(0).rstrip(".,;:")
             if _covered(m.start(), spans) or word in _VOCABULARY:

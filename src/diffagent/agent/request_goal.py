@@ -33,15 +33,19 @@ def _seconds(value: str, unit: str) -> float:
 
 
 _SPEEDUPS: list[tuple[str, Any]] = [
-    (rf"{_NUMBER}\s*(?:x|×|times)(?![\w\d]|\s*\d)", lambda m: float(m.group(1))),
+    (rf"{_NUMBER}\s*(?:x|×|times?)(?![\w\d]|\s*\d{{3}})", lambda m: float(m.group(1))),
+    (rf"speed(?:s)? (?:\w+ )?up by {_NUMBER}\s*%", lambda m: 1 + float(m.group(1)) / 100),
     (rf"factor of {_NUMBER}", lambda m: float(m.group(1))),
-    (r"twice as fast|double the speed|halve (?:the )?(?:time|latency|runtime)|half the (?:time|latency)|in half",
+    (r"twice as fast|double the speed|halve (?:the )?(?:time|latency|runtime)|half (?:the )?(?:time|latency)|in half",
      lambda m: 2.0),
-    (rf"(?:down to|to about|to|under|below|within|at most|less than|no more than|at)\s+{_NUMBER}\s*%\s*of\s+"
+    (rf"(?:down to|to about|to|under|below|within|at most|less than|no more than|at|need|want|target|reach)\s+"
+     rf"{_NUMBER}\s*%\s*of\s+"
      rf"(?:the |today's |its |our |my |what it takes )?(?:current |present |baseline |original |existing )?"
      rf"(?:{_LATENCY_WORDS}|baseline)",
      lambda m: 100 / float(m.group(1))),
     (rf"(?:cut|reduce|lower|shave|bring down|trim)\w* (?:the )?(?:{_LATENCY_WORDS})?\s*(?:by )?{_NUMBER}\s*%",
+     lambda m: 1 / (1 - float(m.group(1)) / 100)),
+    (rf"(?:cut|reduce|lower|shave|trim)\w* (?:[\w.-]+ ){{0,4}}?(?:{_LATENCY_WORDS}) by {_NUMBER}\s*%",
      lambda m: 1 / (1 - float(m.group(1)) / 100)),
     (rf"(?:{_LATENCY_WORDS})\s+{_NUMBER}\s*%\s*(?:lower|shorter|less|faster)",
      lambda m: 1 / (1 - float(m.group(1)) / 100)),

@@ -92,7 +92,11 @@ def _spelled(low: str) -> str:
 def _language(low: str) -> str | None:
     words = re.findall(r"[^\W\d_]+", low)
     english = sum(w in _ENGLISH for w in words)
-    scores = {name: sum(w in marks for w in words) for name, (marks, _) in _LANGUAGES.items()}
+    scores = {  # the language's small words, and its words for steps, speed and quality
+        name: sum(w in marks for w in words) + sum(len(k) > 3 and re.search(rf"(?<!\w){k}(?!\w)", low) is not None
+                                                   for k in table)
+        for name, (marks, table) in _LANGUAGES.items()
+    }  # fmt: skip
     name, score = max(scores.items(), key=lambda s: s[1])
     return name if score >= 2 and score > english else None
 
@@ -145,6 +149,7 @@ def plain_words(text: str, names: Iterable[str] = ()) -> Wording:
     low = re.sub(r"(\d),(\d{3})(?!\d)", r"\1\2", low)  # 1,024 px
     low = re.sub(r"(\d),(\d{1,2})(?!\d)", r"\1.\2", low)  # 0,6 (a decimal comma)
     low = re.sub(r"-(pipeline|model|service|checkpoint)\b", r" \1", low)  # "SDXL-Pipeline"
+    low = re.sub(r"(\d)\s*(?:percent|per cent)\b", r"\1%", _spelled(low))
     language = _language(low)
     if language:
         low = _translated(low, language)
