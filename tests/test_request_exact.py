@@ -41,7 +41,9 @@ def test_flags_alone_need_no_words_and_a_latency_goal_reads_in_seconds():
     problem = from_prompt("", KB, exact=ExactRequest(model="FLUX.1-dev", steps=28, goal="800ms"))
     assert problem.pipeline.model_id == "black-forest-labs/FLUX.1-dev" and problem.pipeline.steps == 28
     assert problem.goal.latency_s == pytest.approx(0.8) and problem.goal.speedup is None
-    assert problem.pipeline.sampler == OWN_SCHEDULER and problem.pipeline.scheduler is None  # its own
+    assert problem.pipeline.sampler == OWN_SCHEDULER and problem.pipeline.scheduler.class_name is None  # its own
+    own = "assumed: no scheduler named: the checkpoint's own FlowMatchEulerDiscreteScheduler"
+    assert own in problem.understanding()
 
 
 def test_a_request_file_gives_the_same_fields_and_flags_stand_over_it(tmp_path):

@@ -172,6 +172,8 @@ def _from_words(request: Request, kb: KnowledgeBase) -> tuple[Pipeline, str, lis
     base = request.baseline_sampler
     if base is not None:
         key, steps, spec = base.key, base.steps, base.spec
+        if spec.class_name is None:  # a step count with no scheduler, stated exactly (--steps)
+            assumptions.append(f"no scheduler named: the checkpoint's own {own}")
     else:
         spec = request.named_scheduler or SchedulerSpec()
         key = sampler_key(spec) if spec.class_name else OWN_SCHEDULER
