@@ -115,3 +115,17 @@ def test_the_corpus_holds_at_least_150_requests_in_every_style():
     assert sum("corrected" in want for _, want in CASES) >= 8
     assert sum("unread" in want for _, want in CASES) >= 10
     assert sum("refused" in want for _, want in CASES) >= 8
+
+
+@pytest.mark.parametrize("suite_name", ["paper", "extended"])
+def test_the_suite_prompts_are_read_with_nothing_left_over_but_the_machine_they_describe(suite_name):
+    from diffagent.agent.problem import from_task
+    from diffagent.agent.request_accounting import DEVICE_NOTE
+    from diffbench.tasks.suite import load_suite, suite_dir
+
+    left = {}
+    for task in load_suite(suite_dir(suite_name)):
+        unread = [w for w in from_task(task, "tiny-cpu", KB).request.not_understood if not w.endswith(DEVICE_NOTE)]
+        if unread:
+            left[task.id] = unread
+    assert not left, list(left.items())[:5]
