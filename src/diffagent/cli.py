@@ -90,6 +90,9 @@ def solve(
         bool, typer.Option("--best-of-n", help="ablation: P x T_sel fresh plans, best kept, no parents refined")
     ] = False,
     no_debugger: Annotated[bool, typer.Option("--no-debugger", help="ablation: no repair")] = False,
+    no_tuner: Annotated[
+        bool, typer.Option("--no-tuner", help="ablation: the planner's own numbers, no TPE over refinements")
+    ] = False,
     margin: Annotated[
         float | None,
         typer.Option(min=0.0, help="how far its own measurement must clear a speedup goal to call it met [0.03]"),
@@ -142,7 +145,7 @@ def solve(
     options = AgentOptions(
         population=population, parents=parents, generations=generations, code_restarts=code_restarts,
         debug_rounds=debug_rounds, use_knowledge=not no_knowledge, use_ga=not no_ga, use_debugger=not no_debugger,
-        samples=samples, seed=seed, best_of_n=best_of_n,
+        samples=samples, seed=seed, best_of_n=best_of_n, tune=not no_tuner,
     )  # fmt: skip
     if margin is not None:
         options.margin = margin

@@ -17,6 +17,7 @@ from diffagent.agent.loop import AgentOptions, DiffAgent, Outcome
 from diffagent.agent.plan import Usage
 from diffagent.agent.planner import LLMPlanner
 from diffagent.agent.problem import Problem
+from diffagent.agent.tuner import Tuner, agent_space
 from diffagent.llm.base import LLM, Message
 from diffagent.llm.recording import RecordingLLM
 from diffagent.llm.registry import get_llm
@@ -70,14 +71,25 @@ def build_agent(
         delta = problem.goal.delta if problem.goal else 0.05
         asked = problem.requested_config() if problem.goal is None else None
         planner = HeuristicPlanner(kb, problem.pipeline, profile.name, delta=delta, asked=asked, device=device)
+        planner = _tuned(planner, problem, kb, profile, options, device)
         # Its code is composed from tested templates: at levels 4-5 the measurement itself is the quick run.
         developer = Developer(planner, smoke if problem.goal is None else None, None)
         return DiffAgent(problem, planner, developer, profile, folder, options, device, on_event)
-    llm_planner = LLMPlanner(llm, kb, problem, options.use_knowledge)
+    llm_planner = _tuned(LLMPlanner(llm, kb, problem, options.use_knowledge), problem, kb, profile, options, device)
     coder = LLMCoder(llm, kb, problem, options.use_knowledge)
     debugger = Debugger(llm) if options.use_debugger else None
     developer = Developer(coder, smoke, debugger, options.code_restarts, options.debug_rounds)
     return DiffAgent(problem, llm_planner, developer, profile, folder, options, device, on_event)
+
+
+def _tuned(planner: Any, problem: Problem, kb: KnowledgeBase, profile: Profile, options: AgentOptions,
+           device: str) -> Any:  # fmt: skip
+    """The planner with TPE choosing its refinements' numbers (agent/tuner.py), where there is a goal to tune
+    for and the tuner is on."""
+    if problem.goal is None or not options.tune:
+        return planner
+    space = agent_space(kb, problem.pipeline, profile.name, device)
+    return Tuner(planner, space, problem.goal, options.seed)
 
 
 def direct(problem: Problem, llm: LLM) -> str:

@@ -31,6 +31,7 @@ from diffagent.agent.selector import (
     latency_reading,
     meets,
 )
+from diffagent.agent.tuner import Tuner
 from diffbench.evaluation.child import SolutionError
 from diffbench.evaluation.measure import AGENT_SEED, LiveBaseline, Measurement, ProtocolSizes
 from diffbench.models.profiles import Profile
@@ -68,6 +69,7 @@ class AgentOptions:
     margin: float = SUCCESS_MARGIN  # the agent's measurement must clear a speedup goal by this much to call it met
     latency_margin: float = LATENCY_MARGIN  # and a latency goal by this much
     use_debugger: bool = True
+    tune: bool = True  # TPE chooses the numbers of refined plans (agent/tuner.py); False: the planner's own
     samples: int = 3  # validation inputs per candidate measurement (quality)
     timing_inputs: int = 3  # as the judge
     timing_rounds: int = 2  # the judge: 3
@@ -80,7 +82,7 @@ class AgentOptions:
 
     def describe(self) -> str:
         off = [name for name, on in (("knowledge", self.use_knowledge), ("ga", self.use_ga),
-                                     ("debugger", self.use_debugger)) if not on]  # fmt: skip
+                                     ("debugger", self.use_debugger), ("tuner", self.tune)) if not on]  # fmt: skip
         shape = f"P={self.population} M={self.parents} T_sel={self.generations}" if self.use_ga else "no GA"
         if self.use_ga and self.best_of_n:
             shape = f"best-of-N, N = P x T_sel = {self.population * self.generations} (no selection)"
@@ -266,6 +268,8 @@ class DiffAgent:
                 candidate = self._develop(plan, generation)
                 if candidate.error is None:
                     self._measure(bench, candidate, goal)
+                if isinstance(self.planner, Tuner):
+                    self.planner.tell(plan, candidate)
                 return candidate
 
             evolution = Evolution(
@@ -278,11 +282,17 @@ class DiffAgent:
             best = evolution.run()
             baseline_s = bench.baseline_s
         met = best is not None and meets(best, goal)
-        return Outcome(
+        outcome = Outcome(
             self.problem, self.planner.author, opts, best, evolution.history, met, evolution.stopped_early,
             evolution.best_by_generation, evaluations=len(self._measured), baseline_s=baseline_s,
             over_bound_option=evolution.fastest_over_bound(), repeats_skipped=evolution.repeats_skipped,
         )  # fmt: skip
+        if isinstance(self.planner, Tuner):
+            outcome.notes.append(
+                f"TPE chose the numbers of {self.planner.tuned} refined plans; {self.planner.kept} kept the "
+                "planner's (outside the search space, or no new point)"
+            )
+        return outcome
 
     def _live_baseline(self) -> LiveBaseline:
         base = self.problem.pipeline

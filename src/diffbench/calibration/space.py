@@ -82,7 +82,10 @@ class SearchSpace:
         profile: str,
         *,
         fast_half_precision: bool = True,
+        own_scheduler: str | None = None,
     ) -> None:
+        """`own_scheduler`: offer the baseline's own scheduler (OWN_SCHEDULER) as a sampler too, composing as this
+        knowledge-base sampler does (the agent's users run any scheduler; a task's baseline is a KB sampler)."""
         self.kb = kb
         self.family = family_of(model_id).key
         self.base_steps = base_steps
@@ -95,6 +98,9 @@ class SearchSpace:
             and (fast_half_precision or m.key not in HALF_PRECISION_METHODS)
         ]  # fmt: skip
         self.samplers = sorted(k for k in usable if kb.method(k).category == "sampler")
+        self.own_as = own_scheduler
+        if own_scheduler is not None:
+            self.samplers.append(OWN_SCHEDULER)
         # A method's best recorded variant on this family (FirstBlockCache and cache-dit skip nothing on the
         # stand-ins at their default thresholds).
         measured = kb.measured_speedups(profile, self.family, best_variant=True)
@@ -105,10 +111,13 @@ class SearchSpace:
 
     def steps_allowed(self, sampler: str, steps: int) -> bool:
         """Whether the sampler takes this step count (Optuna's `steps` range is one for every sampler)."""
+        if sampler == OWN_SCHEDULER:
+            return True
         param = next((p for p in self.kb.method(sampler).parameters if p.name == "num_inference_steps"), None)
         return param is None or (param.low or steps) <= steps <= (param.high or steps)
 
     def compatible_set(self, keys: list[str]) -> bool:
+        keys = [(self.own_as or k) if k == OWN_SCHEDULER else k for k in keys]
         return all(frozenset(pair) in self.compatible for pair in itertools.combinations(keys, 2))
 
     def _value(self, trial: Any, key: str, name: str) -> Any:
