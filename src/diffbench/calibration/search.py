@@ -93,13 +93,18 @@ def _measured(record: TrialRecord, m: Measurement) -> None:
 
 
 def search_baseline(
-    bench: LiveBaseline, space: SearchSpace, task: Task, kb: KnowledgeBase, trials: int, sigma: float, seed: int,
-    on_trial: Callable[[TrialRecord], None] | None = None, budget_s: float | None = None,
-    previous: Config | None = None,
+    bench: LiveBaseline, space: SearchSpace, task: Task | None, kb: KnowledgeBase, trials: int, sigma: float,
+    seed: int, on_trial: Callable[[TrialRecord], None] | None = None, budget_s: float | None = None,
+    previous: Config | None = None, write: Callable[[Config, str], str] | None = None, base_sampler: str | None = None,
 ) -> tuple[list[TrialRecord], list[tuple[float, Config]]]:  # fmt: skip
     """The screen: every trial's record, and the configurations within sigma, fastest first. `previous` (the best
     configuration of the record this search replaces) is tried first, so the new search measures the old answer
-    under its own protocol before it looks elsewhere."""
+    under its own protocol before it looks elsewhere. A task's baseline by default; any pipeline with `write` (a
+    configuration's module) and `base_sampler` (the agent's users' pipelines, scripts/agent_value.py)."""
+    if write is None or base_sampler is None:
+        assert task is not None, "a search without a task needs write and base_sampler"
+        base_sampler = base_sampler or task.baseline_sampler
+        write = write or (lambda config, title: _source(kb, task, config, title))
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -107,7 +112,7 @@ def search_baseline(
     point = space.point(previous) if previous is not None else None
     if point is not None:  # first: under a time budget the old answer is the one start that must be measured
         study.enqueue_trial(point, skip_if_exists=True)
-    for start in space.warm_starts(task.baseline_sampler):
+    for start in space.warm_starts(base_sampler):
         study.enqueue_trial(start, skip_if_exists=True)
     records: list[TrialRecord] = []
     feasible: list[tuple[float, Config]] = []
@@ -118,7 +123,7 @@ def search_baseline(
         if config is None:
             raise optuna.TrialPruned("its methods do not compose")
         try:
-            source = _source(kb, task, config, f"calibration trial {trial.number}")
+            source = write(config, f"calibration trial {trial.number}")
         except (KnowledgeError, ValueError) as err:  # a point the knowledge base cannot compose costs nothing
             raise optuna.TrialPruned(str(err)) from None
         record = TrialRecord(number=trial.number, config=config.to_json(), describe=config.describe(), stage="screen")
