@@ -14,16 +14,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from diffagent.agent.planner import json_values
-from diffagent.agent.request import (
-    DEFAULT_DELTA,
-    DEFAULT_SPEEDUP,
-    Request,
-    RequestError,
-    SamplerMention,
-    names_of,
-    sampler_key,
-)
+from diffagent.agent.request import DEFAULT_DELTA, DEFAULT_SPEEDUP, Request, RequestError, names_of
 from diffagent.agent.request_accounting import not_among
+from diffagent.agent.request_samplers import SamplerMention, sampler_key
 from diffagent.agent.request_wording import plain_words
 from diffagent.llm.base import LLM, Message
 from diffagent.prompt import render

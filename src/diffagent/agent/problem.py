@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 from functools import cache
 
 from diffagent.agent.plan import Goal, Pipeline
-from diffagent.agent.request import EXAMPLE, Request, RequestError, parse_request, sampler_key
+from diffagent.agent.request import EXAMPLE, Request, RequestError, parse_request
 from diffagent.agent.request_exact import ExactRequest
+from diffagent.agent.request_samplers import sampler_key
 from diffbench.calibration.space import OWN_SCHEDULER, Config
 from diffbench.evaluation.static import analyze
 from diffbench.knowledge.compose import Applied, compose

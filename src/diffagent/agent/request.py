@@ -15,6 +15,10 @@ of the checkpoints, schedulers and acceleration methods. What it reads:
   quality loss", "0%", "no noticeable quality drop"; 5% when none is stated), and whether the user wants the
   speedup measured even with no target ("report how much faster it got").
 A request that names no known checkpoint is an error that lists what is known, with an example.
+
+The words are made plain first (request_wording.py: typos, other languages, numbers as words); schedulers with
+their step counts are read in request_samplers.py, methods in request_methods.py, the goal in request_goal.py;
+every span read is kept, and what no reading used is listed as not understood (request_accounting.py).
 """
 
 from __future__ import annotations
@@ -22,27 +26,23 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any
 
 from diffagent.agent.request_accounting import Span, not_understood
 from diffagent.agent.request_goal import goal, guidance, strength
+from diffagent.agent.request_methods import methods as read_methods
+from diffagent.agent.request_samplers import EULER, FLOW_EULER, SamplerMention
+from diffagent.agent.request_samplers import samplers as read_samplers
 from diffagent.agent.request_wording import plain_words
-from diffbench.calibration.space import OWN_SCHEDULER
 from diffbench.errors import DiffbenchError
 from diffbench.knowledge.compose import Applied
 from diffbench.knowledge.loader import KnowledgeBase
-from diffbench.knowledge.schedulers import SchedulerSpec, find_schedulers, scheduler_names
+from diffbench.knowledge.schedulers import SchedulerSpec, scheduler_names
 from diffbench.models.families import FAMILIES, Conditioning, checkpoint, family, family_of
-from diffbench.tasks.generate import TAYLORSEER_PHRASES, phrasing
+from diffbench.tasks.generate import phrasing
 
 DEFAULT_DELTA = 0.05
 DEFAULT_SPEEDUP = 2.0  # "make it faster" with no figure: said as assumed, on both routes
 EXAMPLE = 'e.g. "SDXL with Euler, 40 steps at 1024 px: make it 2x faster with at most 5% quality loss"'
-_STEPS = re.compile(
-    r"(?<!every )(?<!step )(?<![\d.])(\d+)\s*(?:[a-z][\w+.-]*\s+){0,2}?(?:steps?|its)\b|steps\s*[:=]\s*(\d+)"
-    r"|\((\d+) of them\)",
-    re.I,
-)  # "30 steps", "25 DPM-Solver++ steps", "40 inference steps", "steps=30", "(20 of them)"
 _KINDS = [
     (Conditioning.CANNY, re.compile(r"controlnet|canny", re.I)),
     (Conditioning.IMAGE, re.compile(r"img2img|image-to-image|image to image|input (?:photo|image)|i2i", re.I)),
@@ -256,201 +256,6 @@ def _checkpoint_as_stated(low: str, after: int, model_id: str) -> tuple[str, int
     return picked, after + (right_after.end() if right_after and named else 0)
 
 
-# The knowledge base's samplers, as the scheduler each one installs: a user's baseline on one of these is that
-# method; any other scheduler is the baseline's own (OWN_SCHEDULER), kept as it is.
-_KB_SAMPLERS = {
-    SchedulerSpec.of("DDIMScheduler"): "ddim",
-    SchedulerSpec.of("DPMSolverMultistepScheduler", algorithm_type="dpmsolver++"): "dpm_solver",
-    SchedulerSpec.of("UniPCMultistepScheduler"): "unipc",
-    SchedulerSpec.of("FlowMatchEulerDiscreteScheduler"): "flow_euler",
-}
-_EULER, _FLOW_EULER = SchedulerSpec.of("EulerDiscreteScheduler"), SchedulerSpec.of("FlowMatchEulerDiscreteScheduler")
-
-
-def sampler_key(spec: SchedulerSpec) -> str:
-    """The knowledge base's sampler for a scheduler, or OWN_SCHEDULER."""
-    return _KB_SAMPLERS.get(spec, OWN_SCHEDULER)
-
-
-@dataclass(frozen=True)
-class SamplerMention:
-    key: str  # a knowledge-base sampler, or OWN_SCHEDULER (then `spec` says which scheduler)
-    steps: int
-    switch: bool  # asked for as the acceleration ("a switch to UniPC", "DDIM reduced to 20 steps")
-    spec: SchedulerSpec = field(default_factory=SchedulerSpec)
-
-
-_SWITCH_BEFORE = re.compile(r"switch to|faster sampler|fewer steps through|a cut of|only \d+ steps of the same")
-_SWITCH_AFTER = re.compile(r"^[^.;]{0,25}(?:reduced to|in place of the current)")
-# "DPM-Solver++ (DPMSolverMultistepScheduler)", "the flow-matching Euler sampler (FlowMatchEulerDiscreteScheduler)"
-_SAME_MENTION = re.compile(r"^\s*(?:scheduler|sampler)?\s*\(?\s*$")
-
-
-_COUNT_AFTER_NAME = re.compile(r"\s*[:=]?\s*(\d{1,3})\b(?![.,]\d|\s*(?:x|×|%|px|s\b|ms|sec|times|by))")
-
-
-def _gap(low: str, count: Span, name: Span) -> int:
-    """How far a step count is from a scheduler's name: the characters between them, plus 60 across a sentence."""
-    a, b = (count[1], name[0]) if count[0] < name[0] else (name[1], count[0])
-    return max(0, b - a) + (60 if re.search(r"[.;]\s", low[a:b]) else 0)
-
-
-def _samplers(low: str, read: list[Span]) -> tuple[list[SamplerMention], SchedulerSpec | None, int | None]:
-    """Each scheduler mention with the step count nearest to it, and whether it is asked for as a switch or cut;
-    then the first scheduler named with no step count near it, and a step count with no scheduler near it. The
-    spans of what was used are added to `read`."""
-    spans: list[tuple[int, int, SchedulerSpec]] = []
-    for start, end, spec in find_schedulers(low):
-        if spans and spans[-1][2] == spec and _SAME_MENTION.match(low[spans[-1][1] : start]):
-            spans[-1] = (spans[-1][0], end, spec)
-        else:
-            spans.append((start, end, spec))
-    counts = list(_STEPS.finditer(low))
-    for _start, end, _ in spans:  # "DDIM 50": a count written right after the scheduler's name
-        if m := _COUNT_AFTER_NAME.match(low, end):
-            counts.append(m)
-    steps = [(m.start(), int(next(g for g in m.groups() if g))) for m in counts]
-    step_spans = {m.start(): m.span() for m in counts}
-    out: list[SamplerMention] = []
-    unstepped: SchedulerSpec | None = None
-    # Each count goes to one name, the closest pairs first: the gap between the words (from a count's end to the
-    # name, or from the name's end to a count), a count in another sentence further than its characters say.
-    pairs = sorted((_gap(low, step_spans[p], span[:2]), i, p) for i, span in enumerate(spans) for p, _ in steps)
-    count_of: dict[int, int] = {}
-    for gap, i, p in pairs:
-        if gap < 60 and i not in count_of and p not in count_of.values():
-            count_of[i] = p
-    used = set(count_of.values())
-    for i, (start, end, spec) in enumerate(spans):
-        if i in count_of:
-            switch = bool(_SWITCH_BEFORE.search(low[max(0, start - 50) : start]) or _SWITCH_AFTER.search(low[end:]))
-            out.append(SamplerMention(sampler_key(spec), dict(steps)[count_of[i]], switch, spec))
-            read += [(start, end), step_spans[count_of[i]]]
-        elif unstepped is None:
-            unstepped = spec
-            read.append((start, end))
-    bare = next((p for p, _ in steps if p not in used), None) if not out else None
-    if bare is not None:
-        read.append(step_spans[bare])
-    return out, unstepped, (dict(steps)[bare] if bare is not None else None)
-
-
-@cache
-def _method_patterns() -> dict[str, list[re.Pattern[str]]]:
-    """The task phrasings of each method as patterns, with a named group per stated parameter."""
-    out: dict[str, list[re.Pattern[str]]] = {}
-    for key, forms in phrasing()["methods"].items():
-        pats = []
-        for form in forms:
-            regex, seen = "", set()
-            for literal, name in re.findall(r"([^{]*)(?:\{(\w+)\})?", form):
-                regex += re.escape(literal)
-                if name == "taylorseer_phrase":  # a switch stated as words, not a value
-                    options = "|".join(re.escape(v) for v in TAYLORSEER_PHRASES.values())
-                    regex += rf"(?P<taylorseer_phrase>{options})?"
-                elif name and name not in seen:
-                    regex += rf"(?P<{name}>\d+(?:\.\d+)?|[\w-]+)"
-                    seen.add(name)
-                elif name:
-                    regex += r"(?:\d+(?:\.\d+)?|[\w-]+)"
-            pats.append(re.compile(regex, re.I))
-        out[key] = pats
-    return out
-
-
-def _number(value: str) -> Any:
-    try:
-        return int(value)
-    except ValueError:
-        try:
-            return float(value)
-        except ValueError:
-            return value
-
-
-def _method_params(key: str, groups: dict[str, str]) -> dict[str, Any]:
-    params = {}
-    for name, value in groups.items():
-        if name == "taylorseer_phrase":
-            if value is not None:
-                params["taylorseer"] = value.lower() == TAYLORSEER_PHRASES[True].lower()
-        elif name.endswith("_percent"):
-            base = name.removesuffix("_percent")
-            if base == "rest":
-                params["fraction"] = round(1 - _number(value) / 100, 4)
-            else:
-                params[base] = round(_number(value) / 100, 4)
-        else:
-            params[name] = _number(value)
-    return params
-
-
-# Names people use for the methods besides the knowledge base's own.
-_METHOD_ALIASES = {
-    "tome": ("token merging", "tomesd", "tome"), "tgate": ("t-gate", "tgate"), "deepcache": ("deep cache",),
-    "cache_dit": ("cache-dit", "cachedit", "dbcache"), "first_block_cache": ("first block cache", "fbcache"),
-    "mag_cache": ("magcache",), "pab": ("pyramid attention broadcast",), "qkv_fusion": ("qkv fusion", "fused qkv"),
-    "torch_compile": ("torch.compile", "torch compile"), "channels_last": ("channels last", "channels-last"),
-    "taylorseer_cache": ("taylorseer",), "faster_cache": ("fastercache",),
-}  # fmt: skip
-
-
-def _stated_params(low: str, method: Any, spans: list[Span]) -> tuple[dict[str, Any], list[Span]]:
-    """Parameters stated by name right after a method's bare name: "DeepCache with cache interval 3"."""
-    params: dict[str, Any] = {}
-    read: list[Span] = []
-    for param in method.parameters:
-        words = re.escape(param.name).replace("_", "[ _-]")
-        for _, end in spans:
-            m = re.compile(rf"{words}\s*(?:of|=|:|at|to)?\s*(\d+(?:\.\d+)?)").search(low, end, end + 60)
-            if m:
-                params[param.name] = _number(m.group(1))
-                read.append(m.span())
-                break
-    return params, read
-
-
-def _methods(low: str, kb: KnowledgeBase, read: list[Span]) -> list[Applied]:
-    """The methods named, with the parameters their phrasing states; their spans are added to `read`."""
-    found: list[tuple[int, Applied]] = []
-    phrased: list[tuple[int, int]] = []  # spans of full task phrasings: a bare name inside one is not a mention
-    unphrased = []
-    for key, patterns in _method_patterns().items():
-        for pattern in patterns:
-            if m := pattern.search(low):
-                found.append((m.start(), Applied(key, _method_params(key, m.groupdict()))))
-                phrased.append(m.span())
-                break
-        else:
-            unphrased.append(key)
-    for key in unphrased:
-        method = kb.method(key)
-        names = sorted({method.name.lower(), key.replace("_", " "), key, *_METHOD_ALIASES.get(key, ())})
-        spans = [
-            m.span()
-            for name in names
-            for m in re.finditer(rf"(?<![\w-]){re.escape(name)}(?![\w-])", low)
-            if not any(a <= m.start() < b for a, b in phrased)
-        ]
-        if spans:
-            params, param_spans = _stated_params(low, method, spans)
-            found.append((min(a for a, _ in spans), Applied(key, params)))
-            read += spans + param_spans
-    read += phrased
-    keys = {a.key for _, a in found}
-    if "tgate_deepcache" in keys:  # tgate's combined loader is one method, not T-GATE plus DeepCache
-        found = [(p, a) for p, a in found if a.key not in ("tgate", "deepcache")]
-    elif {"tgate", "deepcache"} <= keys:
-        # Asked for together: T-GATE's own loader for the pair is what works (the two applied one after the other
-        # patch the same forward and break); their stated parameters carry over.
-        names = {param.name for param in kb.method("tgate_deepcache").parameters}
-        pair = [(p, a) for p, a in found if a.key in ("tgate", "deepcache")]
-        params = {k: v for _, a in pair for k, v in a.params.items() if k in names}
-        found = [(p, a) for p, a in found if a.key not in ("tgate", "deepcache")]
-        found.append((min(p for p, _ in pair), Applied("tgate_deepcache", params)))
-    return [a for _, a in sorted(found, key=lambda f: f[0])]
-
-
 def _known_words(kb: KnowledgeBase) -> list[str]:
     """The field's names a typo is answered with: checkpoints' nicknames, schedulers, methods."""
     names = [n for n, _ in _model_names()] + [n for n, _, _ in scheduler_names()]
@@ -494,12 +299,12 @@ def parse_request(text: str, kb: KnowledgeBase, model_id: str | None = None) -> 
             break
     aim = goal(low)
     read += aim.spans
-    samplers, unstepped, bare_steps = _samplers(low, read)
-    if checkpoint(model_id).scheduler == _FLOW_EULER.class_name:
+    samplers, unstepped, bare_steps = read_samplers(low, read)
+    if checkpoint(model_id).scheduler == FLOW_EULER.class_name:
         # On a flow-matching model (FLUX.1, SD3.5, Qwen-Image) "Euler" is its own flow-matching Euler sampler.
-        samplers = [SamplerMention("flow_euler", s.steps, s.switch, _FLOW_EULER) if s.spec == _EULER else s
+        samplers = [SamplerMention("flow_euler", s.steps, s.switch, FLOW_EULER) if s.spec == EULER else s
                     for s in samplers]  # fmt: skip
-        unstepped = _FLOW_EULER if unstepped == _EULER else unstepped
+        unstepped = FLOW_EULER if unstepped == EULER else unstepped
     stated_size = _stated_size(low)
     height, width = size_checked(stated_size, model_id, conditioning)
     if stated_size is not None:  # every mention of the size read (DiT's, where it is the checkpoint's)
@@ -507,7 +312,7 @@ def parse_request(text: str, kb: KnowledgeBase, model_id: str | None = None) -> 
     strength_value, strength_span = strength(low) if conditioning is Conditioning.IMAGE else (None, None)
     guidance_value, guidance_span = guidance(low)
     read += [span for span in (strength_span, guidance_span) if span]
-    methods = _methods(low, kb, read)
+    methods = read_methods(low, kb, read)
     speedup = aim.speedup
     if aim.faster and speedup is None and aim.latency_s is None:
         speedup = DEFAULT_SPEEDUP

@@ -13,15 +13,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from diffagent.agent.request import (
-    Request,
-    RequestError,
-    SamplerMention,
-    Size,
-    find_model,
-    sampler_key,
-    size_checked,
-)
+from diffagent.agent.request import Request, RequestError, Size, find_model, size_checked
+from diffagent.agent.request_samplers import SamplerMention, sampler_key
 from diffbench.knowledge.schedulers import SchedulerSpec, find_schedulers
 from diffbench.models.families import Conditioning, checkpoint
 
