@@ -50,8 +50,13 @@ def fp32_first(tasks: list[Task]) -> tuple[Task, ...]:
 # round, 1.78-1.94 s at three), and on a shared 2-core VM a stretch of slow minutes moves latencies by more
 # (2026-11-29, fresh-clone CI of f2ab26c: baselines 1.1-1.3x their calibration times, and SD3.5 large's medium
 # tasks missed by 1-5%). The full size judges medium targets at three rounds, as the full reference run does.
+# CI judges one extended task per level (the families in turn: FLUX.1, SD3.5, Qwen-Image, FLUX.1, SD3.5): the
+# judge's mechanism on the flow-matching families once per level. Every extended reference's verdict is kept in
+# docs/extended_reference_run.json with a digest of the task it judged, and test_tasks_extended fails when a
+# task changes under its verdict, so the whole suite's run is the script's (scripts/judge_extended.py), checked
+# for being current here; `make test-full` judges all 15 of the sample (2026-12-07: the 15 took 10-17 min of CI).
 EXTENDED = stratified_sample(
-    per_level=None,
+    per_level=None if FULL_SIZE else 1,
     suite_name="extended",
     tasks=None
     if FULL_SIZE
@@ -79,7 +84,8 @@ def test_the_sample_is_stratified():
         assert len({t.family for t in tasks}) == 6
     assert {get_task(i).difficulty for i in full if get_task(i).level >= 4} == {"easy", "medium"}
     assert len(SAMPLE) >= 5
-    assert [get_task(i).level for i in EXTENDED] == [level for level in range(1, 6) for _ in range(3)]
+    per_level = 3 if FULL_SIZE else 1
+    assert [get_task(i).level for i in EXTENDED] == [level for level in range(1, 6) for _ in range(per_level)]
     assert {get_task(i).family for i in EXTENDED} == {"flux", "sd35", "qwen-image"}
 
 
