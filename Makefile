@@ -25,7 +25,8 @@ $(STAMP): $(BIN)/python pyproject.toml constraints.txt
 	touch $(STAMP)
 
 # The main job on the offline default: the agent with its heuristic planner (no LLM) on a level-4 style request.
-DEMO_REQUEST := Take an SD1.5 pipeline (DDIM, 50 steps) as the baseline and reach a 2.5x speedup with at most 5% quality loss
+# L4-001 is the benchmark task with the same baseline; its tiny-cpu target is 2.59x, so the demo asks 2.6x.
+DEMO_REQUEST := Take an SD1.5 pipeline (DDIM, 50 steps) as the baseline and reach a 2.6x speedup with at most 5% quality loss
 DEMO_OUT := out/demo
 
 demo: $(STAMP)
@@ -33,7 +34,7 @@ demo: $(STAMP)
 	$(BIN)/diffagent solve "$(DEMO_REQUEST)" --profile tiny-cpu --out $(DEMO_OUT)
 	@echo "code:   $(DEMO_OUT)/solution.py"
 	@echo "report: $(DEMO_OUT)/report.md (plot $(DEMO_OUT)/front.png, history $(DEMO_OUT)/history.json)"
-	@echo "check it independently: $(BIN)/diffbench eval L4-002 $(DEMO_OUT)/solution.py --profile tiny-cpu"
+	@echo "check it independently on the matching task: $(BIN)/diffbench eval L4-001 $(DEMO_OUT)/solution.py --profile tiny-cpu"
 
 # pytest exits 5 when it collected no test; a suite that ran nothing is a failure here.
 test: $(STAMP)
