@@ -192,10 +192,8 @@ def published(kb) -> list[str]:
     return lines
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--profile", default="tiny-cpu")
-    args = parser.parse_args()
+def render(profile: str) -> str:
+    """The whole of docs/knowledge.md, from the knowledge base and its recorded figures."""
     kb = load_knowledge()
     text = [
         "# Knowledge base",
@@ -209,14 +207,21 @@ def main() -> None:
         "",
         *overview(kb),
         "",
-        *side_by_side(kb, args.profile),
+        *side_by_side(kb, profile),
         "",
-        *measured(kb, args.profile),
+        *measured(kb, profile),
         "",
         *published(kb),
         "",
     ]
-    DOC.write_text("\n".join(text))
+    return "\n".join(text)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--profile", default="tiny-cpu")
+    args = parser.parse_args()
+    DOC.write_text(render(args.profile))
     print(f"wrote {DOC}")
 
 

@@ -37,10 +37,15 @@ def section(tasks: list, heading: str) -> list[str]:
     return parts
 
 
-def main() -> None:
+def render() -> str:
+    """The whole of docs/tasks.md, from the suites."""
     parts = [INTRO, *section(list(suite("paper")), "## Coverage of the paper's suite")]
     parts += [EXTENDED, *section(list(suite("extended")), "## Coverage of the extended suite")]
-    DOC.write_text("\n".join(parts))
+    return "\n".join(parts)
+
+
+def main() -> None:
+    DOC.write_text(render())
     print(f"wrote {DOC}")
 
 
