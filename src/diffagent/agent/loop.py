@@ -289,8 +289,8 @@ class DiffAgent:
         )  # fmt: skip
         if isinstance(self.planner, Tuner):
             outcome.notes.append(
-                f"TPE chose the numbers of {self.planner.tuned} refined plans; {self.planner.kept} kept the "
-                "planner's (outside the search space, or no new point)"
+                f"the search inside: TPE chose the numbers of {self.planner.tuned} refined plans and "
+                f"{self.planner.searched} points of its own; {self.planner.kept} refinements kept the planner's"
             )
         return outcome
 

@@ -62,9 +62,9 @@ class Tuner:
     goal: Goal
     seed: int = 0
     tuned: int = 0  # refinements whose numbers TPE chose
-    kept: int = 0  # refinements that kept the planner's numbers (outside the space, or no new point)
-    _refined: int = 0
+    kept: int = 0  # refinements that kept the planner's numbers (every other one, or TPE had no new point)
     searched: int = 0  # fresh points TPE chose where the planner had none left
+    _refined: int = 0
     _trials: dict[str, Any] = field(default_factory=dict)  # Config.key() -> the trial it was asked as
     _values: dict[str, float] = field(default_factory=dict)  # Config.key() -> its objective, once measured
 
@@ -78,7 +78,9 @@ class Tuner:
             tpe = optuna.samplers.TPESampler(seed=self.seed, n_startup_trials=STARTUP, multivariate=True, group=True)
         self.study = optuna.create_study(direction="maximize", sampler=tpe)
 
-    def __getattr__(self, name: str) -> Any:  # requested(), alternatives(), author: the planner's own
+    def __getattr__(self, name: str) -> Any:  # requested(), alternatives(), author, write(): the planner's own
+        if name.startswith("_") or name == "planner":
+            raise AttributeError(name)
         return getattr(self.planner, name)
 
     def fresh(self, count: int) -> list[Plan]:
