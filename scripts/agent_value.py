@@ -123,16 +123,11 @@ def agent(problem: Any, kb: Any, profile: Any, folder: Path, options: Any) -> di
     return arm
 
 
-def run_row(name: str, text: str, args: argparse.Namespace, root: Path) -> dict[str, Any]:
+def run_row(name: str, text: str, args: argparse.Namespace, root: Path, profile: Any, kb: Any) -> dict[str, Any]:
     from diffagent.agent.loop import AgentOptions
     from diffagent.agent.problem import from_prompt
-    from diffbench.knowledge.loader import load_knowledge
-    from diffbench.models.loading import activate, require
-    from diffbench.models.profiles import get_profile
+    from diffbench.models.loading import require
 
-    profile = get_profile(args.profile)
-    activate(profile)
-    kb = load_knowledge()
     problem = from_prompt(text, kb)
     asked = problem.goal
     problem.goal = replace(asked, speedup=UNREACHABLE, latency_s=None)
@@ -200,13 +195,17 @@ def main() -> None:
     if args.render:
         publish(DOC, BEGIN, END, render(json.loads(RECORD.read_text())), args.no_write)
         return
+    from diffbench.knowledge.loader import load_knowledge
+    from diffbench.models.loading import activate
     from diffbench.models.profiles import get_profile
 
     profile = get_profile(args.profile)
+    activate(profile)  # once, before anything imports huggingface_hub
+    kb = load_knowledge()
     rows = []
     with tempfile.TemporaryDirectory(prefix="agent-value-") as tmp:
         for name in args.only or list(ROWS):
-            rows.append(run_row(name, ROWS[name], args, Path(tmp) / name))
+            rows.append(run_row(name, ROWS[name], args, Path(tmp) / name, profile, kb))
     record = {"date": str(datetime.date.today()), "profile": profile.name, "device": profile.device,
               "weights": "stand-ins" if profile.builds_standins else "real weights",
               "population": args.population, "generations": args.generations, "rows": rows}  # fmt: skip

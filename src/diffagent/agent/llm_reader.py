@@ -16,14 +16,14 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from diffagent.agent.planner import json_values
 from diffagent.agent.request import DEFAULT_DELTA, DEFAULT_SPEEDUP, Request, RequestError, names_of
 from diffagent.agent.request_accounting import not_among
-from diffagent.agent.request_samplers import SamplerMention, sampler_key
+from diffagent.agent.request_samplers import SamplerMention, sampler_key, scheduler_named
 from diffagent.agent.request_wording import plain_words
 from diffagent.llm.base import LLM, Message
 from diffagent.prompt import render
 from diffbench.errors import DiffbenchError
 from diffbench.knowledge.compose import Applied
 from diffbench.knowledge.loader import KnowledgeBase
-from diffbench.knowledge.schedulers import SchedulerSpec, find_schedulers
+from diffbench.knowledge.schedulers import SchedulerSpec
 from diffbench.models.families import FAMILIES, Conditioning, UnknownModelError, checkpoint, family_of
 
 
@@ -51,10 +51,10 @@ class Reading(BaseModel):
 
 
 def _scheduler(name: str) -> SchedulerSpec:
-    found = find_schedulers(name)
-    if not found:
+    spec = scheduler_named(name)
+    if spec is None:
         raise ValueError(f"scheduler {name!r} is not one this tool can name in diffusers")
-    return found[0][2]
+    return spec
 
 
 def to_request(reading: Reading, kb: KnowledgeBase, text: str, model_hint: str | None = None) -> Request:
@@ -141,8 +141,6 @@ def _unread(text: str, model_id: str, reading: Reading) -> list[str]:
         values |= {reading.latency_s, reading.latency_s * 1000}
     if reading.quality_loss is not None:
         values |= {reading.quality_loss, reading.quality_loss * 100}
-    if reading.resolution:
-        values.add(float(reading.resolution))
     return not_among(low, names_of(low, model_id), {round(v, 6) for v in values})
 
 

@@ -25,12 +25,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 
-from diffagent.agent.request_accounting import Span, not_understood
+from diffagent.agent.request_accounting import Span, covered, not_understood
 from diffagent.agent.request_goal import goal, guidance, strength
 from diffagent.agent.request_methods import methods as read_methods
-from diffagent.agent.request_samplers import EULER, FLOW_EULER, SamplerMention
+from diffagent.agent.request_samplers import SamplerMention, as_native, sampler_key
 from diffagent.agent.request_samplers import samplers as read_samplers
 from diffagent.agent.request_wording import plain_words
 from diffbench.errors import DiffbenchError
@@ -201,12 +201,13 @@ def _not_yet(low: str) -> None:
 def find_model(low: str, default: str | None) -> tuple[str, Span | None]:
     """The checkpoint the words name, and the span of the name (with the words that picked the checkpoint)."""
     _not_yet(low)
-    for name, mid in _model_names():
-        if m := re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", low):
-            if name not in _nicknames():
-                return mid, m.span()
-            mid, end = _checkpoint_as_stated(low, m.end(), mid)
-            return mid, (m.start(), end)
+    first = next(iter(_mentions(low)), None)  # the longest known name found first
+    if first is not None:
+        name, mid, (start, end) = first
+        if name not in _nicknames():
+            return mid, (start, end)
+        mid, end = _checkpoint_as_stated(low, end, mid)
+        return mid, (start, end)
     if default is not None:
         return default, None
     known = ", ".join(_checkpoints())
@@ -217,26 +218,35 @@ def names_of(low: str, model_id: str) -> list[Span]:
     """Every mention of a name of the family read ("`black-forest-labs/FLUX.1-dev` (FLUX.1 dev)"), its ControlNet's
     hub id, and a version number right after a name that the checkpoint's id holds ("SDXL base 1.0")."""
     fam = family_of(model_id)
-    names = [name for name, mid in _model_names() if family_of(mid).key == fam.key]
-    names += [fam.controlnet_id.lower()] if fam.controlnet_id else []
+    found = [span for _, mid, span in _mentions(low) if family_of(mid).key == fam.key]
+    if fam.controlnet_id:
+        found += [m.span() for m in re.finditer(rf"(?<![\w-]){re.escape(fam.controlnet_id.lower())}(?![\w-])", low)]
     spans = []
-    for name in names:
-        for m in re.finditer(rf"(?<![\w-]){re.escape(name)}(?![\w-])", low):
-            version = re.match(r"(?:[\s-]+(?:base|dev|large|medium))?[\s-]+v?(\d+(?:\.\d+)?)\b", low[m.end() :])
-            held = version and version.group(1) in model_id.lower()
-            spans.append((m.start(), m.end() + (version.end() if held and version else 0)))
+    for start, end in found:
+        version = re.match(r"(?:[\s-]+(?:base|dev|large|medium))?[\s-]+v?(\d+(?:\.\d+)?)\b", low[end:])
+        held = version is not None and version.group(1) in model_id.lower()
+        spans.append((start, end + (version.end() if version and held else 0)))
     return spans
 
 
 def _other_models(low: str, family_key: str) -> list[Span]:
     """Mentions of known checkpoints of other families than the one read ("SD1.5 ..., SDXL later")."""
     spans: list[Span] = []
-    for name, mid in _model_names():
-        if family_of(mid).key != family_key:
-            for m in re.finditer(rf"(?<![\w-]){re.escape(name)}(?![\w-])", low):
-                if not any(a <= m.start() < b for a, b in spans):
-                    spans.append(m.span())
+    for _, mid, (start, end) in _mentions(low):
+        if family_of(mid).key != family_key and not covered(start, spans):
+            spans.append((start, end))
     return spans
+
+
+@lru_cache(maxsize=16)
+def _mentions(low: str) -> tuple[tuple[str, str, Span], ...]:
+    """Every mention of a known checkpoint name in the words as (name, model id, span), longest names first: one
+    scan that the model's reading, its other mentions and other families' mentions all share."""
+    return tuple(
+        (name, mid, m.span())
+        for name, mid in _model_names()
+        for m in re.finditer(rf"(?<![\w-]){re.escape(name)}(?![\w-])", low)
+    )
 
 
 def _checkpoint_as_stated(low: str, after: int, model_id: str) -> tuple[str, int]:
@@ -300,11 +310,10 @@ def parse_request(text: str, kb: KnowledgeBase, model_id: str | None = None) -> 
     aim = goal(low)
     read += aim.spans
     samplers, unstepped, bare_steps = read_samplers(low, read)
-    if checkpoint(model_id).scheduler == FLOW_EULER.class_name:
-        # On a flow-matching model (FLUX.1, SD3.5, Qwen-Image) "Euler" is its own flow-matching Euler sampler.
-        samplers = [SamplerMention("flow_euler", s.steps, s.switch, FLOW_EULER) if s.spec == EULER else s
-                    for s in samplers]  # fmt: skip
-        unstepped = FLOW_EULER if unstepped == EULER else unstepped
+    own = checkpoint(model_id).scheduler
+    samplers = [SamplerMention(sampler_key(as_native(s.spec, own)), s.steps, s.switch, as_native(s.spec, own))
+                for s in samplers]  # fmt: skip
+    unstepped = as_native(unstepped, own) if unstepped else None
     stated_size = _stated_size(low)
     height, width = size_checked(stated_size, model_id, conditioning)
     if stated_size is not None:  # every mention of the size read (DiT's, where it is the checkpoint's)

@@ -14,7 +14,7 @@ _NUMBER = re.compile(
 )
 _DEVICE_NAME = re.compile(r"(?:rtx|gtx)\s*\d{4}(?:\s*ti)?")
 # A device the words describe: speed is measured on the device the run is given, so it is listed, with why.
-_DEVICE = re.compile(r"(?:rtx|gtx)\s*\d{4}(?:\s*ti)?|\d+-core|\d+\s*gb|[ahlvbt]\d{1,3}|mi\d{3}x?")
+_DEVICE = re.compile(rf"{_DEVICE_NAME.pattern}|\d+-core|\d+\s*gb|[ahlvbt]\d{{1,3}}|mi\d{{3}}x?")
 DEVICE_NOTE = " (a device: speed is measured on the device this runs on)"
 # A name with a digit in it ("sd3", "rtx 4090" is a number, "a100"), or a hub id ("org/name").
 _MODEL_LIKE = re.compile(r"(?<![\w./-])(?:[\w.-]+/[\w.-]+|[a-z][\w.+-]*\d[\w.+-]*)(?![\w/])")
@@ -30,18 +30,19 @@ _VOCABULARY = frozenset(["img2img", "txt2img", "text2img", "t2i", "i2i", "2m", "
                         "fp8", "int8", "int4", "1d", "2d", "3d"])  # fmt: skip
 
 
-def _covered(start: int, spans: list[Span]) -> bool:
+def covered(start: int, spans: list[Span]) -> bool:
+    """Whether a position lies inside one of the spans read."""
     return any(a <= start < b for a, b in spans)
 
 
 def not_understood(low: str, spans: list[Span], names: list[Span] | None = None) -> list[str]:
     """The numbers and model-like names of `low` that no span the reader used covers, in order, each once;
     `names`: spans of known names the reading did not use (another family's checkpoint), listed too."""
-    found: list[tuple[int, str]] = [(a, low[a:b]) for a, b in names or [] if not _covered(a, spans)]
+    found: list[tuple[int, str]] = [(a, low[a:b]) for a, b in names or [] if not covered(a, spans)]
     for pattern in (_DEVICE_NAME, _NUMBER, _MODEL_LIKE, _OTHER_MODELS):
         for m in pattern.finditer(low):
             word = m.group(0).rstrip(".,;:")
-            if _covered(m.start(), spans) or word in _VOCABULARY:
+            if covered(m.start(), spans) or word in _VOCABULARY:
                 continue
             if any(a <= m.start() < a + len(w) for a, w in found):
                 continue  # one token, found by two patterns

@@ -14,11 +14,10 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from diffagent.agent.request import Request, RequestError, Size, find_model, size_checked
-from diffagent.agent.request_samplers import SamplerMention, sampler_key
-from diffbench.knowledge.schedulers import SchedulerSpec, find_schedulers
+from diffagent.agent.request_samplers import SamplerMention, as_native, sampler_key, scheduler_named
+from diffbench.knowledge.schedulers import SchedulerSpec
 from diffbench.models.families import Conditioning, checkpoint
 
-_FLOW_EULER = "FlowMatchEulerDiscreteScheduler"
 Note = Callable[[str, object, object], None]  # (flag, value, what the words said)
 
 
@@ -100,9 +99,7 @@ class ExactRequest(BaseModel):
     def _sampler(self, out: Request, words: Request, note: Note) -> None:
         base = words.baseline_sampler
         spec = _scheduler(self.scheduler) if self.scheduler else (base.spec if base else words.named_scheduler)
-        spec = spec or SchedulerSpec()
-        if spec.class_name == "EulerDiscreteScheduler" and checkpoint(out.model_id).scheduler == _FLOW_EULER:
-            spec = SchedulerSpec.of(_FLOW_EULER)  # on a flow-matching model "Euler" is its own flow-matching Euler
+        spec = as_native(spec or SchedulerSpec(), checkpoint(out.model_id).scheduler)
         steps = self.steps or (base.steps if base else words.bare_steps)
         asked = words.asked_sampler
         kept = [s for s in words.samplers if s.switch or (s is asked and s is not base)]
@@ -131,10 +128,10 @@ class ExactRequest(BaseModel):
 
 
 def _scheduler(name: str) -> SchedulerSpec:
-    found = find_schedulers(name)
-    if not found:
+    spec = scheduler_named(name)
+    if spec is None:
         raise RequestError(f"--scheduler {name!r} is not a diffusers scheduler this tool can name (e.g. 'Euler a')")
-    return found[0][2]
+    return spec
 
 
 def goal_of(text: str) -> tuple[float | None, float | None]:

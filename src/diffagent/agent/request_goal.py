@@ -9,7 +9,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-Span = tuple[int, int]
+from diffagent.agent.request_accounting import Span, covered
+
 _NUMBER = r"(\d+(?:\.\d+)?)"
 _QUALITY = r"(?:quality|clip|fidelity|psnr|degradation|drop|loss)"
 _SECONDS = r"(ms|s|sec|secs|seconds?)\b"
@@ -86,7 +87,7 @@ def goal(low: str) -> GoalReading:
         out.words = out.words or m.group(0)
         out.spans.append(m.span())
     for latency in re.finditer(rf"{_NUMBER}\s*{_SECONDS}(?!\s*(?:per step|/step))", low):
-        if any(a <= latency.start() < b for a, b in out.spans):
+        if covered(latency.start(), out.spans):
             continue
         if re.search(rf"{_CURRENT}\s*(?:about |around |roughly |~)?$", low[: latency.start()]):
             out.current_s = _seconds(latency.group(1), latency.group(2))  # what it takes today, not the target
@@ -107,7 +108,7 @@ def goal(low: str) -> GoalReading:
         out.delta = 0.0
         out.spans.append(lossless.span())
     if out.speedup is None and out.latency_s is None:
-        asked = [m for m in _FASTER.finditer(low) if not any(a <= m.start() < b for a, b in out.spans)]
+        asked = [m for m in _FASTER.finditer(low) if not covered(m.start(), out.spans)]
         out.faster = bool(asked)
     return out
 

@@ -8,7 +8,7 @@ import re
 from functools import cache
 from typing import Any
 
-from diffagent.agent.request_accounting import Span
+from diffagent.agent.request_accounting import Span, covered
 from diffbench.knowledge.compose import Applied
 from diffbench.knowledge.loader import KnowledgeBase
 from diffbench.tasks.generate import TAYLORSEER_PHRASES, phrasing
@@ -109,7 +109,7 @@ def methods(low: str, kb: KnowledgeBase, read: list[Span]) -> list[Applied]:
             m.span()
             for name in names
             for m in re.finditer(rf"(?<![\w-]){re.escape(name)}(?![\w-])", low)
-            if not any(a <= m.start() < b for a, b in phrased)
+            if not covered(m.start(), phrased)
         ]
         if spans:
             params, param_spans = _stated_params(low, method, spans)

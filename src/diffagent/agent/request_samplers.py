@@ -92,3 +92,14 @@ def samplers(low: str, read: list[Span]) -> tuple[list[SamplerMention], Schedule
     if bare is not None:
         read.append(step_spans[bare])
     return out, unstepped, (dict(steps)[bare] if bare is not None else None)
+
+
+def scheduler_named(name: str) -> SchedulerSpec | None:
+    """The scheduler a name (a class or a usual name: "Euler a", "DPM++ 2M Karras") stands for; None if none."""
+    found = find_schedulers(name)
+    return found[0][2] if found else None
+
+
+def as_native(spec: SchedulerSpec, model_scheduler: str) -> SchedulerSpec:
+    """On a flow-matching model (FLUX.1, SD3.5, Qwen-Image) "Euler" is its own flow-matching Euler sampler."""
+    return FLOW_EULER if spec == EULER and model_scheduler == FLOW_EULER.class_name else spec

@@ -154,4 +154,4 @@ def plain_words(text: str, names: Iterable[str] = ()) -> Wording:
     if language:
         low = _translated(low, language)
     low, corrections = _corrected(low, names)
-    return Wording(_spelled(low), corrections, language)
+    return Wording(low, corrections, language)

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from diffagent.agent.plan import Candidate, Goal, Pipeline, Plan
+from diffbench.calibration.search import CRASHED, trial_value
 from diffbench.calibration.space import Config, SearchSpace
 from diffbench.knowledge.loader import KnowledgeBase
 from diffbench.models.device import device_has_fast_half_precision
@@ -33,16 +34,15 @@ from diffbench.models.families import checkpoint
 
 ASKS = 5  # times TPE is asked for a point not measured yet before the planner's own numbers stand
 STARTUP = 4  # TPE models from its fourth trial on (the planner's seeds are the first; 10, its default, would be random)
-FAILED = -1.0  # a candidate that did not run: calibration's value for a crash
 TPE = "Optuna TPE search"  # the author of the points TPE chose on its own
 
 
 def objective(candidate: Candidate, goal: Goal) -> float:
     """Calibration's objective: the speedup within the quality bound, minus the loss over it."""
     if not candidate.ran:
-        return FAILED
+        return CRASHED
     assert candidate.loss is not None and candidate.speedup is not None
-    return candidate.speedup if candidate.loss <= goal.bound else -candidate.loss
+    return trial_value(candidate.speedup, candidate.loss, goal.bound)
 
 
 def agent_space(kb: KnowledgeBase, pipeline: Pipeline, profile: str, device: str) -> SearchSpace:

@@ -67,6 +67,15 @@ def stability_protocol(samples: int) -> ProtocolSizes:
     return ProtocolSizes(samples=samples)
 
 
+CRASHED = -1.0  # a trial whose candidate did not run
+
+
+def trial_value(speedup: float, loss: float, bound: float) -> float:
+    """The search's objective: the speedup within the quality bound; over it -L, so it ranks below every feasible
+    point and TPE still learns which way is worse. Calibration's and the agent's search (agent/tuner.py) alike."""
+    return speedup if loss <= bound else -loss
+
+
 def describe_platform(profile: Profile) -> str:
     """The hardware a target was measured on, as a level-5 prompt states it, and what weights ran."""
     hardware = describe_hardware(profile.device)
@@ -134,14 +143,13 @@ def search_baseline(
             record.error = str(err)[:500]
             if on_trial:
                 on_trial(record)
-            return -1.0
+            return CRASHED
         _measured(record, m)
         if on_trial:
             on_trial(record)
         if m.loss <= sigma - SEARCH_MARGIN:
             feasible.append((m.speedup, config))
-            return m.speedup
-        return -m.loss
+        return trial_value(m.speedup, m.loss, sigma - SEARCH_MARGIN)
 
     # Pruned trials (methods that do not compose) cost nothing, so they do not count against the budget.
     while len(records) < trials and len(study.trials) < trials * 20:
