@@ -37,7 +37,7 @@ class TimeLimits:
         rule = (
             f"from the baseline's {load_s:.2f} s load and {call_s:.2f} s call: {LOAD_MULTIPLE:.0f}x its load "
             f"(at least {LOAD_FLOOR_S:.0f} s) to load; the first call, the warm-up where compilation happens, "
-            f"{WARMUP_MULTIPLE:.0f}x its call (at least {WARMUP_FLOOR_S:.0f} s and the load's limit); "
+            f"{WARMUP_MULTIPLE:.0f}x its call (at least {WARMUP_FLOOR_S:.0f} s, the load's limit and a later call's); "
             f"{CALL_MULTIPLE:.0f}x its call (at least {CALL_FLOOR_S:.0f} s) for every later call"
         )
         if call_override_s is not None:
