@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -54,6 +55,15 @@ def profile() -> Iterator[Profile]:
     prof = tiny_cpu()
     build_standins(prof)
     yield prof
+
+
+@pytest.fixture(scope="session")
+def generated_suite() -> Callable[[str], list[Task]]:
+    """Each suite as the generator writes it from the committed knowledge base and calibration records, generated
+    once per session (the paper suite takes ~20 s) for the tests that compare it with the committed files."""
+    from diffbench.tasks.generate import generate
+
+    return functools.cache(lambda suite_name: generate(suite=suite_name))
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ from typer.testing import CliRunner
 from diffagent.cli import app
 from diffagent.solve import EXCHANGES_FILE
 from diffagent.solvers import solve_direct
-from diffbench.evaluation.judge import JudgeOptions, evaluate
 from diffbench.models.profiles import tiny_cpu
 from diffbench.tasks.suite import get_task
 from fake_llm_server import FakeLLMServer
@@ -64,10 +63,7 @@ def test_the_debugger_repairs_two_faults_and_the_replay_reproduces_the_run(profi
     assert attempts[2]["reflection"].startswith("UNet2DConditionModel has no enable_turbo_mode")
     assert history["llm"]["calls"] == 5 and history["llm"]["tokens_in"] > 0 and history["llm"]["tokens_out"] > 0
     solution = (first / "solution.py").read_text()
-    assert solution.strip() == good.strip()
-
-    verdict = evaluate(task, solution, profile, tmp_path / "judge", JudgeOptions(samples=3, inputs_seed=5))
-    assert verdict.passed, verdict.stages
+    assert solution.strip() == good.strip()  # L1-001's reference, which the judge passes (test_judge)
 
     recording = first / EXCHANGES_FILE
     assert len(recording.read_text().splitlines()) == 5

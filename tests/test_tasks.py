@@ -11,7 +11,6 @@ from typer.testing import CliRunner
 from diffbench.cli import app
 from diffbench.knowledge import load_knowledge
 from diffbench.models.families import families_of
-from diffbench.tasks.generate import generate
 from diffbench.tasks.schema import LEVELS
 from diffbench.tasks.stats import stats
 from diffbench.tasks.suite import DATA_DIR, TaskFileError, load_suite, suite, write_suite
@@ -99,8 +98,8 @@ def test_every_reference_and_baseline_checks_out(tasks):
     assert problems == {}
 
 
-def test_regenerating_reproduces_the_committed_files_byte_for_byte(tmp_path):
-    write_suite(generate(), tmp_path)
+def test_regenerating_reproduces_the_committed_files_byte_for_byte(tmp_path, generated_suite):
+    write_suite(generated_suite("paper"), tmp_path)
     for level in LEVELS:
         name = f"level{level}.jsonl"
         assert (tmp_path / name).read_bytes() == (DATA_DIR / name).read_bytes(), name

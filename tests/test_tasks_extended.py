@@ -15,7 +15,6 @@ from diffbench.cli import app
 from diffbench.evaluation.judge import JudgeOptions
 from diffbench.knowledge import load_knowledge
 from diffbench.models.families import checkpoint, families_of, family_of
-from diffbench.tasks.generate import generate
 from diffbench.tasks.schema import SUITE_LEVELS
 from diffbench.tasks.stats import stats
 from diffbench.tasks.suite import KNOWN_FAILING_FILE, get_task, suite, suite_dir
@@ -68,9 +67,9 @@ def test_no_reference_or_baseline_imports_this_project(tasks):
     assert [t.id for t in tasks for code in (t.reference_code, t.baseline_code) if pattern.search(code)] == []
 
 
-def test_regenerating_reproduces_the_committed_files_and_leaves_the_paper_suite_alone(tasks):
-    assert check_regenerates(generate(suite="extended"), suite_dir("extended")) == []
-    assert check_regenerates(generate(suite="paper"), suite_dir("paper")) == []
+def test_regenerating_reproduces_the_committed_files_and_leaves_the_paper_suite_alone(tasks, generated_suite):
+    assert check_regenerates(generated_suite("extended"), suite_dir("extended")) == []
+    assert check_regenerates(generated_suite("paper"), suite_dir("paper")) == []
 
 
 def test_task_ids_resolve_across_suites():
