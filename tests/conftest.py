@@ -38,6 +38,10 @@ def timed_half_precision_skip(task: Task) -> pytest.MarkDecorator | None:
     return pytest.mark.skip(reason=reason) if reason else None
 
 
+# The run's thread settings, for a subprocess started with an environment of its own: `make test` runs two workers,
+# each torch process on one thread; a process on the machine's default threads beside them slows all of them 5-10x.
+THREADS = {k: os.environ[k] for k in ("OMP_NUM_THREADS", "MKL_NUM_THREADS") if k in os.environ}
+
 FIXTURES = Path(__file__).parent / "fixtures"
 # The extended suite's recorded reference run (scripts/judge_extended.py).
 EXTENDED_RUN_RECORD = Path(__file__).resolve().parent.parent / "docs" / "extended_reference_run.json"

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import THREADS
 from diffagent.agent.heuristic import HeuristicPlanner
 from diffagent.agent.loop import AgentOptions, Outcome
 from diffagent.agent.plan import AUTHOR, Pipeline, Usage
@@ -110,7 +111,7 @@ def test_a_profile_that_needs_cuda_on_a_machine_without_it_is_one_line(argv, tmp
 def test_the_cuda_profiles_judge_runs_on_the_cpu_over_stand_ins_and_reaches_a_clip_figure(profile, tmp_path):
     """The acceptance command: HF_HUB_CACHE=<stand-ins> diffbench eval L1-001 <ref> --profile cuda --device cpu."""
     ref = reference_file(tmp_path, "L1-001")
-    env = {**profile.env(), "PATH": str(Path(sys.executable).parent) + ":/usr/bin:/bin"}
+    env = {**profile.env(), **THREADS, "PATH": str(Path(sys.executable).parent) + ":/usr/bin:/bin"}
     cmd = [Path(sys.executable).parent / "diffbench", "eval", "L1-001", str(ref), "--profile", "cuda", "--device",
            "cpu", "--samples", "3", "--json", "--out", str(tmp_path / "eval")]  # fmt: skip
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=600, env=env)

@@ -8,6 +8,7 @@ import pytest
 import torch
 from transformers import CLIPModel, CLIPProcessor, CLIPTextModelWithProjection, T5EncoderModel
 
+from conftest import THREADS
 from diffbench.images import synthetic_photo
 from diffbench.models.families import FAMILIES, Conditioning
 from diffbench.models.loading import generation_kwargs, load_pipeline
@@ -24,7 +25,7 @@ def test_plain_from_pretrained_in_a_fresh_process_loads_offline(profile):
         "p = StableDiffusionPipeline.from_pretrained('stable-diffusion-v1-5/stable-diffusion-v1-5')\n"
         "print(type(p.unet).__name__)\n"
     )
-    env = {"PATH": "/usr/bin:/bin", **profile.env()}
+    env = {"PATH": "/usr/bin:/bin", **THREADS, **profile.env()}
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "UNet2DConditionModel"
 
