@@ -70,7 +70,7 @@ def _bench(problem: Any, profile: Any, folder: Path) -> Any:
 
 
 def library_defaults(problem: Any, kb: Any, profile: Any, folder: Path) -> dict[str, Any]:
-    from diffbench.calibration.space import Config
+    from diffbench.calibration.space import SearchPoint
     from diffbench.evaluation.child import SolutionError
     from diffbench.knowledge.compose import Applied
     from diffbench.models.families import family_of
@@ -82,7 +82,7 @@ def library_defaults(problem: Any, kb: Any, profile: Any, folder: Path) -> dict[
         for key in LIBRARY_DEFAULTS:
             if kb.method(key).why_unsupported(fam, str(base.conditioning)) is not None:
                 continue
-            config = Config(base.sampler, base.steps, (Applied(key, kb.method(key).resolve({})),))
+            config = SearchPoint(base.sampler, base.steps, (Applied(key, kb.method(key).resolve({})),))
             try:
                 m = bench.measure(base.write(kb, config, f"{key} at its defaults"), key, asked={key})
                 results[key] = (m.speedup, m.loss)

@@ -29,7 +29,7 @@ from diffagent.agent.loop import AgentOptions  # noqa: E402
 from diffagent.agent.problem import from_task  # noqa: E402
 from diffagent.solve import LLMSettings, run_agent  # noqa: E402
 from diffbench.calibration.search import SEARCH, calibrate  # noqa: E402
-from diffbench.calibration.store import CalibrationRecord, read_record, task_baseline_key  # noqa: E402
+from diffbench.calibration.store import CalibrationRecord, read_record, task_calibration_key  # noqa: E402
 from diffbench.knowledge.loader import load_knowledge  # noqa: E402
 from diffbench.models.device import describe_hardware  # noqa: E402
 from diffbench.models.standins.build import build_standins  # noqa: E402
@@ -77,7 +77,7 @@ def main() -> None:
             PROFILE, tasks, Path(tmp), args.trials, args.samples, only=[t.id for t in hard], folder=args.folder,
             on_baseline=lambda key, result: print(f"{key}: U* {result.speedup}", flush=True),
         )  # fmt: skip
-    search_s = sum(new.baselines[task_baseline_key(t)].seconds for t in hard)
+    search_s = sum(new.baselines[task_calibration_key(t)].seconds for t in hard)
     before = {}
     if args.agreement and args.agreement.is_file():
         before = {r["task"]: r for r in map(json.loads, args.agreement.read_text().splitlines())}
@@ -85,7 +85,7 @@ def main() -> None:
     after = {r["task"]: r for r in map(json.loads, after_log.read_text().splitlines())} if after_log.exists() else {}
     rows = []
     for task in hard:
-        key = task_baseline_key(task)
+        key = task_calibration_key(task)
         was, now = old.baselines[key], new.baselines[key]
         new_target = now.targets(Difficulty.HARD, new.platform)
         if task.id not in after and new_target is not None and not args.no_agent:

@@ -6,7 +6,7 @@ import itertools
 from pathlib import Path
 from typing import Any
 
-from diffbench.evaluation.runtime import Observers
+from diffbench.evaluation.observers import Observers
 from diffbench.evaluation.trace import TRACER
 from diffbench.images import synthetic_photo
 from diffbench.knowledge import load_knowledge

@@ -17,7 +17,7 @@ from diffbench.calibration.search import (
     recheck,
     stability,
 )
-from diffbench.calibration.space import MIN_STEPS, NONE, Config, SearchSpace
+from diffbench.calibration.space import MIN_STEPS, NONE, SearchPoint, SearchSpace
 from diffbench.calibration.store import (
     TIMING_TOLERANCE,
     BaselineCalibration,
@@ -25,7 +25,7 @@ from diffbench.calibration.store import (
     TrialRecord,
     all_records,
     read_record,
-    task_baseline_key,
+    task_calibration_key,
     write_record,
 )
 from diffbench.errors import DiffbenchError
@@ -64,7 +64,7 @@ def test_search_space_suggests_composable_configs_and_prunes_others():
     config = space.suggest(trial)
     assert config is not None and config.methods[0].key == "deepcache"
     assert config.methods[0].params["cache_interval"] == 4
-    assert Config.from_json(config.to_json()) == config
+    assert SearchPoint.from_json(config.to_json()) == config
     clash = optuna.trial.FixedTrial({"sampler": "unipc", "steps": 20, "method0": "deepcache", "method1": "tgate"})
     assert space.suggest(clash) is None  # deepcache and tgate are not declared compatible
 
@@ -121,7 +121,7 @@ def test_warm_starts_try_deepcache_at_its_documented_defaults():
 
 def _record(best: dict | None, speedup: float | None = 2.1, latency: float | None = 1.0) -> CalibrationRecord:
     task = next(t for t in suite() if t.level == 4)
-    key = task_baseline_key(task)
+    key = task_calibration_key(task)
     cal = BaselineCalibration(
         model_id=task.model_id, conditioning=str(task.conditioning), resolution=task.resolution,
         baseline_sampler=task.baseline_sampler, baseline_steps=task.baseline_steps, best=best,
@@ -134,7 +134,7 @@ def _record(best: dict | None, speedup: float | None = 2.1, latency: float | Non
 
 
 def test_targets_follow_the_best_speedup_with_the_papers_factors():
-    cal = next(iter(_record(Config("ddim", 20).to_json()).baselines.values()))
+    cal = next(iter(_record(SearchPoint("ddim", 20).to_json()).baselines.values()))
     medium = cal.targets(Difficulty.MEDIUM, "cpu")
     easy, hard = cal.targets(Difficulty.EASY, "cpu"), cal.targets(Difficulty.HARD, "cpu")
     for target, factor in ((easy, 0.8), (medium, 1.0), (hard, 1.2)):
@@ -148,11 +148,11 @@ def test_targets_follow_the_best_speedup_with_the_papers_factors():
 
 
 def test_a_record_sets_targets_and_reference_of_its_tasks_and_they_still_validate():
-    best = Config("dpm_solver", 12, (Applied("tome", {"ratio": 0.4, "max_downsample": 1}),)).to_json()
+    best = SearchPoint("dpm_solver", 12, (Applied("tome", {"ratio": 0.4, "max_downsample": 1}),)).to_json()
     record = _record(best)
     tasks = generate(calibration={"tiny-cpu": record})
     key = next(iter(record.baselines))
-    mine = [t for t in tasks if t.level >= 4 and task_baseline_key(t) == key]
+    mine = [t for t in tasks if t.level >= 4 and task_calibration_key(t) == key]
     assert len(mine) == 6  # three difficulties at levels 4 and 5
     kb = load_knowledge()
     for task in mine:
@@ -167,7 +167,7 @@ def test_a_record_sets_targets_and_reference_of_its_tasks_and_they_still_validat
 
 
 def test_calibration_resumes_without_measuring_recorded_baselines(tmp_path, profile):
-    record = _record(Config("ddim", 20).to_json())
+    record = _record(SearchPoint("ddim", 20).to_json())
     record.command, record.trials, record.samples, record.search = "x", 3, 2, SEARCH
     write_record(record, folder=tmp_path)
     key = next(iter(record.baselines))
@@ -207,16 +207,16 @@ def test_the_recheck_picks_the_fastest_re_measured_configuration_within_sigma():
     task = next(t for t in suite() if t.level == 4)
     kb = load_knowledge()
     screened = [
-        (3.0, Config("ddim", 10)),
-        (2.5, Config("ddim", 12)),
-        (2.0, Config("ddim", 14)),
-        (1.5, Config("ddim", 16)),
+        (3.0, SearchPoint("ddim", 10)),
+        (2.5, SearchPoint("ddim", 12)),
+        (2.0, SearchPoint("ddim", 14)),
+        (1.5, SearchPoint("ddim", 16)),
     ]
     # Re-measured: the screen's fastest is over the bound now, the second is slower than the third.
     bench = FakeBench({10: (0.06, 3.1), 12: (0.01, 2.2), 14: (0.02, 2.4), 16: (0.0, 9.0)})
     records, best = recheck(bench, task, kb, screened, 0.05, first_number=7)
     assert [r.number for r in records] == [7, 8, 9] and all(r.stage == "re-check" for r in records)
-    assert best is not None and best[0] == Config("ddim", 14) and best[1].speedup == 2.4  # 16 was never re-checked
+    assert best is not None and best[0] == SearchPoint("ddim", 14) and best[1].speedup == 2.4  # 16 was never re-checked
 
 
 def test_a_configuration_re_checked_twice_counts_at_its_lower_median():
@@ -224,7 +224,7 @@ def test_a_configuration_re_checked_twice_counts_at_its_lower_median():
     (FLUX.1-dev, 2026-11-29: 2.81x and 2.64x re-checked, 2.52-2.94x in the judge, median 2.57x)."""
 
     def trial(n: int, steps: int, speedup: float, loss: float = 0.02) -> TrialRecord:
-        config = Config("ddim", steps)
+        config = SearchPoint("ddim", steps)
         return TrialRecord(number=n, config=config.to_json(), describe=config.describe(), loss=loss, speedup=speedup,
                            latency_s=1 / speedup, stage="re-check")  # fmt: skip
 
@@ -234,7 +234,7 @@ def test_a_configuration_re_checked_twice_counts_at_its_lower_median():
     assert best_rechecked(thrice, 0.05) is thrice[2]  # the median of three
     over = [trial(1, 20, 3.0, loss=0.045), trial(2, 24, 2.0)]
     assert best_rechecked(over, 0.05) is over[1]  # within sigma less the search margin only
-    screened = [TrialRecord(number=1, config=Config("ddim", 10).to_json(), loss=0.0, speedup=5.0, stage="screen")]
+    screened = [TrialRecord(number=1, config=SearchPoint("ddim", 10).to_json(), loss=0.0, speedup=5.0, stage="screen")]
     assert best_rechecked(screened, 0.05) is None  # a screen figure never sets U*
 
 
@@ -249,7 +249,7 @@ def test_every_committed_baseline_s_u_star_is_the_one_its_recorded_re_checks_giv
 
 
 def test_a_record_made_by_another_search_is_not_resumed(tmp_path, profile, monkeypatch):
-    record = _record(Config("ddim", 20).to_json())
+    record = _record(SearchPoint("ddim", 20).to_json())
     record.trials, record.samples = 3, 2  # the settings match; the search (the default, older one) does not
     write_record(record, folder=tmp_path)
     asked: list[str] = []
@@ -276,10 +276,10 @@ def test_the_search_re_tries_the_best_configuration_of_the_record_it_replaces():
     task = next(t for t in suite() if t.level == 4 and t.model_id == SD15)
     kb = load_knowledge()
     space = SearchSpace(kb, task.model_id, task.conditioning, task.baseline_steps, "tiny-cpu")
-    previous = Config("unipc", 17, (Applied("deepcache", {"cache_interval": 4, "cache_branch_id": 1}),))
+    previous = SearchPoint("unipc", 17, (Applied("deepcache", {"cache_interval": 4, "cache_branch_id": 1}),))
     point = space.point(previous)
     assert point is not None and space.suggest(optuna.trial.FixedTrial(point)).key() == previous.key()
-    assert space.point(Config("unipc", 17, (Applied("torch_compile", {}),))) is None  # outside the space
+    assert space.point(SearchPoint("unipc", 17, (Applied("torch_compile", {}),))) is None  # outside the space
     bench = FakeBench({})
     records, _ = search_module.search_baseline(bench, space, task, kb, 2, 0.05, 0, previous=previous)
     assert records[0].describe == previous.describe()  # before the warm starts: a budget may stop the screen early
@@ -289,21 +289,23 @@ def test_the_search_re_tries_the_best_configuration_of_the_record_it_replaces():
     committed = read_record("tiny-cpu")
     for key, cal in committed.baselines.items():
         if cal.best:
-            first = next(t for t in [*suite(), *suite("extended")] if t.level >= 4 and task_baseline_key(t) == key)
+            first = next(t for t in [*suite(), *suite("extended")] if t.level >= 4 and task_calibration_key(t) == key)
             there = SearchSpace(kb, first.model_id, first.conditioning, first.baseline_steps, "tiny-cpu")
-            best = Config.from_json(cal.best)
+            best = SearchPoint.from_json(cal.best)
             point = there.point(best)
             assert point is not None, f"{key}: {cal.best_describe} is not a point of today's space"
             kept = tuple(m for m in best.methods if m.key != "qkv_fusion" or "tgate" not in point.values())
-            assert there.suggest(optuna.trial.FixedTrial(point)).key() == Config(best.sampler, best.steps, kept).key()
+            assert (
+                there.suggest(optuna.trial.FixedTrial(point)).key() == SearchPoint(best.sampler, best.steps, kept).key()
+            )
 
 
 def test_force_searches_the_named_baseline_again_and_keeps_the_others(tmp_path, profile, monkeypatch):
-    record = _record(Config("ddim", 20).to_json())
+    record = _record(SearchPoint("ddim", 20).to_json())
     record.trials, record.samples, record.search = 2, 2, SEARCH
     first_key = next(iter(record.baselines))
-    other = next(t for t in suite() if t.level >= 4 and task_baseline_key(t) != first_key)
-    record.baselines[task_baseline_key(other)] = record.baselines[first_key].model_copy(deep=True)
+    other = next(t for t in suite() if t.level >= 4 and task_calibration_key(t) != first_key)
+    record.baselines[task_calibration_key(other)] = record.baselines[first_key].model_copy(deep=True)
     write_record(record, folder=tmp_path)
 
     class FakeLive(FakeBench):
@@ -321,12 +323,12 @@ def test_force_searches_the_named_baseline_again_and_keeps_the_others(tmp_path, 
     task = distinct_baselines(list(suite()))[first_key]
     again = calibrate(profile, list(suite()), tmp_path / "work", 2, 2, only=[task.id], force=True, folder=tmp_path)
     stored = read_record("tiny-cpu", folder=tmp_path)
-    assert set(stored.baselines) == {first_key, task_baseline_key(other)} == set(again.baselines)
+    assert set(stored.baselines) == {first_key, task_calibration_key(other)} == set(again.baselines)
     assert len(stored.baselines[first_key].trials) == 2  # searched again: two screened trials, none within sigma
-    assert stored.baselines[task_baseline_key(other)].speedup == 2.1  # kept as it was
+    assert stored.baselines[task_calibration_key(other)].speedup == 2.1  # kept as it was
 
 
-def _measured_trial(n: int, config: Config, speedup: float, latency: float, stage: str) -> TrialRecord:
+def _measured_trial(n: int, config: SearchPoint, speedup: float, latency: float, stage: str) -> TrialRecord:
     return TrialRecord(number=n, config=config.to_json(), describe=config.describe(), loss=0.02, speedup=speedup,
                        latency_s=latency, stage=stage)  # fmt: skip
 
@@ -334,10 +336,10 @@ def _measured_trial(n: int, config: Config, speedup: float, latency: float, stag
 def test_stability_runs_widen_the_margin_to_the_chosen_configurations_own_spread():
     """FLUX.1-dev on 2026-11-29: re-checked at 2.81x and 2.64x (U* 2.64x), then judged at 2.38-2.74x; the fixed
     1.10 put the medium latency target inside the reference's own timing noise (X5-002 failed by 1%)."""
-    best = Config("flow_euler", 29)
+    best = SearchPoint("flow_euler", 29)
     cal = next(iter(_record(best.to_json(), speedup=2.64, latency=1.92).baselines.values()))
     cal.trials = [_measured_trial(1, best, 2.81, 1.80, "re-check"), _measured_trial(2, best, 2.64, 1.92, "re-check"),
-                  _measured_trial(3, Config("flow_euler", 20), 1.5, 9.0, "re-check")]  # fmt: skip
+                  _measured_trial(3, SearchPoint("flow_euler", 20), 1.5, 9.0, "re-check")]  # fmt: skip
     assert cal.tolerances() == (TIMING_TOLERANCE, TIMING_TOLERANCE)  # re-checks alone: the documented bound
     before = cal.targets(Difficulty.MEDIUM, "cpu")
     runs = [(2.70, 1.85), (2.38, 2.13), (2.60, 1.95), (2.74, 1.81), (2.55, 2.0)]
@@ -356,7 +358,7 @@ def test_stability_runs_widen_the_margin_to_the_chosen_configurations_own_spread
 def test_stability_measures_the_chosen_configuration_on_fresh_timing_draws_at_the_judges_size():
     task = next(t for t in suite() if t.level == 4)
     bench = FakeBench({14: (0.02, 2.4)})
-    records = stability(bench, task, load_knowledge(), Config("ddim", 14), 2, first_number=10, runs=3)
+    records = stability(bench, task, load_knowledge(), SearchPoint("ddim", 14), 2, first_number=10, runs=3)
     assert [r.number for r in records] == [10, 11, 12] and {r.stage for r in records} == {"stability"}
     assert len(set(bench.seeds)) == 3 and all(p.endswith("3x3") for p in bench.plans)  # three draws, 3 inputs x 3
     assert all(r.speedup == 2.4 for r in records)
@@ -365,7 +367,7 @@ def test_stability_measures_the_chosen_configuration_on_fresh_timing_draws_at_th
 def test_stability_only_adds_runs_to_recorded_best_configurations_and_keeps_their_search(
     tmp_path, profile, monkeypatch
 ):
-    best = Config("ddim", 20)
+    best = SearchPoint("ddim", 20)
     record = _record(best.to_json())
     key = next(iter(record.baselines))
     record.baselines[key].trials = [_measured_trial(0, best, 2.1, 1.0, "re-check")]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from diffbench.evaluation.runtime import Observers
+from diffbench.evaluation.observers import Observers
 from diffbench.evaluation.trace import TRACER
 from diffbench.knowledge import load_knowledge
 from diffbench.knowledge.compose import Applied, compose

@@ -9,7 +9,7 @@ from diffagent.agent.plan import Candidate, Goal
 from diffagent.agent.problem import from_task
 from diffagent.agent.selector import meets
 from diffbench.calibration.machine_misses import machine_reason
-from diffbench.calibration.store import read_record, task_baseline_key
+from diffbench.calibration.store import read_record, task_calibration_key
 from diffbench.evaluation.judge import Judge, _Rejected
 from diffbench.evaluation.machine_speed import DRIFT_TOLERANCE, read_latency
 from diffbench.evaluation.measure import Timings
@@ -66,8 +66,8 @@ def test_level_5_targets_carry_the_calibrated_baseline_time_and_level_4_targets_
             assert target.baseline_s is None
             assert "baseline_s" not in task.model_dump()["targets"]["tiny-cpu"]  # its file and digest as before
         else:
-            assert target.baseline_s == round(record.baselines[task_baseline_key(task)].baseline_s, 3)
-    cal = record.baselines[task_baseline_key(get_task("X5-014"))]
+            assert target.baseline_s == round(record.baselines[task_calibration_key(task)].baseline_s, 3)
+    cal = record.baselines[task_calibration_key(get_task("X5-014"))]
     assert (
         cal.targets(Difficulty.MEDIUM, record.platform, level=5).baseline_s
         == get_task("X5-014").targets["tiny-cpu"].baseline_s

@@ -5,7 +5,7 @@ from diffagent import report as agent_report
 from diffagent.agent.loop import AgentOptions, Outcome
 from diffagent.agent.plan import AUTHOR, Candidate, Plan, Usage
 from diffagent.agent.problem import from_prompt
-from diffbench.calibration.space import Config
+from diffbench.calibration.space import SearchPoint
 from diffbench.knowledge.loader import load_knowledge
 from diffbench.models.profiles import get_profile
 from diffbench.report import html, plots
@@ -33,8 +33,8 @@ def test_the_agent_report_comes_from_its_template_with_the_chart_of_the_shared_f
     calls = _counting(monkeypatch)
     problem = from_prompt(REQUEST, load_knowledge())
     history = [
-        Candidate(Plan(Config("ddim", 30), "fewer steps"), 0, "code-a", 0.01, 1.6, 0.5, "ok", fitness=1.4),
-        Candidate(Plan(Config("ddim", 20), "fewer"), 1, "code-b", 0.03, 2.6, 0.3, "meets", parent=0, fitness=2.0),
+        Candidate(Plan(SearchPoint("ddim", 30), "fewer steps"), 0, "code-a", 0.01, 1.6, 0.5, "ok", fitness=1.4),
+        Candidate(Plan(SearchPoint("ddim", 20), "fewer"), 1, "code-b", 0.03, 2.6, 0.3, "meets", parent=0, fitness=2.0),
     ]
     outcome = Outcome(problem, AUTHOR, AgentOptions(), history[1], history, met=True)
     paths = agent_report.write_report(outcome, tmp_path, Usage(llm="none"), get_profile("tiny-cpu"))

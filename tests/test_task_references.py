@@ -10,7 +10,7 @@ import itertools
 import pytest
 
 from conftest import FULL_SIZE
-from diffbench.evaluation.runtime import Observers
+from diffbench.evaluation.observers import Observers
 from diffbench.evaluation.trace import TRACER
 from diffbench.images import synthetic_photo
 from diffbench.solution_module import write_and_import

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 
 from diffagent.agent.plan import AUTHOR, LOSSLESS, Candidate, Pipeline, Plan
 from diffbench.calibration.machine_misses import HALF_PRECISION_METHODS
-from diffbench.calibration.space import OWN_SCHEDULER, Config
+from diffbench.calibration.space import OWN_SCHEDULER, SearchPoint
 from diffbench.knowledge.compose import Applied
 from diffbench.knowledge.loader import KnowledgeBase
 from diffbench.models.device import device_has_fast_half_precision
@@ -36,9 +36,9 @@ class HeuristicPlanner:
     pipeline: Pipeline
     profile: str = "tiny-cpu"
     delta: float = 0.05  # the quality bound refinement steers by
-    asked: Config | None = None  # levels 1-3: what the request's words ask for (agent.request reads them)
+    asked: SearchPoint | None = None  # levels 1-3: what the request's words ask for (agent.request reads them)
     author: str = AUTHOR
-    proposed: set[str] = field(default_factory=set)  # Config.key() of every plan made
+    proposed: set[str] = field(default_factory=set)  # SearchPoint.key() of every plan made
     device: str = "cpu"  # methods declared for other devices only (float8: cuda) are never proposed
 
     def __post_init__(self) -> None:
@@ -91,7 +91,10 @@ class HeuristicPlanner:
         out: list[Plan] = []
         if self.delta == 0:
             return [
-                Plan(Config(base.sampler, base.steps, (self._method(k),)), f"{k}: the same computation, faster kernels")
+                Plan(
+                    SearchPoint(base.sampler, base.steps, (self._method(k),)),
+                    f"{k}: the same computation, faster kernels",
+                )
                 for k in self.methods
                 if self._composes([base.sampler, k])
             ]
@@ -99,24 +102,24 @@ class HeuristicPlanner:
             if self._composes([base.sampler, key]):
                 out.append(
                     Plan(
-                        Config(base.sampler, base.steps, (self._method(key),)),
+                        SearchPoint(base.sampler, base.steps, (self._method(key),)),
                         f"{self.kb.method(key).name}: the knowledge base expects {self.expected[key]:.2f}x here",
                     )
                 )
-        out.append(Plan(Config(base.sampler, fewer), f"the baseline's sampler at {fewer} steps: 60% of its work"))
+        out.append(Plan(SearchPoint(base.sampler, fewer), f"the baseline's sampler at {fewer} steps: 60% of its work"))
         caching = next((k for k in self.methods if self.kb.method(k).category == "feature-caching"), None)
         if caching and self._composes([base.sampler, caching]):
             out.append(
                 Plan(
-                    Config(base.sampler, fewer, (self._method(caching),)),
+                    SearchPoint(base.sampler, fewer, (self._method(caching),)),
                     f"fewer steps and {self.kb.method(caching).name}: the two gains multiply",
                 )
             )
         if "dpm_solver" in self.samplers and (base.sampler != "dpm_solver" or base.steps > 20):
-            out.append(Plan(Config("dpm_solver", 20), "DPM-Solver++ converges in about 20 steps"))
+            out.append(Plan(SearchPoint("dpm_solver", 20), "DPM-Solver++ converges in about 20 steps"))
         return sorted(out, key=lambda p: -self._estimate(p.config))
 
-    def _estimate(self, config: Config) -> float:
+    def _estimate(self, config: SearchPoint) -> float:
         gain = self.pipeline.steps / config.steps
         for m in config.methods:
             gain *= self.expected.get(m.key, 1.0)

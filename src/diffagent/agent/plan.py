@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from diffbench.calibration.space import OWN_SCHEDULER, Config
+from diffbench.calibration.space import OWN_SCHEDULER, SearchPoint
 from diffbench.knowledge.compose import compose
 from diffbench.knowledge.loader import KnowledgeBase
 from diffbench.knowledge.schedulers import SchedulerSpec
@@ -48,7 +48,7 @@ class Pipeline:
         spec = self.scheduler or SchedulerSpec()
         return f"{spec.describe(checkpoint(self.model_id).scheduler)}, {self.steps} steps"
 
-    def write(self, kb: KnowledgeBase, config: Config, title: str) -> str:
+    def write(self, kb: KnowledgeBase, config: SearchPoint, title: str) -> str:
         """The module that runs `config` on this pipeline: its scheduler kept where the config keeps it."""
         return compose(
             kb, self.model_id, self.conditioning, self.resolution, config.steps, config.applied(), title=title,
@@ -59,7 +59,7 @@ class Pipeline:
 
 @dataclass(frozen=True)
 class Plan:
-    config: Config
+    config: SearchPoint
     rationale: str
     author: str = AUTHOR
 

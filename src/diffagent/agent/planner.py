@@ -16,7 +16,7 @@ from diffagent.agent.plan import Candidate, Plan
 from diffagent.agent.problem import Problem
 from diffagent.llm.base import LLM, Message
 from diffagent.prompt import render
-from diffbench.calibration.space import OWN_SCHEDULER, Config
+from diffbench.calibration.space import OWN_SCHEDULER, SearchPoint
 from diffbench.errors import DiffbenchError
 from diffbench.knowledge.compose import Applied
 from diffbench.knowledge.loader import KnowledgeBase, KnowledgeError
@@ -77,7 +77,7 @@ class LLMPlanner:
         """A plan from one JSON object, or None (the reason goes to `rejected`)."""
         try:
             methods = tuple(Applied(str(m["key"]), dict(m.get("params") or {})) for m in data.get("methods") or [])
-            config = Config(str(data["sampler"]), int(data["steps"]), methods)
+            config = SearchPoint(str(data["sampler"]), int(data["steps"]), methods)
             fam = family_of(self.problem.pipeline.model_id).key
             for applied in config.applied():
                 method = self.kb.method(applied.key)

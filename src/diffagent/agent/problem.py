@@ -18,7 +18,7 @@ from diffagent.agent.plan import Goal, Pipeline
 from diffagent.agent.request import EXAMPLE, Request, RequestError, parse_request
 from diffagent.agent.request_exact import ExactRequest
 from diffagent.agent.request_samplers import sampler_key
-from diffbench.calibration.space import OWN_SCHEDULER, Config
+from diffbench.calibration.space import OWN_SCHEDULER, SearchPoint
 from diffbench.evaluation.static import analyze
 from diffbench.knowledge.compose import Applied, compose
 from diffbench.knowledge.loader import KnowledgeBase
@@ -37,11 +37,11 @@ class Problem:
     level: int
     assumptions: list[str] = field(default_factory=list)  # what the request left out, and what was filled in
 
-    def requested_config(self) -> Config:
+    def requested_config(self) -> SearchPoint:
         """Levels 1-3: the sampler, steps and methods the words ask for (a switch or a step cut wins)."""
         asked = self.request.asked_sampler
         sampler, steps = (asked.key, asked.steps) if asked else (self.pipeline.sampler, self.pipeline.steps)
-        return Config(sampler, steps, tuple(self.request.methods))
+        return SearchPoint(sampler, steps, tuple(self.request.methods))
 
     def describe_goal(self) -> str:
         goal = self.goal

@@ -50,7 +50,7 @@ def fitness(candidate: Candidate, goal: Goal, weights: Weights = EQUAL_WEIGHTS) 
 
 
 def configuration(plan: Any) -> Hashable:
-    """A plan's canonical configuration: sampler, steps, and methods with their parameters (Config.key())."""
+    """A plan's canonical configuration: sampler, steps, and methods with their parameters (SearchPoint.key())."""
     config = getattr(plan, "config", None)
     return config.key() if config is not None else plan
 

@@ -27,7 +27,7 @@ from typing import Any
 
 from diffagent.agent.plan import Candidate, Goal, Pipeline, Plan
 from diffbench.calibration.search import CRASHED, trial_value
-from diffbench.calibration.space import Config, SearchSpace
+from diffbench.calibration.space import SearchPoint, SearchSpace
 from diffbench.knowledge.loader import KnowledgeBase
 from diffbench.models.device import device_has_fast_half_precision
 from diffbench.models.families import checkpoint
@@ -65,8 +65,8 @@ class Tuner:
     kept: int = 0  # refinements that kept the planner's numbers (every other one, or TPE had no new point)
     searched: int = 0  # fresh points TPE chose where the planner had none left
     _refined: int = 0
-    _trials: dict[str, Any] = field(default_factory=dict)  # Config.key() -> the trial it was asked as
-    _values: dict[str, float] = field(default_factory=dict)  # Config.key() -> its objective, once measured
+    _trials: dict[str, Any] = field(default_factory=dict)  # SearchPoint.key() -> the trial it was asked as
+    _values: dict[str, float] = field(default_factory=dict)  # SearchPoint.key() -> its objective, once measured
 
     def __post_init__(self) -> None:
         import optuna
@@ -132,14 +132,14 @@ class Tuner:
         if trial is not None:
             self.study.tell(trial, value)
 
-    def _method_set(self, config: Config) -> dict[str, Any] | None:
+    def _method_set(self, config: SearchPoint) -> dict[str, Any] | None:
         """The trial values that fix a configuration's sampler and methods (None when outside the space)."""
         point = self.space.point(config)
         if point is None:
             return None
         return {k: v for k, v in point.items() if k == "sampler" or k.startswith("method")}
 
-    def _seed(self, config: Config) -> None:
+    def _seed(self, config: SearchPoint) -> None:
         """A planner's configuration as a trial of the study, told once it is measured (outside the space: none)."""
         point = self.space.point(config)
         if point is None or config.key() in self._trials or config.key() in self._values:
@@ -151,7 +151,7 @@ class Tuner:
             return
         self._trials[config.key()] = trial
 
-    def _draw(self, fixed: dict[str, Any], wanted: Any = None) -> Config | None:
+    def _draw(self, fixed: dict[str, Any], wanted: Any = None) -> SearchPoint | None:
         """TPE's point with `fixed` values held, when it composes, is not measured or asked yet, and is `wanted`;
         else None (the trial is closed as failed, which TPE leaves out of its model)."""
         if fixed:

@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from diffbench.calibration.space import Config, SearchSpace
+from diffbench.calibration.space import SearchPoint, SearchSpace
 from diffbench.calibration.store import (
     RECHECK_STAGE,
     STABILITY_STAGE,
@@ -30,7 +30,7 @@ from diffbench.calibration.store import (
     CalibrationRecord,
     TrialRecord,
     read_record,
-    task_baseline_key,
+    task_calibration_key,
     write_record,
 )
 from diffbench.errors import DiffbenchError
@@ -89,11 +89,11 @@ def distinct_baselines(tasks: list[Task]) -> dict[str, Task]:
     out: dict[str, Task] = {}
     for task in tasks:
         if task.level >= 4:
-            out.setdefault(task_baseline_key(task), task)
+            out.setdefault(task_calibration_key(task), task)
     return out
 
 
-def _source(kb: KnowledgeBase, task: Task, config: Config, title: str) -> str:
+def _source(kb: KnowledgeBase, task: Task, config: SearchPoint, title: str) -> str:
     return compose(kb, task.model_id, task.conditioning, task.resolution, config.steps, config.applied(), title=title)
 
 
@@ -104,8 +104,9 @@ def _measured(record: TrialRecord, m: Measurement) -> None:
 def search_baseline(
     bench: LiveBaseline, space: SearchSpace, task: Task | None, kb: KnowledgeBase, trials: int, sigma: float,
     seed: int, on_trial: Callable[[TrialRecord], None] | None = None, budget_s: float | None = None,
-    previous: Config | None = None, write: Callable[[Config, str], str] | None = None, base_sampler: str | None = None,
-) -> tuple[list[TrialRecord], list[tuple[float, Config]]]:  # fmt: skip
+    previous: SearchPoint | None = None, write: Callable[[SearchPoint, str], str] | None = None,
+    base_sampler: str | None = None,
+) -> tuple[list[TrialRecord], list[tuple[float, SearchPoint]]]:  # fmt: skip
     """The screen: every trial's record, and the configurations within sigma, fastest first. `previous` (the best
     configuration of the record this search replaces) is tried first, so the new search measures the old answer
     under its own protocol before it looks elsewhere. A task's baseline by default; any pipeline with `write` (a
@@ -124,7 +125,7 @@ def search_baseline(
     for start in space.warm_starts(base_sampler):
         study.enqueue_trial(start, skip_if_exists=True)
     records: list[TrialRecord] = []
-    feasible: list[tuple[float, Config]] = []
+    feasible: list[tuple[float, SearchPoint]] = []
     started = time.perf_counter()
 
     def objective(trial: optuna.Trial) -> float:
@@ -170,9 +171,9 @@ def _measure_into(record: TrialRecord, bench: LiveBaseline, source: str, name: s
 
 
 def recheck(
-    bench: LiveBaseline, task: Task, kb: KnowledgeBase, screened: list[tuple[float, Config]], sigma: float,
+    bench: LiveBaseline, task: Task, kb: KnowledgeBase, screened: list[tuple[float, SearchPoint]], sigma: float,
     first_number: int, on_trial: Callable[[TrialRecord], None] | None = None,
-) -> tuple[list[TrialRecord], tuple[Config, TrialRecord] | None]:  # fmt: skip
+) -> tuple[list[TrialRecord], tuple[SearchPoint, TrialRecord] | None]:  # fmt: skip
     """The best screened configurations measured again at the judge's size; the fastest within sigma wins
     (`best_rechecked`)."""
     records: list[TrialRecord] = []
@@ -183,7 +184,7 @@ def recheck(
         if on_trial:
             on_trial(record)
     chosen = best_rechecked(records, sigma)
-    return records, (Config.from_json(chosen.config), chosen) if chosen else None
+    return records, (SearchPoint.from_json(chosen.config), chosen) if chosen else None
 
 
 def best_rechecked(trials: list[TrialRecord], sigma: float) -> TrialRecord | None:
@@ -202,7 +203,7 @@ def best_rechecked(trials: list[TrialRecord], sigma: float) -> TrialRecord | Non
 
 
 def stability(
-    bench: LiveBaseline, task: Task, kb: KnowledgeBase, config: Config, samples: int, first_number: int,
+    bench: LiveBaseline, task: Task, kb: KnowledgeBase, config: SearchPoint, samples: int, first_number: int,
     runs: int = STABILITY_RUNS, on_trial: Callable[[TrialRecord], None] | None = None,
 ) -> list[TrialRecord]:  # fmt: skip
     """The chosen configuration measured `runs` times at the judge's timing size, each on fresh timing inputs."""
@@ -242,7 +243,9 @@ def measure_stability(
         kept = [t for t in cal.trials if t.stage != STABILITY_STAGE]
         with LiveBaseline(work / task.id, profile, task.model_id, task.baseline_code, task.conditioning,
                           recheck_protocol(record.samples), CALIBRATION_SEED, profile.device) as bench:  # fmt: skip
-            runs_of = stability(bench, task, kb, Config.from_json(cal.best), record.samples, len(kept), runs, on_trial)
+            runs_of = stability(
+                bench, task, kb, SearchPoint.from_json(cal.best), record.samples, len(kept), runs, on_trial
+            )
         cal.trials = kept + runs_of
         cal.seconds = round(cal.seconds + time.perf_counter() - start, 1)
         write_record(record, **where)
@@ -255,7 +258,7 @@ def _selected(baselines: dict[str, Task], tasks: list[Task], only: list[str] | N
     """The baselines named in `only` (task ids or baseline keys), or all of them."""
     if not only:
         return baselines
-    by_task = {t.id: task_baseline_key(t) for t in tasks}
+    by_task = {t.id: task_calibration_key(t) for t in tasks}
     unknown = [o for o in only if o not in baselines and by_task.get(o) not in baselines]
     if unknown:
         raise DiffbenchError(f"--only {unknown[0]!r} is neither a level-4/5 task id nor a baseline key")
@@ -308,7 +311,7 @@ def calibrate(
         with LiveBaseline(work / task.id, profile, task.model_id, code, cond, screen_protocol(samples),
                           CALIBRATION_SEED, profile.device) as bench:  # fmt: skip
             old = replaced.baselines.get(key) if replaced is not None else None
-            previous = Config.from_json(old.best) if old is not None and old.best else None
+            previous = SearchPoint.from_json(old.best) if old is not None and old.best else None
             screened, feasible = search_baseline(
                 bench, space, task, kb, trials, sigma, seed, on_trial, budget_s, previous
             )

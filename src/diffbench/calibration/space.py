@@ -35,7 +35,7 @@ OWN_SCHEDULER = "baseline-scheduler"
 
 
 @dataclass(frozen=True)
-class Config:
+class SearchPoint:
     """One point of the space: the sampler with its steps, and the other methods in order. The sampler is a
     knowledge-base sampler's key, or OWN_SCHEDULER: the baseline pipeline's own scheduler, whatever class it is."""
 
@@ -67,7 +67,7 @@ class Config:
         }
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Config:
+    def from_json(cls, data: dict[str, Any]) -> SearchPoint:
         methods = tuple(Applied(m["key"], dict(m["params"])) for m in data["methods"])
         return cls(data["sampler"], int(data["steps"]), methods)
 
@@ -132,7 +132,7 @@ class SearchSpace:
             return trial.suggest_int(label, int(low), int(high))
         return trial.suggest_float(label, float(low), float(high))
 
-    def suggest(self, trial: Any) -> Config | None:
+    def suggest(self, trial: Any) -> SearchPoint | None:
         """The trial's configuration, or None when its methods do not compose (the trial is pruned)."""
         sampler = trial.suggest_categorical("sampler", self.samplers)
         steps = trial.suggest_int("steps", self.min_steps, self.base_steps)
@@ -153,14 +153,14 @@ class SearchSpace:
                 if name.endswith("_low") and high in params and params[name] > params[high]:
                     params[name], params[high] = params[high], params[name]
             methods.append(Applied(key, method.resolve(params)))
-        return Config(sampler, steps, tuple(methods))
+        return SearchPoint(sampler, steps, tuple(methods))
 
-    def point(self, config: Config) -> dict[str, Any] | None:
+    def point(self, config: SearchPoint) -> dict[str, Any] | None:
         """A configuration as trial values (for `enqueue_trial`), or None when it lies outside this space (a method
         the space leaves out, a sampler it does not offer, a step count out of range, methods that do not compose)."""
         named = [m.key for m in config.methods]  # a method inert beside another did nothing: drop it, as generate does
         kept = tuple(m for m in config.methods if self.kb.method(m.key).inert_beside(named) is None)
-        config = Config(config.sampler, config.steps, kept)
+        config = SearchPoint(config.sampler, config.steps, kept)
         keys = [m.key for m in config.methods]
         if (config.sampler not in self.samplers or not self.min_steps <= config.steps <= self.base_steps
                 or len(keys) > MAX_EXTRA_METHODS or any(k not in self.methods for k in keys)):  # fmt: skip

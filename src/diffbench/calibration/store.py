@@ -137,12 +137,12 @@ class CalibrationRecord(BaseModel):
     baselines: dict[str, BaselineCalibration] = Field(default_factory=dict)
 
 
-def baseline_key(model_id: str, conditioning: str, sampler: str, steps: int) -> str:
+def calibration_key(model_id: str, conditioning: str, sampler: str, steps: int) -> str:
     return f"{model_id}|{conditioning}|{sampler}|{steps}"
 
 
-def task_baseline_key(task: Task) -> str:
-    return baseline_key(task.model_id, str(task.conditioning), task.baseline_sampler, task.baseline_steps)
+def task_calibration_key(task: Task) -> str:
+    return calibration_key(task.model_id, str(task.conditioning), task.baseline_sampler, task.baseline_steps)
 
 
 def record_path(profile: str, folder: Path = CALIBRATION_DIR) -> Path:

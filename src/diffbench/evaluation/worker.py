@@ -88,7 +88,7 @@ class Worker:
         import torch
         from PIL import Image
 
-        from diffbench.evaluation.runtime import Observers
+        from diffbench.evaluation.observers import Observers
         from diffbench.evaluation.trace import TRACER
 
         TRACER.install()  # before the solution imports anything that could keep its own reference

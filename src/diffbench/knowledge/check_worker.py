@@ -26,7 +26,7 @@ from typing import Any
 
 from diffbench.evaluation.inputs import NEGATIVE_PROMPT
 from diffbench.evaluation.measure import timed_speedup
-from diffbench.evaluation.runtime import Observers
+from diffbench.evaluation.observers import Observers
 from diffbench.evaluation.trace import TRACER
 from diffbench.images import psnr, ssim, synthetic_photo
 from diffbench.knowledge import load_knowledge
@@ -40,7 +40,7 @@ WARMUP_STEPS = 3
 PROMPT = "a photo of a red car parked on a city street"
 
 
-class Candidate:
+class BuiltVariant:
     """One composed solution, built, with its timings and last image."""
 
     def __init__(self, name: str, source: str, device: str, request: dict) -> None:
@@ -105,13 +105,13 @@ def check_family(family_key: str, variants: list[dict], profile: Profile, steps:
         "image": synthetic_photo(resolution),
     }
 
-    def build(name: str, n_steps: int, applied: list[Applied]) -> Candidate:
+    def build(name: str, n_steps: int, applied: list[Applied]) -> BuiltVariant:
         source = compose(kb, model_id, conditioning, resolution, n_steps, applied)
-        return Candidate(name, source, profile.device, request)
+        return BuiltVariant(name, source, profile.device, request)
 
     rows: dict[str, dict[str, Any]] = {}
-    baselines: dict[int, Candidate] = {}
-    accelerated: dict[str, Candidate] = {}
+    baselines: dict[int, BuiltVariant] = {}
+    accelerated: dict[str, BuiltVariant] = {}
     for n, variant in enumerate(variants):
         label, key = variant["label"], variant["method"]
         params = kb.method(key).resolve(variant.get("params"), family_key)

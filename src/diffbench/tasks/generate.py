@@ -29,8 +29,8 @@ from typing import Any
 
 import yaml
 
-from diffbench.calibration.space import Config
-from diffbench.calibration.store import REFERENCE_PROFILES, CalibrationRecord, all_records, baseline_key
+from diffbench.calibration.space import SearchPoint
+from diffbench.calibration.store import REFERENCE_PROFILES, CalibrationRecord, all_records, calibration_key
 from diffbench.knowledge.compose import Applied, compose
 from diffbench.knowledge.loader import KnowledgeBase, load_knowledge
 from diffbench.models.families import FAMILIES, Conditioning, Family, checkpoint, families_of
@@ -57,7 +57,7 @@ WEIGHTS = {"deepcache": 3.0, "tome": 3.0, "tgate": 3.0, "fp16": 3.0, "ddim": 2.0
 
 
 @dataclass(frozen=True)
-class Pipe:
+class BaselinePipeline:
     family: str
     model_id: str
     conditioning: Conditioning
@@ -69,19 +69,19 @@ class Pipe:
 
 
 @dataclass(frozen=True)
-class Spec:
+class TaskDraft:
     """A task before phrasing: the baseline and the method keys applied to it."""
 
     level: int
-    pipe: Pipe
+    pipe: BaselinePipeline
     base: str
     methods: tuple[str, ...] = ()
     difficulty: Difficulty | None = None
 
 
-def pipes(suite: str = "paper") -> list[Pipe]:
+def pipes(suite: str = "paper") -> list[BaselinePipeline]:
     return [
-        Pipe(fam.key, ckpt.id, cond, ckpt.resolution)
+        BaselinePipeline(fam.key, ckpt.id, cond, ckpt.resolution)
         for fam in families_of(suite)
         for ckpt in fam.checkpoints
         for cond in fam.pipelines
@@ -120,14 +120,14 @@ class Generator:
         self.compatible = self.kb.compatible_pairs()
 
     # ---- which tasks ----------------------------------------------------------------------------------------
-    def applicable(self, pipe: Pipe) -> list[str]:
+    def applicable(self, pipe: BaselinePipeline) -> list[str]:
         return [
             m.key
             for m in self.kb
             if m.why_unsupported(pipe.family, str(pipe.conditioning)) is None and m.not_in_suite is None
         ]
 
-    def combos(self, pipe: Pipe) -> list[tuple[str, ...]]:
+    def combos(self, pipe: BaselinePipeline) -> list[tuple[str, ...]]:
         keys = self.applicable(pipe)
         out = []
         for size in (2, 3):
@@ -137,15 +137,15 @@ class Generator:
                     out.append(combo)
         return out
 
-    def weight(self, spec: Spec, per_pipe: Counter) -> float:
+    def weight(self, spec: TaskDraft, per_pipe: Counter) -> float:
         w = sum(WEIGHTS.get(k, 1.0) for k in spec.methods) / max(1, len(spec.methods))
         return w / per_pipe[spec.pipe] ** 0.5  # pipelines with few options are not drowned by those with many
 
-    def select(self, candidates: list[Spec], n: int, covers: list[Any]) -> list[Spec]:
+    def select(self, candidates: list[TaskDraft], n: int, covers: list[Any]) -> list[TaskDraft]:
         """`n` specs: first one for each value of each cover function not yet covered, then weighted draws."""
         pool = list(candidates)
         self.rng.shuffle(pool)
-        chosen: list[Spec] = []
+        chosen: list[TaskDraft] = []
         for cover in covers:
             seen: set[Any] = set()
             for spec in chosen:
@@ -159,20 +159,22 @@ class Generator:
         keyed = sorted(rest, key=lambda s: self.rng.random() ** (1.0 / self.weight(s, per_pipe)), reverse=True)
         return chosen + keyed[: n - len(chosen)]
 
-    def specs(self) -> list[Spec]:
+    def specs(self) -> list[TaskDraft]:
         all_pipes = pipes(self.suite)
         rounds = [
-            Spec(0, p, self.samplers[(i + r) % len(self.samplers)]) for r in range(3) for i, p in enumerate(all_pipes)
+            TaskDraft(0, p, self.samplers[(i + r) % len(self.samplers)])
+            for r in range(3)
+            for i, p in enumerate(all_pipes)
         ]
-        level1 = [Spec(1, s.pipe, s.base) for s in rounds[: self.levels[1]]]
-        singles = [Spec(2, p, b, (m,)) for p in all_pipes for b in self.samplers for m in self.applicable(p)]
-        combos = [Spec(3, p, b, c) for p in all_pipes for b in self.samplers for c in self.combos(p)]
+        level1 = [TaskDraft(1, s.pipe, s.base) for s in rounds[: self.levels[1]]]
+        singles = [TaskDraft(2, p, b, (m,)) for p in all_pipes for b in self.samplers for m in self.applicable(p)]
+        combos = [TaskDraft(3, p, b, c) for p in all_pipes for b in self.samplers for c in self.combos(p)]
         by_method = [lambda s: s.methods, lambda s: [s.pipe], lambda s: [s.base], lambda s: [s.pipe.conditioning]]
         level2 = self.select(singles, self.levels[2], by_method)
         level3 = self.select(combos, self.levels[3], [*by_method, lambda s: [len(s.methods)]])
         distinct = list(dict.fromkeys(rounds))  # with one sampler (extended) the rounds repeat each pipeline
         hard = distinct[: HARD_BASELINES[self.suite]]
-        level45 = [Spec(level, s.pipe, s.base, (), d) for level in (4, 5) for s in hard for d in Difficulty]
+        level45 = [TaskDraft(level, s.pipe, s.base, (), d) for level in (4, 5) for s in hard for d in Difficulty]
         return level1 + level2 + level3 + level45
 
     # ---- one task -------------------------------------------------------------------------------------------
@@ -190,20 +192,20 @@ class Generator:
         grid = 0.05 if high - low >= 0.2 else 0.01
         return round(low + grid * self.rng.randint(0, round((high - low) / grid)), 2)
 
-    def sampler_steps(self, key: str, pipe: Pipe, base: str) -> int:
+    def sampler_steps(self, key: str, pipe: BaselinePipeline, base: str) -> int:
         card = checkpoint(pipe.model_id).steps
         if card is not None:  # extended: a cut of 30-95% of the model card's steps (schnell: 1-3 of its 4)
             return self.rng.randint(max(1, round(card * 0.3)), max(1, min(card - 1, round(card * 0.95))))
         low, high = self.kb.method(key).parameter("num_inference_steps").sensible[pipe.family]
         return self.rng.randint(int(low), int(min(high, BASE_STEPS[base] - 5)))
 
-    def level1_steps(self, pipe: Pipe, base: str) -> int:
+    def level1_steps(self, pipe: BaselinePipeline, base: str) -> int:
         card = checkpoint(pipe.model_id).steps
         if card is not None:  # the model card's steps, or a half or three quarters of them
             return self.rng.choice(sorted({max(1, round(card * f)) for f in (0.5, 0.75, 1.0)}))
         return self.rng.choice([20, 25, 30, 50] if base == "ddim" else [15, 20, 25, 30])
 
-    def build(self, spec: Spec, number: int) -> Task:
+    def build(self, spec: TaskDraft, number: int) -> Task:
         pipe, fam = spec.pipe, spec.pipe.fam
         sampler, steps = spec.base, base_steps(pipe.model_id, spec.base)
         methods: list[AppliedMethod] = []
@@ -222,7 +224,9 @@ class Generator:
         targets = {}
         reference_source = "generator"
         if spec.level >= 4:
-            key = baseline_key(pipe.model_id, str(pipe.conditioning), spec.base, base_steps(pipe.model_id, spec.base))
+            key = calibration_key(
+                pipe.model_id, str(pipe.conditioning), spec.base, base_steps(pipe.model_id, spec.base)
+            )
             found = {name: rec.baselines[key] for name, rec in self.calibration.items() if key in rec.baselines}
             assert spec.difficulty is not None
             for name, cal in found.items():
@@ -231,7 +235,7 @@ class Generator:
                     targets[name] = target
             chosen = next((found[n] for n in REFERENCE_PROFILES if n in found and found[n].best), None)
             if chosen is not None and chosen.best is not None:
-                config = Config.from_json(chosen.best)
+                config = SearchPoint.from_json(chosen.best)
                 sampler, steps = config.sampler, config.steps
                 keys = [m.key for m in config.methods]
                 # A method that was inert beside another (QKV fusion under T-GATE) changed nothing in what was
@@ -296,13 +300,13 @@ class Generator:
             targets=targets,
         )
 
-    def code(self, pipe: Pipe, sampler: str, steps: int, methods: list[AppliedMethod], title: str) -> str:
+    def code(self, pipe: BaselinePipeline, sampler: str, steps: int, methods: list[AppliedMethod], title: str) -> str:
         applied = [Applied(sampler, {"num_inference_steps": steps})] + [Applied(m.key, m.params) for m in methods]
         name = f"{pipe.fam.display} {pipe.conditioning} ({pipe.model_id}), {title}"
         return compose(self.kb, pipe.model_id, pipe.conditioning, pipe.resolution, steps, applied, title=name)
 
     # ---- the prompt -----------------------------------------------------------------------------------------
-    def prompt(self, spec: Spec, sampler: str, steps: int, switches: list[str], stated: dict[str, dict]) -> str:
+    def prompt(self, spec: TaskDraft, sampler: str, steps: int, switches: list[str], stated: dict[str, dict]) -> str:
         parts, pick = phrasing(), self.rng.choice
         pipe = spec.pipe
         slots = {
@@ -343,7 +347,7 @@ class Generator:
         )
 
 
-def _order(spec: Spec, all_pipes: list[Pipe]) -> tuple:
+def _order(spec: TaskDraft, all_pipes: list[BaselinePipeline]) -> tuple:
     return (spec.level, all_pipes.index(spec.pipe), spec.base, spec.methods, list(Difficulty).index(spec.difficulty)
             if spec.difficulty else -1)  # fmt: skip
 
