@@ -37,10 +37,11 @@ def test_a_level_2_request_is_written_as_asked_and_runs(profile, tmp_path):
 
 @pytest.mark.slow
 def test_a_level_4_run_measures_candidates_and_reports_them(profile, tmp_path):
-    problem = from_task(get_task("L4-001"), profile.name, KB)
-    # one generation of two: the live measuring and the report on real pipelines (the generations' selection and the
-    # search inside are test_tuner's, on a synthetic landscape; the demo runs the whole loop)
-    options = AgentOptions(population=2, parents=1, generations=1, samples=2)
+    # DiT-256 (the cheapest family to call), one generation of two, one timing round of one input: the live measuring
+    # and the report on real pipelines (the generations' selection and the search inside are test_tuner's, on a
+    # synthetic landscape; the demo runs the whole loop on SD1.5 at the judge's sizes)
+    problem = from_task(get_task("L4-064"), profile.name, KB)
+    options = AgentOptions(population=2, parents=1, generations=1, samples=2, timing_inputs=1, timing_rounds=1)
     outcome, usage = run_agent(problem, KB, profile, tmp_path / "run", LLMSettings(), options)
     measured = [c for c in outcome.history if c.speedup is not None]
     assert measured and all(c.loss is not None and c.latency_s is not None for c in measured)
