@@ -36,6 +36,12 @@ def run_args(run_dir: Path, *extra: str, solver: str = "baseline", tasks: list[s
     return args
 
 
+def judged_in(run_dir: Path, tasks: list[str]) -> dict[str, bool]:
+    """The verdicts `run_dir` holds for `tasks` (one read of its database)."""
+    held = verdicts(run_dir)
+    return {t: held[t] for t in tasks}
+
+
 def verdicts(run_dir: Path) -> dict[str, bool]:
     with sqlite3.connect(run_dir / DB_FILE) as db:
         return {task: bool(passed) for task, passed in db.execute("SELECT task_id, passed FROM results")}
@@ -124,7 +130,7 @@ def test_sigkill_mid_run_then_resume_gives_one_result_per_task_and_the_same_verd
     with sqlite3.connect(run_dir / DB_FILE) as db:
         rows = [r[0] for r in db.execute("SELECT task_id FROM results")]
     assert sorted(rows) == sorted(THREE)  # exactly one result per task
-    assert verdicts(run_dir) == {t: verdicts(local_run)[t] for t in THREE}
+    assert verdicts(run_dir) == judged_in(local_run, THREE)
 
 
 @pytest.mark.slow
@@ -138,7 +144,7 @@ def test_the_ray_executor_gives_the_same_verdicts(local_run, tmp_path):
     finally:
         ray.shutdown()
     assert result.exit_code == 0, result.output
-    assert verdicts(tmp_path / "ray") == {t: verdicts(local_run)[t] for t in TWO}
+    assert verdicts(tmp_path / "ray") == judged_in(local_run, TWO)
 
 
 @pytest.mark.slow
