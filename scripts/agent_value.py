@@ -1,7 +1,7 @@
 """What the agent is worth against what a user gets without it, request by request (issue 31, item 4).
 
 Each row is a request as a user writes it; each arm is measured by the judge's protocol against its own baseline
-in the same run (LiveBaseline), one arm after the other, never two at once:
+in the same run (one search session, evaluation/measuring.py), one arm after the other, never two at once:
   (a) library defaults: each one-call method that applies, at its documented defaults (DeepCache, tomesd, T-GATE,
       FirstBlockCache, MagCache, cache-dit's enable_cache), the best within the bound;
   (b) calibration's search (calibration/search.py: its space, warm starts, TPE) with the agent's budget;
@@ -59,14 +59,15 @@ def _arm(best: tuple[float, float] | None, evaluations: int, seconds: float) -> 
     return {"speedup": u, "loss": loss, "evaluations": evaluations, "seconds": round(seconds, 1)}
 
 
-def _bench(problem: Any, profile: Any, folder: Path) -> Any:
-    """A live baseline at the agent's protocol, so every arm is measured as the agent measures."""
+def _session(problem: Any, profile: Any, folder: Path) -> Any:
+    """A search session at the agent's protocol, so every arm is measured as the agent measures."""
     from diffagent.agent.loop import AgentOptions
-    from diffbench.evaluation.measure import AGENT_SEED, LiveBaseline
+    from diffbench.evaluation.measure import AGENT_SEED
+    from diffbench.evaluation.measuring import TaskBaseline, search_session
 
     base = problem.pipeline
-    return LiveBaseline(folder, profile, base.model_id, problem.baseline_code, base.conditioning,
-                        AgentOptions().protocol, AGENT_SEED, profile.device)  # fmt: skip
+    baseline = TaskBaseline(base.model_id, problem.baseline_code, base.conditioning)
+    return search_session(folder, profile, baseline, AgentOptions().protocol, AGENT_SEED)
 
 
 def library_defaults(problem: Any, kb: Any, profile: Any, folder: Path) -> dict[str, Any]:
@@ -78,13 +79,13 @@ def library_defaults(problem: Any, kb: Any, profile: Any, folder: Path) -> dict[
     base, started = problem.pipeline, time.perf_counter()
     fam = family_of(base.model_id).key
     results: dict[str, Any] = {}
-    with _bench(problem, profile, folder) as bench:
+    with _session(problem, profile, folder) as session:
         for key in LIBRARY_DEFAULTS:
             if kb.method(key).why_unsupported(fam, str(base.conditioning)) is not None:
                 continue
             config = SearchPoint(base.sampler, base.steps, (Applied(key, kb.method(key).resolve({})),))
             try:
-                m = bench.measure(base.write(kb, config, f"{key} at its defaults"), key, asked={key})
+                m = session.measure(base.write(kb, config, f"{key} at its defaults"), key, asked={key})
                 results[key] = (m.speedup, m.loss)
             except SolutionError as err:
                 results[key] = str(err).splitlines()[0][:120]
@@ -103,9 +104,9 @@ def calibration_search(problem: Any, kb: Any, profile: Any, folder: Path, budget
 
     base, started = problem.pipeline, time.perf_counter()
     space = agent_space(kb, base, profile.name, profile.device)
-    with _bench(problem, profile, folder) as bench:
+    with _session(problem, profile, folder) as session:
         records, _ = search_baseline(
-            bench, space, None, kb, budget, problem.goal.delta, seed,
+            session, space, None, kb, budget, problem.goal.delta, seed,
             write=lambda config, title: base.write(kb, config, title), base_sampler=base.sampler,
         )  # fmt: skip
     within = [(r.speedup, r.loss) for r in records if r.speedup is not None and r.loss <= problem.goal.bound]

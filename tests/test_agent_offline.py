@@ -137,8 +137,8 @@ def test_offline_a_requested_plan_that_does_not_run_is_replaced_and_the_report_s
     assert "did not run" in outcome.notes[0] and "the module is the next plan that ran" in outcome.notes[0]
 
 
-class FakeLiveBaseline:
-    """The live baseline, measuring nothing: every candidate runs at U = 1.1, within the bound (never the goal)."""
+class FakeSession:
+    """The search session, measuring nothing: every candidate runs at U = 1.1, within the bound (never the goal)."""
 
     def __init__(self, *args, **kwargs) -> None:
         self.record = type("Record", (), {"call_s": 1.0})()
@@ -164,7 +164,7 @@ class WritesThePlan:
 
 @pytest.mark.parametrize("best_of_n", [False, True])
 def test_best_of_n_spends_the_same_budget_on_fresh_plans_only(best_of_n, profile, tmp_path, monkeypatch):
-    monkeypatch.setattr(loop, "LiveBaseline", FakeLiveBaseline)
+    monkeypatch.setattr(loop, "search_session", FakeSession)
     problem = from_task(get_task("L4-001"), profile.name, KB)
     options = AgentOptions(population=3, parents=2, generations=3, best_of_n=best_of_n)
     agent = build_agent(problem, KB, profile, tmp_path, None, options)

@@ -253,7 +253,7 @@ def test_a_record_made_by_another_search_is_not_resumed(tmp_path, profile, monke
     record.trials, record.samples = 3, 2  # the settings match; the search (the default, older one) does not
     write_record(record, folder=tmp_path)
     asked: list[str] = []
-    monkeypatch.setattr(search_module, "LiveBaseline", lambda *a, **k: asked.append("measured") or 1 / 0)
+    monkeypatch.setattr(search_module, "search_session", lambda *a, **k: asked.append("measured") or 1 / 0)
     key = next(iter(record.baselines))
     task = distinct_baselines(list(suite()))[key]
     with pytest.raises(ZeroDivisionError):
@@ -319,7 +319,7 @@ def test_force_searches_the_named_baseline_again_and_keeps_the_others(tmp_path, 
         def __exit__(self, *exc) -> None:
             pass
 
-    monkeypatch.setattr(search_module, "LiveBaseline", FakeLive)
+    monkeypatch.setattr(search_module, "search_session", FakeLive)
     task = distinct_baselines(list(suite()))[first_key]
     again = calibrate(profile, list(suite()), tmp_path / "work", 2, 2, only=[task.id], force=True, folder=tmp_path)
     stored = read_record("tiny-cpu", folder=tmp_path)
@@ -385,7 +385,7 @@ def test_stability_only_adds_runs_to_recorded_best_configurations_and_keeps_thei
         def __exit__(self, *exc) -> None:
             pass
 
-    monkeypatch.setattr(search_module, "LiveBaseline", FakeLive)
+    monkeypatch.setattr(search_module, "search_session", FakeLive)
     task = distinct_baselines(list(suite()))[key]
     measure_stability(profile, list(suite()), tmp_path / "work", only=[task.id], runs=2, folder=tmp_path)
     stored = read_record("tiny-cpu", folder=tmp_path).baselines[key]

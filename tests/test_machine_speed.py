@@ -3,6 +3,8 @@ and the same way by the judge, the agent and the task files (evaluation/machine_
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 
 from diffagent.agent.plan import Candidate, Goal
@@ -10,7 +12,7 @@ from diffagent.agent.problem import from_task
 from diffagent.agent.selector import meets
 from diffbench.calibration.machine_misses import machine_reason
 from diffbench.calibration.store import read_record, task_calibration_key
-from diffbench.evaluation.judge import Judge, _Rejected
+from diffbench.evaluation.judge import Judge, _Judging, _Rejected
 from diffbench.evaluation.machine_speed import DRIFT_TOLERANCE, read_latency
 from diffbench.evaluation.measure import Timings
 from diffbench.knowledge.loader import load_knowledge
@@ -95,29 +97,28 @@ class _Quality:
     loss = 0.019
 
 
-def _stage_3(task_id: str, baseline_s: float, latency_s: float, monkeypatch, tmp_path) -> tuple[dict, str | None]:
+def _stage_3(task_id: str, baseline_s: float, latency_s: float, tmp_path) -> tuple[dict, str | None]:
     """The judge's relative stage on X5-014 with its timing replaced by fixed seconds per call: (figures, problem)."""
     judge = Judge(get_task(task_id), get_profile("tiny-cpu"), tmp_path)
-    judge.phases = {}  # as Judge.evaluate sets it up
     timings = Timings([[baseline_s] * 3 for _ in range(3)], [[latency_s] * 3 for _ in range(3)])
-    monkeypatch.setattr(judge, "_timing", lambda candidate, stage, plan: timings)
+    judging = _Judging(SimpleNamespace(time=lambda call, plan: timings))  # type: ignore[arg-type]
     try:
-        return judge._relative(None, _Quality(), None), None  # type: ignore[arg-type]
+        return judge._relative(judging, None, _Quality(), None), None  # type: ignore[arg-type]
     except _Rejected as rejected:
-        return rejected.stage.figures["_result"], rejected.stage.problems[0]
+        return rejected.figures, rejected.stage.problems[0]
 
 
-def test_the_judge_passes_x5_014s_latency_read_at_the_calibrations_speed(monkeypatch, tmp_path):
+def test_the_judge_passes_x5_014s_latency_read_at_the_calibrations_speed(tmp_path):
     calibrated = get_task("X5-014").targets["tiny-cpu"].baseline_s
     assert calibrated is not None
-    figures, problem = _stage_3("X5-014", calibrated * 1.08, 6.31, monkeypatch, tmp_path)
+    figures, problem = _stage_3("X5-014", calibrated * 1.08, 6.31, tmp_path)
     assert problem is None
     assert figures["latency_s"] == 6.31 and figures["latency_read_s"] == pytest.approx(6.31 / 1.08)
     assert figures["baseline_slowdown"] == pytest.approx(1.08)
-    figures, problem = _stage_3("X5-014", calibrated * 1.02, 6.31, monkeypatch, tmp_path)  # the machine as fast
+    figures, problem = _stage_3("X5-014", calibrated * 1.02, 6.31, tmp_path)  # the machine as fast
     assert problem == (
         "latency 6.31 s here, 6.19 s at the calibration's speed (the baseline ran 1.02x its calibrated time), "
         "the task asks latency <= 6.04 s"
     )
-    figures, problem = _stage_3("X5-014", calibrated * 1.5, 6.31, monkeypatch, tmp_path)  # another machine
+    figures, problem = _stage_3("X5-014", calibrated * 1.5, 6.31, tmp_path)  # another machine
     assert figures["latency_read_s"] == 6.31 and problem is not None and "as measured" in problem

@@ -8,13 +8,14 @@ import pytest
 
 from diffagent.agent import loop
 from diffbench.calibration import search
-from diffbench.evaluation import judge, limits, measure, metrics
+from diffbench.evaluation import judge, limits, measure, measuring, metrics
 from diffbench.evaluation.inputs import EvalInput
 from diffbench.evaluation.judge import JudgeOptions, evaluate
 from diffbench.evaluation.limits import TimeLimits
 from diffbench.evaluation.result import ErrorMode
 from diffbench.knowledge import check_worker
 from diffbench.models.families import Conditioning
+from diffbench.models.profiles import get_profile
 from diffbench.tasks.suite import get_task
 
 SRC = Path(__file__).parents[1] / "src"
@@ -23,7 +24,8 @@ SRC = Path(__file__).parents[1] / "src"
 def test_u_and_l_are_one_definition_shared_by_judge_calibration_agent_and_methods_check():
     assert judge.speedup is measure.speedup is metrics.speedup
     assert judge.quality_loss is measure.quality_loss is metrics.quality_loss
-    assert search.LiveBaseline is loop.LiveBaseline is measure.LiveBaseline
+    assert search.search_session is loop.search_session is measuring.search_session
+    assert judge.MeasuringSession is measuring.MeasuringSession
     assert check_worker.timed_speedup is measure.timed_speedup
     definitions = [
         (path.relative_to(SRC).as_posix(), name)
@@ -180,7 +182,8 @@ def test_warm_up_calls_are_not_held_to_the_behaviour_rules_as_in_the_judge():
         def generate(self, inp, name):
             return busy, 0.1
 
-    call = measure.checked(Child())
+    session = measuring.MeasuringSession(Path("unused"), get_profile("tiny-cpu"), None)  # type: ignore[arg-type]
+    call = session.checked(Child())  # type: ignore[arg-type]
     inp = EvalInput(seed=1, prompt="a lighthouse")
     assert call(inp, f"{measure.WARMUP}0")[0] is busy  # a first call may compile kernels in side threads
     for name in ("sample-0", "timed-0-0"):

@@ -2,7 +2,7 @@
 
 Levels 1-3 (no speed target): one plan for what the request asks, developed until it runs (back to the planner
 for a new plan when T_code restarts are spent). Levels 4-5: the genetic selector over plans, each candidate's
-L and U (or latency) measured by the judge's protocol (evaluation/measure.py `LiveBaseline`: the baseline in one
+L and U (or latency) measured by the judge's protocol (evaluation/measuring.py `search_session`: the baseline in one
 confined child for the whole run, each candidate in a fresh confined child, the two timed call by call, order
 alternating, after warm-ups; its own fixed inputs, where the judge draws secret ones).
 Ablations: no knowledge base in the prompts, no genetic selection (one plan, one candidate),
@@ -33,7 +33,8 @@ from diffagent.agent.selector import (
 )
 from diffagent.agent.tuner import Tuner
 from diffbench.evaluation.child import SolutionError
-from diffbench.evaluation.measure import AGENT_SEED, LiveBaseline, Measurement, ProtocolSizes
+from diffbench.evaluation.measure import AGENT_SEED, Measurement, ProtocolSizes
+from diffbench.evaluation.measuring import MeasuringSession, TaskBaseline, search_session
 from diffbench.models.profiles import Profile
 
 CANDIDATES_LOG = "candidates.jsonl"
@@ -226,10 +227,10 @@ class DiffAgent:
         assert best is not None
         goal = Goal(delta=self.problem.request.delta)
         self.on_event("measuring the module against the baseline, as asked")
-        with self._live_baseline() as bench:
-            self._measure(bench, best, goal)
+        with self._session() as session:
+            self._measure(session, best, goal)
             best.fitness = fitness(best, goal)
-            outcome.baseline_s = bench.baseline_s
+            outcome.baseline_s = session.baseline_s
         outcome.evaluations = len(self._measured)
         if best.speedup is not None:
             outcome.notes.append(f"measured as asked: U = {best.speedup:.2f}x, L = {best.loss:.2%}")
@@ -253,9 +254,9 @@ class DiffAgent:
         goal = replace(goal, margin=opts.margin if goal.latency_s is None else opts.latency_margin)
         base = self.problem.pipeline
         self.on_event(f"baseline: {base.sampler} {base.steps} steps on {base.model_id}; measuring it")
-        with self._live_baseline() as bench:
-            assert bench.record is not None
-            self.on_event(f"baseline: {bench.record.call_s:.3f} s per image")
+        with self._session() as session:
+            assert session.record is not None
+            self.on_event(f"baseline: {session.record.call_s:.3f} s per image")
 
             def propose(parents: list[Candidate], fresh: int, generation: int) -> list[tuple[Plan, Candidate | None]]:
                 if not opts.use_ga:
@@ -267,7 +268,7 @@ class DiffAgent:
                 self.on_event(f"gen {generation}: {plan.config.describe()} [{plan.author}]")
                 candidate = self._develop(plan, generation)
                 if candidate.error is None:
-                    self._measure(bench, candidate, goal)
+                    self._measure(session, candidate, goal)
                 if isinstance(self.planner, Tuner):
                     self.planner.tell(plan, candidate)
                 return candidate
@@ -280,7 +281,7 @@ class DiffAgent:
                 weights=opts.weights, seed=opts.seed, on_candidate=self._report,
             )  # fmt: skip
             best = evolution.run()
-            baseline_s = bench.baseline_s
+            baseline_s = session.baseline_s
         met = best is not None and meets(best, goal)
         outcome = Outcome(
             self.problem, self.planner.author, opts, best, evolution.history, met, evolution.stopped_early,
@@ -294,20 +295,18 @@ class DiffAgent:
             )
         return outcome
 
-    def _live_baseline(self) -> LiveBaseline:
+    def _session(self) -> MeasuringSession:
         base = self.problem.pipeline
-        return LiveBaseline(
-            self.folder / "bench", self.profile, base.model_id, self.problem.baseline_code, base.conditioning,
-            self.options.protocol, AGENT_SEED, self.device,
-        )  # fmt: skip
+        baseline = TaskBaseline(base.model_id, self.problem.baseline_code, base.conditioning)
+        return search_session(self.folder / "bench", self.profile, baseline, self.options.protocol, AGENT_SEED)
 
-    def _measure(self, bench: LiveBaseline, candidate: Candidate, goal: Goal) -> None:
+    def _measure(self, session: MeasuringSession, candidate: Candidate, goal: Goal) -> None:
         assert candidate.code is not None
         key = hashlib.sha256(candidate.code.encode()).hexdigest()[:16]
         started = time.perf_counter()
         try:
             asked = {a.key for a in self.problem.request.methods}  # their effect rules hold in full (behaviour.py)
-            m = self._measured.get(key) or bench.measure(
+            m = self._measured.get(key) or session.measure(
                 candidate.code, f"candidate-{len(self._measured)}", asked=asked
             )
         except SolutionError as err:

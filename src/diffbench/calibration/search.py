@@ -35,7 +35,8 @@ from diffbench.calibration.store import (
 )
 from diffbench.errors import DiffbenchError
 from diffbench.evaluation.child import SolutionError
-from diffbench.evaluation.measure import CALIBRATION_SEED, InputPlan, LiveBaseline, Measurement, ProtocolSizes
+from diffbench.evaluation.measure import CALIBRATION_SEED, InputPlan, Measurement, ProtocolSizes
+from diffbench.evaluation.measuring import MeasuringSession, TaskBaseline, search_session
 from diffbench.knowledge.compose import compose
 from diffbench.knowledge.loader import KnowledgeBase, KnowledgeError, load_knowledge
 from diffbench.models.device import describe_hardware, device_has_fast_half_precision
@@ -102,7 +103,7 @@ def _measured(record: TrialRecord, m: Measurement) -> None:
 
 
 def search_baseline(
-    bench: LiveBaseline, space: SearchSpace, task: Task | None, kb: KnowledgeBase, trials: int, sigma: float,
+    session: MeasuringSession, space: SearchSpace, task: Task | None, kb: KnowledgeBase, trials: int, sigma: float,
     seed: int, on_trial: Callable[[TrialRecord], None] | None = None, budget_s: float | None = None,
     previous: SearchPoint | None = None, write: Callable[[SearchPoint, str], str] | None = None,
     base_sampler: str | None = None,
@@ -139,7 +140,7 @@ def search_baseline(
         record = TrialRecord(number=trial.number, config=config.to_json(), describe=config.describe(), stage="screen")
         records.append(record)
         try:
-            m = bench.measure(source, f"trial-{trial.number}")
+            m = session.measure(source, f"trial-{trial.number}")
         except SolutionError as err:
             record.error = str(err)[:500]
             if on_trial:
@@ -160,10 +161,12 @@ def search_baseline(
     return records, sorted(feasible, key=lambda f: -f[0])
 
 
-def _measure_into(record: TrialRecord, bench: LiveBaseline, source: str, name: str, plan: InputPlan | None) -> None:
+def _measure_into(
+    record: TrialRecord, session: MeasuringSession, source: str, name: str, plan: InputPlan | None
+) -> None:
     """One judge-size measurement into `record`; a candidate that fails costs its trial (the error is kept)."""
     try:
-        m = bench.measure(source, name, plan)
+        m = session.measure(source, name, plan)
     except SolutionError as err:
         record.error = str(err)[:500]
     else:
@@ -171,7 +174,7 @@ def _measure_into(record: TrialRecord, bench: LiveBaseline, source: str, name: s
 
 
 def recheck(
-    bench: LiveBaseline, task: Task, kb: KnowledgeBase, screened: list[tuple[float, SearchPoint]], sigma: float,
+    session: MeasuringSession, task: Task, kb: KnowledgeBase, screened: list[tuple[float, SearchPoint]], sigma: float,
     first_number: int, on_trial: Callable[[TrialRecord], None] | None = None,
 ) -> tuple[list[TrialRecord], tuple[SearchPoint, TrialRecord] | None]:  # fmt: skip
     """The best screened configurations measured again at the judge's size; the fastest within sigma wins
@@ -180,7 +183,7 @@ def recheck(
     for n, (_, config) in enumerate(screened[:RECHECK], start=first_number):
         record = TrialRecord(number=n, config=config.to_json(), describe=config.describe(), stage=RECHECK_STAGE)
         records.append(record)
-        _measure_into(record, bench, _source(kb, task, config, f"calibration re-check {n}"), f"recheck-{n}", None)
+        _measure_into(record, session, _source(kb, task, config, f"calibration re-check {n}"), f"recheck-{n}", None)
         if on_trial:
             on_trial(record)
     chosen = best_rechecked(records, sigma)
@@ -203,7 +206,7 @@ def best_rechecked(trials: list[TrialRecord], sigma: float) -> TrialRecord | Non
 
 
 def stability(
-    bench: LiveBaseline, task: Task, kb: KnowledgeBase, config: SearchPoint, samples: int, first_number: int,
+    session: MeasuringSession, task: Task, kb: KnowledgeBase, config: SearchPoint, samples: int, first_number: int,
     runs: int = STABILITY_RUNS, on_trial: Callable[[TrialRecord], None] | None = None,
 ) -> list[TrialRecord]:  # fmt: skip
     """The chosen configuration measured `runs` times at the judge's timing size, each on fresh timing inputs."""
@@ -213,8 +216,8 @@ def stability(
         record = TrialRecord(number=n, config=config.to_json(), describe=config.describe(), stage=STABILITY_STAGE)
         records.append(record)
         seed = CALIBRATION_SEED + STABILITY_SEED_STEP * (k + 1)
-        plan: InputPlan = bench.fresh_timing(seed, stability_protocol(samples))
-        _measure_into(record, bench, _source(kb, task, config, f"calibration stability {k}"), f"stability-{k}", plan)
+        plan: InputPlan = session.fresh_timing(seed, stability_protocol(samples))
+        _measure_into(record, session, _source(kb, task, config, f"calibration stability {k}"), f"stability-{k}", plan)
         if on_trial:
             on_trial(record)
     return records
@@ -241,10 +244,9 @@ def measure_stability(
             continue
         start = time.perf_counter()
         kept = [t for t in cal.trials if t.stage != STABILITY_STAGE]
-        with LiveBaseline(work / task.id, profile, task.model_id, task.baseline_code, task.conditioning,
-                          recheck_protocol(record.samples), CALIBRATION_SEED, profile.device) as bench:  # fmt: skip
+        with _session(work, profile, task, recheck_protocol(record.samples)) as session:
             runs_of = stability(
-                bench, task, kb, SearchPoint.from_json(cal.best), record.samples, len(kept), runs, on_trial
+                session, task, kb, SearchPoint.from_json(cal.best), record.samples, len(kept), runs, on_trial
             )
         cal.trials = kept + runs_of
         cal.seconds = round(cal.seconds + time.perf_counter() - start, 1)
@@ -252,6 +254,12 @@ def measure_stability(
         if on_baseline:
             on_baseline(key, cal)
     return record
+
+
+def _session(work: Path, profile: Profile, task: Task, protocol: ProtocolSizes) -> MeasuringSession:
+    """A search session on `task`'s baseline (evaluation/measuring.py) at calibration's fixed inputs."""
+    baseline = TaskBaseline(task.model_id, task.baseline_code, task.conditioning)
+    return search_session(work / task.id, profile, baseline, protocol, CALIBRATION_SEED)
 
 
 def _selected(baselines: dict[str, Task], tasks: list[Task], only: list[str] | None) -> dict[str, Task]:
@@ -307,21 +315,18 @@ def calibrate(
             kb, task.model_id, task.conditioning, task.baseline_steps, profile.name,
             fast_half_precision=device_has_fast_half_precision(profile.device),
         )  # fmt: skip
-        code, cond = task.baseline_code, task.conditioning
-        with LiveBaseline(work / task.id, profile, task.model_id, code, cond, screen_protocol(samples),
-                          CALIBRATION_SEED, profile.device) as bench:  # fmt: skip
+        with _session(work, profile, task, screen_protocol(samples)) as session:
             old = replaced.baselines.get(key) if replaced is not None else None
             previous = SearchPoint.from_json(old.best) if old is not None and old.best else None
             screened, feasible = search_baseline(
-                bench, space, task, kb, trials, sigma, seed, on_trial, budget_s, previous
+                session, space, task, kb, trials, sigma, seed, on_trial, budget_s, previous
             )
-        with LiveBaseline(work / task.id, profile, task.model_id, code, cond, recheck_protocol(samples),
-                          CALIBRATION_SEED, profile.device) as bench:  # fmt: skip
-            rechecked, best = recheck(bench, task, kb, feasible, sigma, len(screened), on_trial)
+        with _session(work, profile, task, recheck_protocol(samples)) as session:
+            rechecked, best = recheck(session, task, kb, feasible, sigma, len(screened), on_trial)
             if best is not None and stability_runs:
                 first = len(screened) + len(rechecked)
-                rechecked += stability(bench, task, kb, best[0], samples, first, stability_runs, on_trial)
-            baseline_s = bench.baseline_s
+                rechecked += stability(session, task, kb, best[0], samples, first, stability_runs, on_trial)
+            baseline_s = session.baseline_s
         result = BaselineCalibration(
             model_id=task.model_id, conditioning=str(task.conditioning), resolution=task.resolution,
             baseline_sampler=task.baseline_sampler, baseline_steps=task.baseline_steps,
