@@ -19,10 +19,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from diffbench.evaluation.static.facts import UNKNOWN, Call, ModuleFacts, Obj, Ref, concrete
+from diffbench.evaluation.static.values import BoundConstant, Function, attribute, binop, builtin, subscript
 
 MAX_DEPTH = 8  # nested helper calls followed
 MAX_STEPS = 20_000  # statements and expressions visited in all; beyond it the rest is UNKNOWN
-MAX_SEQUENCE = 10_000  # longest string/list the interpreter builds by arithmetic
 
 # Methods that return the object they are called on (`pipe = pipe.to(device)`).
 RETURNS_SELF = frozenset({"to", "half", "float", "bfloat16", "cuda", "cpu", "eval", "requires_grad_", "train"})
@@ -30,19 +30,10 @@ RETURNS_SELF = frozenset({"to", "half", "float", "bfloat16", "cuda", "cpu", "eva
 CONSTRUCTORS = frozenset({"from_pretrained", "from_config", "from_single_file", "from_pipe"})
 # Patchers that return the pipeline they were given, patched (tgate's loaders add `pipe.tgate`).
 PATCHERS = ("tgate.",)
-_PURE_STR_METHODS = frozenset({"format", "join", "lower", "upper", "replace", "strip", "lstrip", "rstrip", "split"})
-_PURE_BUILTINS = {"int": int, "float": float, "str": str, "bool": bool, "round": round, "min": min, "max": max,
-                  "abs": abs, "len": len, "tuple": tuple, "list": list}  # fmt: skip
 
 
 class _Budget(Exception):
     pass
-
-
-@dataclass
-class Function:
-    node: ast.FunctionDef | ast.AsyncFunctionDef
-    env: dict[str, Any]  # the scope it was defined in
 
 
 @dataclass
@@ -145,7 +136,7 @@ class Interpreter:
                 current = (
                     self.eval(target, frame) if not isinstance(target, ast.Name) else self.lookup(target.id, frame)
                 )
-                self.assign(target, self.binop(op, current, self.eval(value, frame)), frame)
+                self.assign(target, binop(op, current, self.eval(value, frame)), frame)
             case ast.Expr(value=value):
                 self.eval(value, frame)
             case ast.Return(value=value):
@@ -256,7 +247,7 @@ class Interpreter:
                         out[key] = self.eval(v, frame)
                 return out
             case ast.BinOp(left=left, op=op, right=right):
-                return self.binop(op, self.eval(left, frame), self.eval(right, frame))
+                return binop(op, self.eval(left, frame), self.eval(right, frame))
             case ast.UnaryOp(op=op, operand=operand):
                 value = self.eval(operand, frame)
                 if isinstance(op, ast.USub) and isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -278,9 +269,9 @@ class Interpreter:
                     return self.eval(body if cond else orelse, frame)
                 return self.eval(body, frame)
             case ast.Attribute(value=owner_node, attr=attr):
-                return self.attribute(self.eval(owner_node, frame), attr)
+                return attribute(self.eval(owner_node, frame), attr)
             case ast.Subscript(value=owner_node, slice=key_node):
-                return self.subscript(self.eval(owner_node, frame), self.eval(key_node, frame))
+                return subscript(self.eval(owner_node, frame), self.eval(key_node, frame))
             case ast.Call():
                 return self.call(node, frame)
             case ast.NamedExpr(target=target, value=value):
@@ -302,54 +293,6 @@ class Interpreter:
                 out.append(self.eval(elt, frame))
         return out
 
-    def binop(self, op: ast.operator, left: Any, right: Any) -> Any:
-        if not (concrete(left) and concrete(right)):
-            return UNKNOWN
-        if isinstance(op, (ast.Mult, ast.Pow)):
-            size = [v for v in (left, right) if isinstance(v, (int, float)) and not isinstance(v, bool)]
-            if isinstance(op, ast.Pow) and any(abs(v) > 64 for v in size):
-                return UNKNOWN
-            if isinstance(left, (str, list, tuple)) or isinstance(right, (str, list, tuple)):
-                length = len(left if isinstance(left, (str, list, tuple)) else right) * (size[0] if size else 0)
-                if length > MAX_SEQUENCE:
-                    return UNKNOWN
-        ops = {ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b, ast.Mult: lambda a, b: a * b,
-               ast.Div: lambda a, b: a / b, ast.FloorDiv: lambda a, b: a // b, ast.Mod: lambda a, b: a % b,
-               ast.Pow: lambda a, b: a**b}  # fmt: skip
-        fn = ops.get(type(op))
-        if fn is None:
-            return UNKNOWN
-        try:
-            result = fn(left, right)
-        except Exception:
-            return UNKNOWN
-        if isinstance(result, (str, list, tuple)) and len(result) > MAX_SEQUENCE:
-            return UNKNOWN
-        return result
-
-    def attribute(self, owner: Any, attr: str) -> Any:
-        if isinstance(owner, Ref):
-            return Ref(f"{owner.name}.{attr}")
-        if isinstance(owner, Obj):
-            if attr not in owner.attrs:
-                owner.attrs[attr] = Obj(f"{owner.kind}.{attr}", parent=owner, attr=attr)
-            return owner.attrs[attr]
-        if isinstance(owner, Function):
-            return UNKNOWN
-        if (isinstance(owner, (dict, list)) or concrete(owner)) and not attr.startswith("_"):
-            return _BoundConstant(owner, attr)
-        return UNKNOWN
-
-    def subscript(self, owner: Any, key: Any) -> Any:
-        if isinstance(owner, dict) and concrete(key):
-            return owner.get(key, UNKNOWN)
-        if isinstance(owner, (list, tuple)) and isinstance(key, int) and -len(owner) <= key < len(owner):
-            return owner[key]
-        if isinstance(owner, Obj):
-            label = key if isinstance(key, (str, int)) else "?"
-            return Obj(f"{owner.kind}[{label}]", parent=owner)
-        return UNKNOWN
-
     # ---- calls --------------------------------------------------------------------------------------------
     def call(self, node: ast.Call, frame: Frame) -> Any:
         callee = self.eval(node.func, frame)
@@ -369,28 +312,11 @@ class Interpreter:
                 return UNKNOWN
             scope = frame.scope if frame.scope != "<module>" else callee.node.name
             return self.invoke(callee, args, kwargs, scope, frame.depth + 1)
-        if isinstance(callee, _BoundConstant):
+        if isinstance(callee, BoundConstant):
             return callee.apply(args, kwargs)
         if isinstance(callee, Ref) and callee.name.startswith("builtins."):
-            return self.builtin(callee.last, args, kwargs)
+            return builtin(callee.last, args, kwargs)
         return self.record(callee, args, kwargs, opaque, frame, node.lineno)
-
-    def builtin(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
-        if name == "dict":
-            out = dict(args[0]) if args and isinstance(args[0], dict) else {}
-            out.update(kwargs)
-            return out
-        if name == "getattr" and len(args) >= 2 and isinstance(args[1], str):
-            return self.attribute(args[0], args[1])
-        if name == "setattr" and len(args) == 3 and isinstance(args[0], Obj) and isinstance(args[1], str):
-            args[0].attrs[args[1]] = args[2]
-            return None
-        if name in _PURE_BUILTINS and all(concrete(a) for a in args) and not kwargs:
-            try:
-                return _PURE_BUILTINS[name](*args)
-            except Exception:
-                return UNKNOWN
-        return UNKNOWN
 
     def name_of(self, callee: Any) -> str:
         if isinstance(callee, Ref):
@@ -453,43 +379,6 @@ class Interpreter:
         frame = Frame(env, scope, depth)
         self.exec_body(node.body, frame)
         return next((r for r in frame.returns if r is not UNKNOWN), UNKNOWN)
-
-
-@dataclass
-class _BoundConstant:
-    """A method of a constant (`"{}/{}".format`, `kwargs.update`), applied only where it is pure or a dict update."""
-
-    owner: Any
-    attr: str
-
-    def apply(self, args: list[Any], kwargs: dict[str, Any]) -> Any:
-        if isinstance(self.owner, dict):
-            if self.attr == "update":
-                if args and isinstance(args[0], dict):
-                    self.owner.update(args[0])
-                self.owner.update(kwargs)
-                return None
-            if self.attr == "get" and args and concrete(args[0]):
-                return self.owner.get(args[0], args[1] if len(args) > 1 else None)
-            if self.attr == "copy":
-                return dict(self.owner)
-            if self.attr == "setdefault" and args and concrete(args[0]):
-                return self.owner.setdefault(args[0], args[1] if len(args) > 1 else None)
-            if self.attr == "pop" and args and concrete(args[0]):
-                return self.owner.pop(args[0], args[1] if len(args) > 1 else UNKNOWN)
-            return UNKNOWN
-        if isinstance(self.owner, list) and self.attr in ("append", "extend"):
-            getattr(self.owner, self.attr)(*args)
-            return None
-        if isinstance(self.owner, str) and self.attr in _PURE_STR_METHODS and all(concrete(a) for a in args):
-            if not all(concrete(v) for v in kwargs.values()):
-                return UNKNOWN
-            try:
-                result = getattr(self.owner, self.attr)(*args, **kwargs)
-            except Exception:
-                return UNKNOWN
-            return result if not isinstance(result, str) or len(result) <= MAX_SEQUENCE else UNKNOWN
-        return UNKNOWN
 
 
 def interpret(tree: ast.Module) -> ModuleFacts:
