@@ -103,7 +103,7 @@ def calibration_search(problem: Any, kb: Any, profile: Any, folder: Path, budget
     from diffbench.calibration.search import search_baseline
 
     base, started = problem.pipeline, time.perf_counter()
-    space = agent_space(kb, base, profile.name, profile.device)
+    space = agent_space(kb, base, profile)
     with _session(problem, profile, folder) as session:
         records, _ = search_baseline(
             session, space, None, kb, budget, problem.goal.delta, seed,
@@ -117,7 +117,7 @@ def agent(problem: Any, kb: Any, profile: Any, folder: Path, options: Any) -> di
     from diffagent.solve import build_agent
 
     started = time.perf_counter()
-    outcome = build_agent(problem, kb, profile, folder, None, options, profile.device).solve()
+    outcome = build_agent(problem, kb, profile, folder, None, options).solve()
     best = outcome.best
     arm = _arm((best.speedup, best.loss) if best else None, outcome.evaluations, time.perf_counter() - started)
     arm["configuration"] = best.plan.config.describe() if best else None

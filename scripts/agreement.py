@@ -58,7 +58,7 @@ def run_task(task: Task, folder: Path, options: AgentOptions, judge: bool) -> di
     kb = load_knowledge()
     problem = from_task(task, PROFILE.name, kb)
     started = time.perf_counter()
-    outcome, _ = run_agent(problem, kb, PROFILE, folder / "agent", LLMSettings(), options, PROFILE.device)
+    outcome, _ = run_agent(problem, kb, PROFILE, folder / "agent", LLMSettings(), options)
     row: dict = {
         "task": task.id, "family": family_of(task.model_id).key, "difficulty": task.difficulty.value,
         "level": task.level, "agent_met": outcome.met, "evaluations": outcome.evaluations,

@@ -49,7 +49,7 @@ def agent_on(task, goal_speedup: float | None, goal_latency: float | None, folde
                    latency_s=goal_latency if task.level == 5 else None)  # fmt: skip
     problem = replace(problem, goal=goal)
     started = time.perf_counter()
-    outcome, _ = run_agent(problem, kb, PROFILE, folder, LLMSettings(), AgentOptions(), PROFILE.device)
+    outcome, _ = run_agent(problem, kb, PROFILE, folder, LLMSettings(), AgentOptions())
     return {"met": outcome.met, "evaluations": outcome.evaluations, "to_success": outcome.evaluations_to_success,
             "seconds": round(time.perf_counter() - started, 1)}  # fmt: skip
 

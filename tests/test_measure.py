@@ -38,6 +38,15 @@ def test_u_and_l_are_one_definition_shared_by_judge_calibration_agent_and_method
     ]
 
 
+def test_the_judge_holds_verdicts_only_and_no_module_passes_400_lines():
+    """Baseline, children, timing and quality scoring are the measuring object's (evaluation/measuring.py)."""
+    source = (SRC / "diffbench" / "evaluation" / "judge.py").read_text()
+    held = [w for w in ("interleave(", "baseline_key", "cached_baseline", "SolutionChild(", "score_quality", "median")
+            if w in source]  # fmt: skip
+    assert held == []
+    assert [p.name for p in SRC.rglob("*.py") if len(p.read_text().splitlines()) > 400] == []
+
+
 def test_the_caption_for_a_class_lives_in_one_place():
     hits = [p for p in SRC.rglob("*.py") if "a photo of class" in p.read_text()]
     assert [p.name for p in hits] == ["inputs.py"]

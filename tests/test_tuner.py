@@ -19,6 +19,7 @@ from diffagent.agent.selector import Evolution
 from diffagent.agent.tuner import TPE, Tuner, agent_space, objective
 from diffbench.knowledge.loader import load_knowledge
 from diffbench.models.families import Conditioning
+from diffbench.models.profiles import get_profile
 
 KB = load_knowledge()
 PIPELINE = Pipeline("stable-diffusion-v1-5/stable-diffusion-v1-5", Conditioning.TEXT, 512, "ddim", 50)
@@ -40,7 +41,7 @@ def measure(plan: Plan, generation: int) -> Candidate:
 def agent(tuned: bool, seed: int) -> tuple[Evolution, object]:
     planner: object = HeuristicPlanner(KB, PIPELINE, "tiny-cpu", delta=GOAL.delta)
     if tuned:
-        planner = Tuner(planner, agent_space(KB, PIPELINE, "tiny-cpu", "cpu"), GOAL, seed)
+        planner = Tuner(planner, agent_space(KB, PIPELINE, get_profile("tiny-cpu")), GOAL, seed)
 
     def propose(parents, fresh, generation):
         return [(planner.refine(p), p) for p in parents] + [(plan, None) for plan in planner.fresh(fresh)]
@@ -59,7 +60,7 @@ def agent(tuned: bool, seed: int) -> tuple[Evolution, object]:
 def calibration_search(seed: int) -> float:
     """Calibration's search alone (its warm starts, then TPE), the agent's budget: the best U within the bound."""
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    space = agent_space(KB, PIPELINE, "tiny-cpu", "cpu")
+    space = agent_space(KB, PIPELINE, get_profile("tiny-cpu"))
     study = optuna.create_study(direction="maximize", sampler=optuna.samplers.TPESampler(seed=seed))
     for start in space.warm_starts("ddim"):
         study.enqueue_trial(start, skip_if_exists=True)

@@ -159,7 +159,7 @@ def solve(
         console.print(f"[dim]{time.perf_counter() - start:6.0f}s[/] {escape(event)}", highlight=False)
 
     out.mkdir(parents=True, exist_ok=True)
-    outcome, usage = run_agent(problem, kb, prof, out, settings, options, prof.device, progress, llm=client)
+    outcome, usage = run_agent(problem, kb, prof, out, settings, options, progress, llm=client)
     paths = write_report(outcome, out, usage, prof)
     for note in outcome.notes:
         console.print(f"note: {note}", highlight=False, markup=False)

@@ -61,34 +61,32 @@ def build_agent(
     folder: Path,
     llm: LLM | None,
     options: AgentOptions,
-    device: str = "cpu",
     on_event: Callable[[str], None] | None = None,
 ) -> DiffAgent:
-    smoke = SmokeTest(problem, profile, folder / "smoke", device)
+    smoke = SmokeTest(problem, profile, folder / "smoke")
     if llm is None:
         if not options.use_knowledge:
             raise DiffbenchError("the offline planner is the knowledge base: --no-knowledge needs --llm")
         delta = problem.goal.delta if problem.goal else 0.05
         asked = problem.requested_config() if problem.goal is None else None
-        planner = HeuristicPlanner(kb, problem.pipeline, profile.name, delta=delta, asked=asked, device=device)
-        planner = _tuned(planner, problem, kb, profile, options, device)
+        planner = HeuristicPlanner(kb, problem.pipeline, profile.name, delta=delta, asked=asked, device=profile.device)
+        planner = _tuned(planner, problem, kb, profile, options)
         # Its code is composed from tested templates: at levels 4-5 the measurement itself is the quick run.
         developer = Developer(planner, smoke if problem.goal is None else None, None)
-        return DiffAgent(problem, planner, developer, profile, folder, options, device, on_event)
-    llm_planner = _tuned(LLMPlanner(llm, kb, problem, options.use_knowledge), problem, kb, profile, options, device)
+        return DiffAgent(problem, planner, developer, profile, folder, options, on_event)
+    llm_planner = _tuned(LLMPlanner(llm, kb, problem, options.use_knowledge), problem, kb, profile, options)
     coder = LLMCoder(llm, kb, problem, options.use_knowledge)
     debugger = Debugger(llm) if options.use_debugger else None
     developer = Developer(coder, smoke, debugger, options.code_restarts, options.debug_rounds)
-    return DiffAgent(problem, llm_planner, developer, profile, folder, options, device, on_event)
+    return DiffAgent(problem, llm_planner, developer, profile, folder, options, on_event)
 
 
-def _tuned(planner: Any, problem: Problem, kb: KnowledgeBase, profile: Profile, options: AgentOptions,
-           device: str) -> Any:  # fmt: skip
+def _tuned(planner: Any, problem: Problem, kb: KnowledgeBase, profile: Profile, options: AgentOptions) -> Any:
     """The planner with TPE choosing its refinements' numbers (agent/tuner.py), where there is a goal to tune
     for and the tuner is on."""
     if problem.goal is None or not options.tune:
         return planner
-    space = agent_space(kb, problem.pipeline, profile.name, device)
+    space = agent_space(kb, problem.pipeline, profile)
     return Tuner(planner, space, problem.goal, options.seed)
 
 
@@ -106,13 +104,12 @@ def run_agent(
     folder: Path,
     settings: LLMSettings,
     options: AgentOptions,
-    device: str = "cpu",
     on_event: Callable[[str], None] | None = None,
     on_exchange: Callable[[dict[str, Any]], None] | None = None,
     llm: RecordingLLM | None = None,
 ) -> tuple[Outcome, Usage]:
     """The agent on `problem`; `llm`: a client already opened (the one that read the request), else from settings."""
     llm = llm or open_llm(settings, folder, on_exchange)
-    agent = build_agent(problem, kb, profile, folder / "work", llm, options, device, on_event)
+    agent = build_agent(problem, kb, profile, folder / "work", llm, options, on_event)
     outcome = agent.solve()
     return outcome, usage_of(llm, outcome.author)

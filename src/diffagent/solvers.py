@@ -48,7 +48,6 @@ def solve_diffagent(
     kb = load_knowledge()
     problem = from_task(task, profile.name, kb)
     settings = LLMSettings(llm, llm_base_url)
-    outcome, usage = run_agent(problem, kb, profile, folder, settings, agent_options(options), profile.device,
-                               on_exchange=on_exchange)  # fmt: skip
+    outcome, usage = run_agent(problem, kb, profile, folder, settings, agent_options(options), on_exchange=on_exchange)
     code = outcome.best.code if outcome.best is not None else None
     return SolverOutput(code, vars(usage), history_json(outcome, usage))

@@ -40,7 +40,6 @@ class SmokeTest:
     problem: Problem
     profile: Profile
     folder: Path
-    device: str = "cpu"
     timeout_s: float = 300.0
     runs: int = 0
 
@@ -68,7 +67,7 @@ class SmokeTest:
         inp = draw_inputs(self.problem.pipeline.conditioning, 3, SMOKE_SEED)[0]
         try:
             limits = TimeLimits.flat(call_s=self.timeout_s)
-            with SolutionChild(work, self.profile, device=self.device, time_limits=limits) as child:
+            with SolutionChild(work, self.profile, time_limits=limits) as child:
                 child.load(code)
                 answer, _ = child.generate(inp, "smoke")
         except SolutionError as err:

@@ -167,7 +167,6 @@ class DiffAgent:
         profile: Profile,
         folder: Path,
         options: AgentOptions | None = None,
-        device: str = "cpu",
         on_event: Callable[[str], None] | None = None,
     ) -> None:
         self.problem = problem
@@ -176,7 +175,6 @@ class DiffAgent:
         self.profile = profile
         self.folder = folder
         self.options = options or AgentOptions()
-        self.device = device
         self.on_event = on_event or (lambda _: None)
         self._measured: dict[str, Measurement] = {}
 

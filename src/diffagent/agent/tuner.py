@@ -31,6 +31,7 @@ from diffbench.calibration.space import SearchPoint, SearchSpace
 from diffbench.knowledge.loader import KnowledgeBase
 from diffbench.models.device import device_has_fast_half_precision
 from diffbench.models.families import checkpoint
+from diffbench.models.profiles import Profile
 
 ASKS = 5  # times TPE is asked for a point not measured yet before the planner's own numbers stand
 STARTUP = 4  # TPE models from its fourth trial on (the planner's seeds are the first; 10, its default, would be random)
@@ -45,12 +46,13 @@ def objective(candidate: Candidate, goal: Goal) -> float:
     return trial_value(candidate.speedup, candidate.loss, goal.bound)
 
 
-def agent_space(kb: KnowledgeBase, pipeline: Pipeline, profile: str, device: str) -> SearchSpace:
-    """Calibration's space for the user's pipeline, with its own scheduler as a sampler."""
+def agent_space(kb: KnowledgeBase, pipeline: Pipeline, profile: Profile) -> SearchSpace:
+    """Calibration's space for the user's pipeline on `profile`'s device, with its own scheduler as a sampler."""
     own = checkpoint(pipeline.model_id).scheduler
     native = next((m.key for m in kb if m.scheduler == own and m.category == "sampler"), "ddim")
-    return SearchSpace(kb, pipeline.model_id, pipeline.conditioning, pipeline.steps, profile,
-                       fast_half_precision=device_has_fast_half_precision(device), own_scheduler=native)  # fmt: skip
+    fast_half = device_has_fast_half_precision(profile.device)
+    return SearchSpace(kb, pipeline.model_id, pipeline.conditioning, pipeline.steps, profile.name,
+                       fast_half_precision=fast_half, own_scheduler=native)  # fmt: skip
 
 
 @dataclass

@@ -33,11 +33,10 @@ class SolutionChild:
         profile: Profile,
         limits: Limits | None = None,
         hidden: tuple[Path, ...] = (),
-        device: str = "cpu",
         time_limits: TimeLimits | None = None,
     ) -> None:
         self.session = WorkerSession(workdir, profile.env(), limits or Limits(), hidden=hidden)
-        self.device = device
+        self.device = profile.device
         self.time_limits = time_limits or TimeLimits()
         self.calls = 0
         self.warmup_s: float | None = None  # the first call's wall seconds: compile time, where the module compiles

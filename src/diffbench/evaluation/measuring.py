@@ -97,7 +97,7 @@ class MeasuringSession:
         work = self.folder / name
         shutil.rmtree(work, ignore_errors=True)
         hide = (self.cache_dir,) if hidden else ()  # no candidate reads the baseline's images
-        return SolutionChild(work, self.profile, self.limits, hide, self.profile.device, time_limits)
+        return SolutionChild(work, self.profile, self.limits, hide, time_limits)
 
     def load(self, child: SolutionChild, source: str, filename: str = SOLUTION_FILE) -> dict[str, Any]:
         """Load a candidate module in its `child` (started): the worker's answer; SolutionError when it does not
