@@ -29,6 +29,7 @@ import json
 import tempfile
 import time
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +41,7 @@ from diffbench.models.profiles import get_profile
 PROFILE = get_profile("tiny-cpu")
 activate(PROFILE)
 
-from diffbench.calibration.machine_misses import machine_reason  # noqa: E402
+from diffbench.calibration.machine_misses import recorded_miss_reason  # noqa: E402
 from diffbench.evaluation.judge import JudgeOptions, evaluate  # noqa: E402
 from diffbench.evaluation.machine_speed import DRIFT_TOLERANCE  # noqa: E402
 from diffbench.evaluation.result import ErrorMode, EvalResult  # noqa: E402
@@ -53,7 +54,7 @@ from doc_sections import publish  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "extended.md"
 RECORD = ROOT / "docs" / "extended_reference_run.json"
-TEMPLATE = jinja2.Template((Path(__file__).parent / "templates" / "extended_run.md.j2").read_text())
+TEMPLATE = jinja2.Template((Path(__file__).parent / "templates" / "reference_run.md.j2").read_text())
 BEGIN, END = "<!-- reference-run:begin -->", "<!-- reference-run:end -->"
 OPTIONS = JudgeOptions(samples=3, repetitions=3, timing_inputs=3, inputs_seed=23)  # as the full-size sample
 
@@ -100,14 +101,9 @@ def verdict_row(task: Task, result: EvalResult, baseline: str, wall_s: float) ->
 
 
 def measures_the_machine(row: dict[str, Any], task: Task) -> bool:
-    """A level-4/5 relative-stage miss that measures the machine it ran on, not the reference
-    (calibration/machine_misses.py, the rule the reference tests skip by)."""
-    if row["passed"] or row["error_modes"] != ErrorMode.RELATIVE_SPEED:
-        return False
-    return (
-        machine_reason(task, fast_half_precision=row["fast_half_precision"], slowdown=row["baseline_slowdown"])
-        is not None
-    )
+    """A miss that measures the machine it ran on, not the reference: a level-4/5 relative-stage miss or a call
+    past its deadline that calibration/machine_misses.py names (the rule the reference tests skip by)."""
+    return recorded_miss_reason(task, row) is not None
 
 
 def settled(row: dict[str, Any], task: Task) -> dict[str, Any]:
@@ -135,15 +131,31 @@ def table_row(row: dict[str, Any]) -> str:
     )
 
 
-def read_record() -> dict[str, dict[str, Any]]:
-    return json.loads(RECORD.read_text()) if RECORD.is_file() else {}
+def read_record(path: Path = RECORD) -> dict[str, dict[str, Any]]:
+    return json.loads(path.read_text()) if path.is_file() else {}
+
+
+@dataclass(frozen=True)
+class RunDoc:
+    """Where a reference run's record and doc section live, and how its section names the run."""
+
+    script: str
+    scope: str  # what it judges, and how to judge parts of it
+    what: str  # "suite", "sample"
+    record: Path
+    begin: str
+    end: str
+
+
+EXTENDED_RUN = RunDoc("judge_extended.py", "the whole suite, or parts of it with `--task` or `--level`", "suite",
+                      RECORD, BEGIN, END)  # fmt: skip
 
 
 def section(
-    record: dict[str, dict[str, Any]], tasks: list[Task]
+    record: dict[str, dict[str, Any]], tasks: list[Task], run: RunDoc = EXTENDED_RUN
 ) -> tuple[str, dict[str, str], dict[str, dict[str, Any]]]:
-    """The doc's run section over every task of the suite, the failing references (id -> what failed) and the
-    record with its verdicts settled."""
+    """The doc's run section over every task of the suite (or sample), the failing references (id -> what failed)
+    and the record with its verdicts settled."""
     current = {t.id: settled(record[t.id], t) for t in tasks if t.id in record and record[t.id]["digest"] == t.digest}
     rows = [current[t.id] for t in tasks if t.id in current]
     normal = [r for r in rows if r["difficulty"] != Difficulty.HARD]
@@ -155,8 +167,12 @@ def section(
     }
     baselines = [r["baseline"] for r in rows if r["baseline"] != "-"]
     text = TEMPLATE.render(
-        begin=BEGIN,
-        end=END,
+        begin=run.begin,
+        end=run.end,
+        script=run.script,
+        scope=run.scope,
+        what=run.what,
+        record_name=run.record.name,
         rows=rows,
         days=sorted({r["judged"] for r in rows}),
         profile=PROFILE.name,

@@ -52,3 +52,8 @@ def test_the_extended_run_section_is_its_render():
     extended = script("judge_extended")
     text, _, _ = extended.section(extended.read_record(), list(suite("extended")))
     assert text in doc("extended.md")
+
+
+def test_the_reference_sample_section_is_its_render():
+    text, _ = script("judge_sample").render()
+    assert text in doc("evaluation.md")

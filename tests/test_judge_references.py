@@ -1,20 +1,21 @@
 """Reference code passes all three stages on a stratified sample of tasks; baselines fail on key attributes.
 
 The sample: for every level, one task per family (its plain conditioning where it has one), levels 4-5 on easy
-and medium tasks in turn (a hard target is 1.2x the best found and may have no solution; the reference's S_a is
-reported for it instead, by scripts/judge_sample.py). CI runs one task per level with 3 quality inputs and
-one timing round; DIFFBENCH_FULL_SIZE=1 runs the whole sample (30 tasks) and times levels 4-5 in the judge's three
-rounds, the size the targets' margin is calibrated for (docs/evaluation.md and docs/extended.md have the full
-runs' figures)."""
+and medium tasks in turn (a hard target is 1.2x the best found and may have no solution). DIFFBENCH_FULL_SIZE=1
+runs the whole sample (30 tasks) and times levels 4-5 in the judge's three rounds, the size the targets' margin is
+calibrated for. CI checks instead that the full run's record (scripts/judge_sample.py, docs/reference_sample_run.json)
+holds a passing verdict for every sampled task on its current draw (docs/evaluation.md and docs/extended.md have the
+full runs' figures)."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
 from conftest import FULL_SIZE, timed_half_precision_skip
-from diffbench.calibration.machine_misses import machine_reason, uses_half_precision
+from diffbench.calibration.machine_misses import machine_reason, recorded_miss_reason, uses_half_precision
 from diffbench.evaluation.judge import JudgeOptions, evaluate
 from diffbench.evaluation.result import ErrorMode, EvalResult
 from diffbench.evaluation.sample import stratified_sample
@@ -22,6 +23,8 @@ from diffbench.models.device import device_has_fast_half_precision
 from diffbench.models.profiles import Profile
 from diffbench.tasks.schema import Difficulty, Task
 from diffbench.tasks.suite import KNOWN_FAILING_FILE, get_task, suite
+
+SAMPLE_RUN_RECORD = Path(__file__).resolve().parents[1] / "docs" / "reference_sample_run.json"
 
 OPTIONS = JudgeOptions(samples=3, repetitions=3 if FULL_SIZE else 1, timing_inputs=3, inputs_seed=23)
 SAMPLE = stratified_sample(per_level=None if FULL_SIZE else 1)
@@ -92,6 +95,23 @@ def test_the_sample_is_stratified():
     per_level = 3 if FULL_SIZE else 1
     assert [get_task(i).level for i in EXTENDED] == [level for level in range(1, 6) for _ in range(per_level)]
     assert {get_task(i).family for i in EXTENDED} == {"flux", "sd35", "qwen-image"}
+
+
+def test_the_sample_runs_record_holds_a_current_passing_verdict_for_every_sampled_task():
+    """docs/reference_sample_run.json (scripts/judge_sample.py) keeps each verdict with a digest of the task it
+    judged: a change that redraws a sampled task, or a sample that takes another task, fails here until the full run
+    is repeated. A miss counts only where it measures the machine (calibration/machine_misses.py: bf16/fp16 on a
+    CPU without their instructions, a level-5 latency on a slower machine)."""
+    record = json.loads(SAMPLE_RUN_RECORD.read_text())
+    full = stratified_sample()
+    assert sorted(record) == sorted(full)
+    assert [i for i in full if record[i]["digest"] != get_task(i).digest] == []
+    assert [i for i in full if not record[i]["passed"] and record[i]["verdict"] != "machine"] == []
+    machine = [i for i in full if record[i]["verdict"] == "machine"]
+    assert [i for i in machine if recorded_miss_reason(get_task(i), record[i]) is None] == []
+    assert [i for i in full if get_task(i).level >= 2 and record[i]["baseline"] != "fails stage 1"] == []
+    rounds = JudgeOptions().repetitions  # levels 4-5 at the judge's own timing size
+    assert [i for i in full if get_task(i).level >= 4 and record[i]["timing_rounds"] != rounds] == []
 
 
 def skip_where_the_baseline_runs_slower_than_when_calibrated(task: Task, result: EvalResult, profile: Profile) -> None:
