@@ -40,21 +40,16 @@ from diffbench.tasks.attributes import mismatches
 from diffbench.tasks.schema import Difficulty, Task
 
 
-@dataclass
-class JudgeOptions:
-    samples: int = 10  # inputs for quality (the paper's 10)
-    timing_inputs: int = 3  # fresh inputs per timing round (levels 4-5)
-    repetitions: int = 3  # timing rounds; baseline and candidate alternate within each
-    warmup_calls: int | None = None  # untimed calls per child before timing; None: 1 on a CPU, 2 on a GPU
+@dataclass(frozen=True)
+class JudgeOptions(ProtocolSizes):
+    """The judge's settings: its protocol sizes (ProtocolSizes: 10 quality inputs, the paper's; 3 timing rounds of 3
+    fresh inputs, baseline and candidate alternating in each; warm-up calls), and what only the judge has."""
+
     call_timeout_s: float | None = None  # None: from the baseline's call time (evaluation/limits.py)
     inputs_seed: int | None = None  # None: a secret draw, so no solution can predict its inputs
     prompts: list[str] | None = None
     limits: Limits = field(default_factory=Limits)
     keep_images: bool = True
-
-    @property
-    def protocol(self) -> ProtocolSizes:
-        return ProtocolSizes(self.samples, self.timing_inputs, self.repetitions, self.warmup_calls)
 
 
 class _Rejected(Exception):
@@ -151,7 +146,7 @@ class Judge:
         with judging.phase("static"):
             static = self._static(judging, source)
         opts, session = self.options, judging.session
-        plan = draw_plan(self.task.conditioning, opts.protocol, opts.inputs_seed, self.profile.device, opts.prompts)
+        plan = draw_plan(self.task.conditioning, opts, opts.inputs_seed, self.profile.device, opts.prompts)
         (self.out_dir / SOLUTION_FILE).write_text(source)
         # The baseline runs first (cached per inputs): its images score quality, its times set the candidate's limits.
         with judging.phase("baseline images (cached per inputs)"):

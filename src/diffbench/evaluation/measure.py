@@ -188,10 +188,10 @@ class Timings:
 
 
 # A call in a child: (input, name) -> (the worker's answer, the seconds the parent waited).
-Call = Callable[[EvalInput, str], tuple[dict, float]]
+TimedCall = Callable[[EvalInput, str], tuple[dict, float]]
 
 
-def interleave(baseline: Call, candidate: Call, plan: InputPlan) -> Timings:
+def interleave(baseline: TimedCall, candidate: TimedCall, plan: InputPlan) -> Timings:
     """Warm both children, then time them call by call, alternating which goes first on each input."""
     for k, warm in enumerate(plan.warmups):
         baseline(warm, f"{WARMUP}{k}")

@@ -31,11 +31,11 @@ from diffbench.evaluation.limits import TimeLimits
 from diffbench.evaluation.measure import (
     WARMUP,
     BaselineRecord,
-    Call,
     InputPlan,
     Measurement,
     ProtocolSizes,
     QualityScores,
+    TimedCall,
     Timings,
     baseline_cache_dir,
     baseline_key,
@@ -128,7 +128,7 @@ class MeasuringSession:
 
     def checked(
         self, child: SolutionChild, asked: Collection[str] = (), warnings: dict[str, str] | None = None
-    ) -> Call:
+    ) -> TimedCall:
         """A candidate's generate() that fails as the judge fails it: a broken behaviour rule on a quality or timed
         call is a SolutionError; warm-up calls are not checked (a first call may compile kernels in side threads).
         Effect rules hold in full for the methods `asked`; another method that did nothing goes into `warnings`
@@ -206,11 +206,11 @@ class MeasuringSession:
             self.profile, self.baseline.model_id, self.profile.device, inputs, self.record.images, candidate_images
         )
 
-    def time(self, candidate: Call, plan: InputPlan) -> Timings:
+    def time(self, candidate: TimedCall, plan: InputPlan) -> Timings:
         """The protocol's interleaved timing of `candidate` against the baseline: the live child, or one started
         and loaded for this timing."""
 
-        def timed(child: SolutionChild) -> Call:
+        def timed(child: SolutionChild) -> TimedCall:
             def call(inp: EvalInput, name: str) -> tuple[dict, float]:
                 answer, waited = self._generate(child, inp, name)
                 self.baseline_times.append(answer["seconds"])
