@@ -65,7 +65,7 @@ def profile() -> Iterator[Profile]:
 def generated_suite() -> Callable[[str], list[Task]]:
     """Each suite as the generator writes it from the committed knowledge base and calibration records, generated
     once per session (the paper suite takes ~20 s) for the tests that compare it with the committed files."""
-    from diffbench.tasks.generate import generate
+    from diffbench.builders.generate import generate
 
     return functools.cache(lambda suite_name: generate(suite=suite_name))
 

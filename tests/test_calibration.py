@@ -7,6 +7,8 @@ import re
 import optuna
 import pytest
 
+from diffbench.builders.generate import generate
+from diffbench.builders.validate import check_task
 from diffbench.calibration import search as search_module
 from diffbench.calibration.search import (
     SEARCH,
@@ -33,10 +35,8 @@ from diffbench.evaluation.measure import Measurement
 from diffbench.knowledge import load_knowledge
 from diffbench.knowledge.compose import Applied, compose
 from diffbench.models.families import Conditioning
-from diffbench.tasks.generate import generate
 from diffbench.tasks.schema import Difficulty
 from diffbench.tasks.suite import suite
-from diffbench.tasks.validate import check_task
 
 SD15 = "stable-diffusion-v1-5/stable-diffusion-v1-5"
 

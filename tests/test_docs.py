@@ -33,3 +33,30 @@ def _flags() -> list[tuple[str, str]]:
 @pytest.mark.parametrize(("command", "flag"), _flags())
 def test_every_flag_is_in_the_docs(command, flag):
     assert f"{flag}" in DOCS, f"{command} {flag} is in --help and in no doc"
+
+
+def test_the_agents_options_are_declared_once_for_both_commands():
+    """`diffbench run` and `diffagent solve` take the agent's shape and ablations from diffbench/cli/agent_options.py:
+    the same flags with the same help (the defaults named there are the agent's own), and what a user gave becomes
+    the agent's options the same way on both routes."""
+    from diffagent.agent.loop import AgentOptions
+    from diffbench.cli.agent_options import DEFAULT_POPULATION, given
+    from diffbench.errors import DiffbenchError
+
+    def options(app: typer.Typer, *path: str) -> dict[str, str]:
+        command = typer.main.get_command(app)
+        for name in path:
+            command = command.commands[name]
+        return {flag: param.help for param in command.params for flag in param.opts}
+
+    run, solve = options(diffbench_app, "run"), options(diffagent_app, "solve")
+    shared = ["--population", "--parents", "--generations", "--code-restarts", "--debug-rounds", "--no-knowledge",
+              "--no-ga", "--best-of-n", "--no-debugger", "--no-tuner"]  # fmt: skip
+    assert [f for f in shared if f not in run or run[f] != solve.get(f)] == []
+    assert run["--agent-samples"] == solve["--samples"]
+    assert f"[default: {DEFAULT_POPULATION}]" in run["--population"]
+    assert given() == {}
+    chosen = AgentOptions.of(given(population=2, no_tuner=True, best_of_n=True, samples=4))
+    assert (chosen.population, chosen.tune, chosen.best_of_n, chosen.samples, chosen.parents) == (2, False, True, 4, 4)
+    with pytest.raises(DiffbenchError, match="unknown agent options"):
+        AgentOptions.of({"populaton": 2})

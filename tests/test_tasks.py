@@ -4,17 +4,18 @@ import json
 import re
 import shutil
 from collections import Counter
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
+from diffbench.builders.validate import check_task
 from diffbench.cli import app
 from diffbench.knowledge import load_knowledge
 from diffbench.models.families import families_of
 from diffbench.tasks.schema import LEVELS
 from diffbench.tasks.stats import stats
 from diffbench.tasks.suite import DATA_DIR, TaskFileError, load_suite, suite, write_suite
-from diffbench.tasks.validate import check_task
 
 runner = CliRunner()
 
@@ -212,3 +213,15 @@ def test_cli_validate_passes_on_the_packaged_suite():
     result = runner.invoke(app, ["tasks", "validate"])
     assert result.exit_code == 0, result.output
     assert "604 tasks" in result.output and "ok" in result.output
+
+
+def test_the_suites_builders_sit_above_tasks_calibration_and_knowledge():
+    """tasks/ (schema, key attributes, the loader, the wording) reads only the model registry; the generator and
+    the validator, which read the knowledge base, calibration and the parser, live in builders/ and only the
+    command line and the tests import them."""
+    src = Path(__file__).resolve().parents[1] / "src"
+    tasks_files = (src / "diffbench" / "tasks").rglob("*.py")
+    tasks_reads = {m for p in tasks_files for m in re.findall(r"from diffbench\.(\w+)", p.read_text())}
+    assert tasks_reads <= {"errors", "models", "tasks"}
+    users = [p.relative_to(src).as_posix() for p in src.rglob("*.py") if "diffbench.builders" in p.read_text()]
+    assert [u for u in users if not u.startswith(("diffbench/cli/", "diffbench/builders/"))] == []

@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from conftest import EXTENDED_RUN_RECORD
+from diffbench.builders.validate import check_regenerates, check_task
 from diffbench.calibration.machine_misses import machine_reason
 from diffbench.cli import app
 from diffbench.evaluation.judge import JudgeOptions
@@ -18,7 +19,6 @@ from diffbench.models.families import checkpoint, families_of, family_of
 from diffbench.tasks.schema import SUITE_LEVELS
 from diffbench.tasks.stats import stats
 from diffbench.tasks.suite import KNOWN_FAILING_FILE, get_task, suite, suite_dir
-from diffbench.tasks.validate import check_regenerates, check_task
 
 runner = CliRunner()
 

@@ -10,16 +10,24 @@ import typer
 from rich.markup import escape
 
 from diffagent import __version__
-from diffbench.cli.common import (
-    DEFAULT,
-    DeviceOption,
-    ProfileOption,
-    UnsafeOption,
-    console,
-    friendly_errors,
-    open_profile,
-    quiet_transformers,
+from diffbench.cli.agent_options import (
+    BestOfNOption,
+    CodeRestartsOption,
+    DebugRoundsOption,
+    GenerationsOption,
+    LatencyMarginOption,
+    MarginOption,
+    NoDebuggerOption,
+    NoGaOption,
+    NoKnowledgeOption,
+    NoTunerOption,
+    ParentsOption,
+    PopulationOption,
+    SamplesOption,
+    given,
 )
+from diffbench.cli.console import console, friendly_errors, quiet_transformers
+from diffbench.cli.options import DEFAULT, DeviceOption, ProfileOption, UnsafeOption, ready
 from diffbench.errors import DiffbenchError
 from diffbench.models.loading import activate
 from diffbench.models.profiles import get_profile
@@ -79,29 +87,19 @@ def solve(
     out: Annotated[Path, typer.Option(help="folder for solution.py, report.md, front.png, history.json")] = Path(
         "diffagent-out"
     ),
-    population: Annotated[int, typer.Option(min=1, help="P: candidates per generation")] = 7,
-    parents: Annotated[int, typer.Option(min=0, help="M: parents refined per generation")] = 4,
-    generations: Annotated[int, typer.Option(min=1, help="T_sel: generations at most")] = 4,
-    code_restarts: Annotated[int, typer.Option(min=1, help="T_code: coder restarts per plan")] = 5,
-    debug_rounds: Annotated[int, typer.Option(min=0, help="T_debug: repairs per written module")] = 3,
-    no_knowledge: Annotated[bool, typer.Option("--no-knowledge", help="ablation: no knowledge base")] = False,
-    no_ga: Annotated[bool, typer.Option("--no-ga", help="ablation: one plan, no genetic selection")] = False,
-    best_of_n: Annotated[
-        bool, typer.Option("--best-of-n", help="ablation: P x T_sel fresh plans, best kept, no parents refined")
-    ] = False,
-    no_debugger: Annotated[bool, typer.Option("--no-debugger", help="ablation: no repair")] = False,
-    no_tuner: Annotated[
-        bool, typer.Option("--no-tuner", help="ablation: the planner's own numbers, no TPE over refinements")
-    ] = False,
-    margin: Annotated[
-        float | None,
-        typer.Option(min=0.0, help="how far its own measurement must clear a speedup goal to call it met [0.03]"),
-    ] = None,
-    latency_margin: Annotated[
-        float | None,
-        typer.Option(min=0.0, help="how far its own measurement must clear a latency goal to call it met [0.10]"),
-    ] = None,
-    samples: Annotated[int, typer.Option(min=1, help="validation inputs per measurement")] = 3,
+    population: PopulationOption = None,
+    parents: ParentsOption = None,
+    generations: GenerationsOption = None,
+    code_restarts: CodeRestartsOption = None,
+    debug_rounds: DebugRoundsOption = None,
+    no_knowledge: NoKnowledgeOption = False,
+    no_ga: NoGaOption = False,
+    best_of_n: BestOfNOption = False,
+    no_debugger: NoDebuggerOption = False,
+    no_tuner: NoTunerOption = False,
+    margin: MarginOption = None,
+    latency_margin: LatencyMarginOption = None,
+    samples: SamplesOption = None,
     seed: Annotated[int, typer.Option(help="the selector's seed")] = 0,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="print the baseline and goal as read, and every assumption; run nothing")
@@ -110,7 +108,7 @@ def solve(
     """Find faster code for PROMPT's pipeline under its quality bound; write the code and a report to --out."""
     quiet_transformers()
     prof = get_profile(profile, device)
-    activate(prof)  # before anything imports huggingface_hub; the device is checked once the request is read
+    activate(prof)  # before anything imports huggingface_hub
     from diffagent.agent.llm_reader import read_with_llm
     from diffagent.agent.loop import AgentOptions
     from diffagent.agent.problem import from_prompt
@@ -140,17 +138,14 @@ def solve(
         console.print(line, highlight=False, markup=False)
     if dry_run:
         return
-    prof = open_profile(profile, device, unsafe_unconfined)
+    ready(prof, unsafe_unconfined)  # its device is checked once the request is read
     require(problem.pipeline.model_id, prof)
-    options = AgentOptions(
-        population=population, parents=parents, generations=generations, code_restarts=code_restarts,
-        debug_rounds=debug_rounds, use_knowledge=not no_knowledge, use_ga=not no_ga, use_debugger=not no_debugger,
-        samples=samples, seed=seed, best_of_n=best_of_n, tune=not no_tuner,
+    options = AgentOptions.of(
+        given(population=population, parents=parents, generations=generations, code_restarts=code_restarts,
+              debug_rounds=debug_rounds, samples=samples, no_knowledge=no_knowledge, no_ga=no_ga,
+              best_of_n=best_of_n, no_debugger=no_debugger, no_tuner=no_tuner, margin=margin,
+              latency_margin=latency_margin, seed=seed)
     )  # fmt: skip
-    if margin is not None:
-        options.margin = margin
-    if latency_margin is not None:
-        options.latency_margin = latency_margin
     planner = llm or "heuristic planner (no LLM)"
     console.print(f"[bold]diffagent solve[/] on {prof.describe()} with {planner}", highlight=False)
     start = time.perf_counter()

@@ -6,7 +6,6 @@ diffagent."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
@@ -19,14 +18,6 @@ from diffbench.knowledge.loader import load_knowledge
 from diffbench.models.profiles import Profile
 from diffbench.runner.solvers import SolverOutput
 from diffbench.tasks.schema import Task
-
-
-def agent_options(options: dict[str, Any] | None) -> AgentOptions:
-    known = {f.name for f in fields(AgentOptions)} - {"weights"}
-    unknown = set(options or {}) - known
-    if unknown:
-        raise DiffbenchError(f"unknown agent options {sorted(unknown)}; known: {sorted(known)}")
-    return AgentOptions(**(options or {}))
 
 
 def solve_direct(
@@ -48,6 +39,8 @@ def solve_diffagent(
     kb = load_knowledge()
     problem = from_task(task, profile.name, kb)
     settings = LLMSettings(llm, llm_base_url)
-    outcome, usage = run_agent(problem, kb, profile, folder, settings, agent_options(options), on_exchange=on_exchange)
+    outcome, usage = run_agent(
+        problem, kb, profile, folder, settings, AgentOptions.of(options or {}), on_exchange=on_exchange
+    )
     code = outcome.best.code if outcome.best is not None else None
     return SolverOutput(code, vars(usage), history_json(outcome, usage))

@@ -15,36 +15,37 @@ import hashlib
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Protocol
 
-from diffagent.agent.debugger import DEFAULT_CODE_RESTARTS, DEFAULT_DEBUG_ROUNDS, Developer
+from diffagent.agent.debugger import Developer
 from diffagent.agent.plan import AUTHOR, Candidate, Goal, Plan, Weights
 from diffagent.agent.problem import Problem
 from diffagent.agent.selector import (
-    DEFAULT_GENERATIONS,
-    DEFAULT_PARENTS,
-    DEFAULT_POPULATION,
     Evolution,
     fitness,
     latency_reading,
     meets,
 )
 from diffagent.agent.tuner import Tuner
+from diffbench.cli.agent_options import (
+    DEFAULT_CODE_RESTARTS,
+    DEFAULT_DEBUG_ROUNDS,
+    DEFAULT_GENERATIONS,
+    DEFAULT_PARENTS,
+    DEFAULT_POPULATION,
+    DEFAULT_SAMPLES,
+    LATENCY_MARGIN,
+    SUCCESS_MARGIN,
+)
+from diffbench.errors import DiffbenchError
 from diffbench.evaluation.child import SolutionError
 from diffbench.evaluation.measure import AGENT_SEED, Measurement, ProtocolSizes
 from diffbench.evaluation.measuring import MeasuringSession, TaskBaseline, search_session
 from diffbench.models.profiles import Profile
 
 CANDIDATES_LOG = "candidates.jsonl"
-# The judge's five repeat measurements of one module span max/min 1.06 (docs/benchmarks.md): a candidate within
-# 3% of a speedup goal by the agent's smaller measurement is as likely to fail the judge as to pass it. A latency
-# is absolute seconds, which drift with the machine's state between the agent's measurement and the judge's
-# (up to 18% in the agreement run of docs/agent.md, where the ratio U moved at most 7%): 10%, as calibration's
-# TIMING_TOLERANCE.
-SUCCESS_MARGIN = 0.03
-LATENCY_MARGIN = 0.10
 REPLANS = 2  # levels 1-3: new plans asked for after a plan's T_code restarts all failed
 
 
@@ -71,11 +72,20 @@ class AgentOptions:
     latency_margin: float = LATENCY_MARGIN  # and a latency goal by this much
     use_debugger: bool = True
     tune: bool = True  # TPE chooses the numbers of refined plans (agent/tuner.py); False: the planner's own
-    samples: int = 3  # validation inputs per candidate measurement (quality)
+    samples: int = DEFAULT_SAMPLES  # validation inputs per candidate measurement (quality)
     timing_inputs: int = 3  # as the judge
     timing_rounds: int = 2  # the judge: 3
     weights: Weights = field(default_factory=Weights)
     seed: int = 0
+
+    @classmethod
+    def of(cls, given: dict[str, Any]) -> AgentOptions:
+        """The options with what a user gave (cli/agent_options.py given(), a run folder's recorded options)."""
+        known = {f.name for f in fields(cls)} - {"weights"}
+        unknown = set(given) - known
+        if unknown:
+            raise DiffbenchError(f"unknown agent options {sorted(unknown)}; known: {sorted(known)}")
+        return cls(**given)
 
     @property
     def protocol(self) -> ProtocolSizes:

@@ -38,7 +38,7 @@ from diffbench.knowledge.compose import Applied
 from diffbench.knowledge.loader import KnowledgeBase
 from diffbench.knowledge.schedulers import SchedulerSpec, scheduler_names
 from diffbench.models.families import FAMILIES, Conditioning, checkpoint, family, family_of
-from diffbench.tasks.generate import phrasing
+from diffbench.tasks.wording import phrasing
 
 DEFAULT_DELTA = 0.05
 DEFAULT_SPEEDUP = 2.0  # "make it faster" with no figure: said as assumed, on both routes

@@ -11,7 +11,7 @@ from typing import Any
 from diffagent.agent.request_accounting import Span, covered
 from diffbench.knowledge.compose import Applied
 from diffbench.knowledge.loader import KnowledgeBase
-from diffbench.tasks.generate import TAYLORSEER_PHRASES, phrasing
+from diffbench.tasks.wording import TAYLORSEER_PHRASES, phrasing
 
 
 @cache

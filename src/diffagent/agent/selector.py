@@ -21,12 +21,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from diffagent.agent.plan import Candidate, Goal, Plan, Weights
+from diffbench.cli.agent_options import DEFAULT_GENERATIONS, DEFAULT_PARENTS, DEFAULT_POPULATION
 from diffbench.evaluation.machine_speed import LatencyReading, read_latency
-
-DEFAULT_POPULATION = 7  # P
-DEFAULT_PARENTS = 4  # M
-DEFAULT_GENERATIONS = 4  # T_sel
-
 
 EQUAL_WEIGHTS = Weights()
 # Subtracted from the fitness of a candidate over the quality bound: within it, fitness is at least -weights.quality

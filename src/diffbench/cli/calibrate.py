@@ -9,18 +9,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from diffbench.cli.common import (
-    DEFAULT,
-    DeviceOption,
-    JsonOption,
-    ProfileOption,
-    UnsafeOption,
-    console,
-    err_console,
-    friendly_errors,
-    open_profile,
-    print_json,
-)
+from diffbench.cli.console import console, err_console, friendly_errors, print_json
+from diffbench.cli.options import DEFAULT, DeviceOption, JsonOption, ProfileOption, UnsafeOption, open_profile
 from diffbench.errors import DiffbenchError
 from diffbench.tasks.schema import Difficulty
 
@@ -68,10 +58,10 @@ def calibrate_command(
     bound (1.10), its targets' margin is that spread (docs/calibration.md)."""
     prof = open_profile(profile, device, unsafe_unconfined)  # before anything imports huggingface_hub
 
+    from diffbench.builders.generate import generate
     from diffbench.calibration.search import calibrate, measure_stability
     from diffbench.calibration.store import record_path
     from diffbench.models.standins.build import build_standins
-    from diffbench.tasks.generate import generate
     from diffbench.tasks.suite import load_suite, suite_dir, write_suite
 
     if stability_only and not stability_runs:

@@ -8,17 +8,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from diffbench.cli.common import (
-    DEFAULT,
-    DeviceOption,
-    JsonOption,
-    ProfileOption,
-    UnsafeOption,
-    console,
-    friendly_errors,
-    open_profile,
-    print_json,
-)
+from diffbench.cli.console import console, friendly_errors, print_json
+from diffbench.cli.options import DEFAULT, DeviceOption, JsonOption, ProfileOption, UnsafeOption, open_profile
 from diffbench.errors import DiffbenchError
 from diffbench.evaluation.inputs import read_prompts
 from diffbench.evaluation.judge import JudgeOptions, evaluate

@@ -8,18 +8,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from diffbench.cli.common import (
-    DEFAULT,
-    DeviceOption,
-    JsonOption,
-    ProfileOption,
-    UnsafeOption,
-    console,
-    err_console,
-    friendly_errors,
-    open_profile,
-    print_json,
-)
+from diffbench.cli.console import console, err_console, friendly_errors, print_json
+from diffbench.cli.options import DEFAULT, DeviceOption, JsonOption, ProfileOption, UnsafeOption, open_profile
 from diffbench.knowledge import load_knowledge
 from diffbench.models.families import family as family_by_key
 

@@ -7,19 +7,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from diffbench.cli.common import (
-    DEFAULT,
-    DeviceOption,
-    JsonOption,
-    ProfileOption,
-    UnsafeOption,
-    console,
-    err_console,
-    friendly_errors,
-    open_profile,
-    print_json,
-    quiet_transformers,
-)
+from diffbench.cli.console import console, err_console, friendly_errors, print_json, quiet_transformers
+from diffbench.cli.options import DEFAULT, DeviceOption, JsonOption, ProfileOption, UnsafeOption, open_profile
 from diffbench.models.check import CheckRow, check_models
 from diffbench.models.families import FAMILIES, QUALITY_MODEL_ID
 from diffbench.models.profiles import get_profile

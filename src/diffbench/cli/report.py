@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from diffbench.cli.common import JsonOption, console, friendly_errors, print_json
+from diffbench.cli.console import console, friendly_errors, print_json
+from diffbench.cli.options import JsonOption
 
 
 @friendly_errors

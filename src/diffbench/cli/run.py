@@ -9,30 +9,25 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from diffbench.cli.common import (
-    DEFAULT,
-    DeviceOption,
-    ProfileOption,
-    UnsafeOption,
-    console,
-    friendly_errors,
-    open_profile,
+from diffbench.cli.agent_options import (
+    BestOfNOption,
+    CodeRestartsOption,
+    DebugRoundsOption,
+    GenerationsOption,
+    NoDebuggerOption,
+    NoGaOption,
+    NoKnowledgeOption,
+    NoTunerOption,
+    ParentsOption,
+    PopulationOption,
+    SamplesOption,
+    given,
 )
+from diffbench.cli.console import console, friendly_errors
+from diffbench.cli.options import DEFAULT, DeviceOption, ProfileOption, UnsafeOption, open_profile
 from diffbench.errors import DiffbenchError
 from diffbench.evaluation.result import EvalResult
 from diffbench.tasks.schema import Task
-
-
-def _agent_options(population, parents, generations, code_restarts, debug_rounds, no_knowledge, no_ga,
-                   no_debugger, agent_samples) -> dict:  # fmt: skip
-    """Only what differs from the agent's defaults, so the run's identity names its real settings."""
-    given = {
-        "population": population, "parents": parents, "generations": generations, "code_restarts": code_restarts,
-        "debug_rounds": debug_rounds, "samples": agent_samples,
-        "use_knowledge": False if no_knowledge else None, "use_ga": False if no_ga else None,
-        "use_debugger": False if no_debugger else None,
-    }  # fmt: skip
-    return {k: v for k, v in given.items() if v is not None}
 
 
 @friendly_errors
@@ -56,15 +51,17 @@ def run_command(
     ray_cpus: Annotated[int | None, typer.Option(help="CPUs per judge job under Ray (default: a node's)")] = None,
     samples: Annotated[int, typer.Option(min=3, help="quality inputs per task (the paper's 10)")] = 10,
     reps: Annotated[int, typer.Option(min=1, help="timing rounds (levels 4-5)")] = 3,
-    population: Annotated[int | None, typer.Option(help="agent: P")] = None,
-    parents: Annotated[int | None, typer.Option(help="agent: M")] = None,
-    generations: Annotated[int | None, typer.Option(help="agent: T_sel")] = None,
-    code_restarts: Annotated[int | None, typer.Option(help="agent: T_code")] = None,
-    debug_rounds: Annotated[int | None, typer.Option(help="agent: T_debug")] = None,
-    no_knowledge: Annotated[bool, typer.Option("--no-knowledge", help="agent ablation")] = False,
-    no_ga: Annotated[bool, typer.Option("--no-ga", help="agent ablation")] = False,
-    no_debugger: Annotated[bool, typer.Option("--no-debugger", help="agent ablation")] = False,
-    agent_samples: Annotated[int | None, typer.Option(help="agent: validation inputs per measurement")] = None,
+    population: PopulationOption = None,
+    parents: ParentsOption = None,
+    generations: GenerationsOption = None,
+    code_restarts: CodeRestartsOption = None,
+    debug_rounds: DebugRoundsOption = None,
+    no_knowledge: NoKnowledgeOption = False,
+    no_ga: NoGaOption = False,
+    best_of_n: BestOfNOption = False,
+    no_debugger: NoDebuggerOption = False,
+    no_tuner: NoTunerOption = False,
+    agent_samples: SamplesOption = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="only the final line")] = False,
     jsonl: Annotated[bool, typer.Option("--jsonl", help="one JSON line per finished task on stdout")] = False,
 ) -> None:
@@ -81,8 +78,9 @@ def run_command(
     suite_dir(suite)  # an unknown suite: one line, exit 2
     pool = all_tasks() if task else list(packaged_suite(suite))
     tasks = select_tasks(pool, level, family, task, limit)
-    options = _agent_options(population, parents, generations, code_restarts, debug_rounds, no_knowledge, no_ga,
-                             no_debugger, agent_samples)  # fmt: skip
+    options = given(population=population, parents=parents, generations=generations, code_restarts=code_restarts,
+                    debug_rounds=debug_rounds, samples=agent_samples, no_knowledge=no_knowledge, no_ga=no_ga,
+                    best_of_n=best_of_n, no_debugger=no_debugger, no_tuner=no_tuner)  # fmt: skip
     spec = RunSpec(
         solver=solver, profile=prof, llm=llm, llm_base_url=llm_base_url, agent_options=options,
         judge=JudgeOptions(samples=samples, repetitions=reps), executor=executor,

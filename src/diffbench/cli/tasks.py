@@ -9,7 +9,8 @@ import typer
 from rich.syntax import Syntax
 from rich.table import Table
 
-from diffbench.cli.common import DEFAULT, JsonOption, ProfileOption, console, err_console, friendly_errors, print_json
+from diffbench.cli.console import console, err_console, friendly_errors, print_json
+from diffbench.cli.options import DEFAULT, JsonOption, ProfileOption
 from diffbench.models.families import family as family_by_key
 from diffbench.tasks.schema import LEVEL_NAMES, SUITE_LEVELS, Task
 from diffbench.tasks.stats import TITLES
@@ -118,9 +119,9 @@ def stats(suite: SuiteOption = "paper", as_json: JsonOption = False) -> None:
 def validate(suite: SuiteOption = "paper", as_json: JsonOption = False) -> None:
     """Check the suite: code compiles, the parser finds each reference's key attributes, baselines fail them
     (levels 2-5), the level counts, and that the files are exactly what the generator writes."""
-    from diffbench.tasks.generate import generate
-    from diffbench.tasks.validate import check_regenerates
-    from diffbench.tasks.validate import validate as validate_suite
+    from diffbench.builders.generate import generate
+    from diffbench.builders.validate import check_regenerates
+    from diffbench.builders.validate import validate as validate_suite
 
     tasks = list(load_suite(suite_dir(suite)))
     problems = validate_suite(tasks, suite=suite)
@@ -149,9 +150,9 @@ def generate(
     suite: SuiteOption = "paper",
 ) -> None:
     """Regenerate a suite's data files from the knowledge base and the phrasings (deterministic)."""
-    from diffbench.tasks.generate import generate as generate_suite
+    from diffbench.builders.generate import generate as generate_suite
+    from diffbench.builders.validate import check_regenerates
     from diffbench.tasks.suite import write_suite
-    from diffbench.tasks.validate import check_regenerates
 
     tasks = generate_suite(suite=suite)
     if check:

@@ -23,11 +23,7 @@ import itertools
 import random
 from collections import Counter
 from dataclasses import dataclass
-from functools import cache
-from pathlib import Path
 from typing import Any
-
-import yaml
 
 from diffbench.calibration.space import SearchPoint
 from diffbench.calibration.store import REFERENCE_PROFILES, CalibrationRecord, all_records, calibration_key
@@ -36,21 +32,19 @@ from diffbench.knowledge.loader import KnowledgeBase, load_knowledge
 from diffbench.models.families import FAMILIES, Conditioning, Family, checkpoint, families_of
 from diffbench.tasks.attributes import Attributes
 from diffbench.tasks.schema import ID_PREFIX, SUITE_LEVELS, AppliedMethod, Difficulty, Task
+from diffbench.tasks.wording import TAYLORSEER_PHRASES, phrasing
 
 SEED = 604
 DELTA = 0.05
 BASE_STEPS = {"ddim": 50, "dpm_solver": 30, "unipc": 30}  # the paper suite's baselines
 # Distinct level-4/5 baselines per suite; x3 difficulties = 93 (paper) and 15 (extended) tasks per level.
 HARD_BASELINES = {"paper": 31, "extended": 5}
-PHRASING_DIR = Path(__file__).parent / "phrasing"
 # Choices a task may state: the SDPA backends that run on CPUs and GPUs alike (efficient and cudnn are
 # CUDA-only), and compile modes that do not take minutes to autotune on a CPU.
 TASK_CHOICES = {
     ("sdpa_backend", "backend"): ["flash", "math"],
     ("torch_compile", "mode"): ["default", "reduce-overhead"],
 }
-# cache-dit's TaylorSeer switch, as a task prompt states it (the offline reader reads it back: agent/request.py).
-TAYLORSEER_PHRASES = {True: " and TaylorSeer forecasting (order 1)", False: ", without TaylorSeer"}
 # How often a method is drawn relative to the others: the paper's four methods and the samplers lead.
 WEIGHTS = {"deepcache": 3.0, "tome": 3.0, "tgate": 3.0, "fp16": 3.0, "ddim": 2.0, "dpm_solver": 2.0, "unipc": 2.0,
            "tgate_deepcache": 1.5, "torch_compile": 0.5}  # fmt: skip
@@ -92,13 +86,6 @@ def base_steps(model_id: str, sampler: str) -> int:
     """A baseline's step count: the model card's for the extended suite's checkpoints (FLUX.1-dev 50, schnell 4,
     SD3.5 large 28, medium 40), the paper's per sampler (DDIM 50, DPM-Solver++ and UniPC 30) otherwise."""
     return checkpoint(model_id).steps or BASE_STEPS[sampler]
-
-
-@cache
-def phrasing() -> dict[str, Any]:
-    parts = yaml.safe_load((PHRASING_DIR / "parts.yaml").read_text())
-    parts["requests"] = {int(k): v for k, v in yaml.safe_load((PHRASING_DIR / "requests.yaml").read_text()).items()}
-    return parts
 
 
 class Generator:
