@@ -28,11 +28,11 @@ activate(PROFILE)  # before diffusers is imported: the hub reads its cache locat
 import diffusers  # noqa: E402
 import torch  # noqa: E402
 
+from diffbench.evaluation.fidelity_ladder import LADDER_PROMPTS, ladder, strictly_decreasing  # noqa: E402
 from diffbench.images import synthetic_photo  # noqa: E402
 from diffbench.models.families import FAMILIES  # noqa: E402
 from diffbench.models.loading import default_resolution, generation_kwargs, load_pipeline  # noqa: E402
 from diffbench.models.standins.build import build_standins  # noqa: E402
-from diffbench.models.standins.ladder import LADDER_PROMPTS, ladder, strictly_decreasing  # noqa: E402
 from doc_sections import publish  # noqa: E402
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"

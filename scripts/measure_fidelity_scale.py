@@ -33,13 +33,13 @@ from diffbench.models.profiles import get_profile
 PROFILE = get_profile("tiny-cpu")
 activate(PROFILE)
 
+from diffbench.evaluation.fidelity_ladder import LADDER_PROMPTS  # noqa: E402
 from diffbench.evaluation.quality import ANCHORS, SCALE_FILE, FidelityScale  # noqa: E402
 from diffbench.images import psnr, ssim  # noqa: E402
 from diffbench.knowledge import load_knowledge  # noqa: E402
 from diffbench.knowledge.compose import Applied, compose  # noqa: E402
 from diffbench.models.families import FAMILIES  # noqa: E402
 from diffbench.models.standins.build import build_standins  # noqa: E402
-from diffbench.models.standins.ladder import LADDER_PROMPTS  # noqa: E402
 from diffbench.solution_module import write_and_import  # noqa: E402
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "quality.md"

@@ -1,7 +1,7 @@
 import pytest
 
 from conftest import FULL_SIZE
-from diffbench.models.standins.ladder import LADDER_PROMPTS, ladder, strictly_decreasing
+from diffbench.evaluation.fidelity_ladder import LADDER_PROMPTS, ladder, strictly_decreasing
 
 
 @pytest.mark.slow

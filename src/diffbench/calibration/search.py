@@ -39,7 +39,7 @@ from diffbench.evaluation.measure import CALIBRATION_SEED, InputPlan, Measuremen
 from diffbench.evaluation.measuring import MeasuringSession, TaskBaseline, search_session
 from diffbench.knowledge.compose import compose
 from diffbench.knowledge.loader import KnowledgeBase, KnowledgeError, load_knowledge
-from diffbench.models.device import describe_hardware, device_has_fast_half_precision
+from diffbench.models.device import device_has_fast_half_precision
 from diffbench.models.profiles import Profile
 from diffbench.tasks.schema import Task
 
@@ -75,14 +75,6 @@ def trial_value(speedup: float, loss: float, bound: float) -> float:
     """The search's objective: the speedup within the quality bound; over it -L, so it ranks below every feasible
     point and TPE still learns which way is worse. Calibration's and the agent's search (agent/tuner.py) alike."""
     return speedup if loss <= bound else -loss
-
-
-def describe_platform(profile: Profile) -> str:
-    """The hardware a target was measured on, as a level-5 prompt states it, and what weights ran."""
-    hardware = describe_hardware(profile.device)
-    if profile.builds_standins:
-        return f"{hardware} running the {profile.name} stand-in weights"
-    return f"{hardware} (fp32 baseline, real weights)"
 
 
 def distinct_baselines(tasks: list[Task]) -> dict[str, Task]:
@@ -300,7 +292,7 @@ def calibrate(
     command += f" --budget-min {budget_s / 60:g}" if budget_s is not None else ""
     suites = {t.suite for t in tasks}
     command += f" --suite {suites.pop()}" if suites and suites != {"paper"} else ""
-    platform = describe_platform(profile)
+    platform = profile.platform()
     settings = (trials, samples, sigma, SEARCH)
     if record is None or (record.trials, record.samples, record.sigma, record.search) != settings:
         record = CalibrationRecord(

@@ -27,7 +27,7 @@ from typing import Any
 from PIL import Image
 
 from diffbench.errors import DiffbenchError
-from diffbench.images import psnr
+from diffbench.images import psnr, ssim
 
 SCALE_FILE = Path(__file__).parent / "data" / "fidelity_scale.json"
 # The anchors: (setting, the loss L it should score), both measured against DDIM at 50 steps.
@@ -81,6 +81,20 @@ def fidelity_scale(model_id: str) -> FidelityScale:
             f"no fidelity scale for {model_id}; measure it with `.venv/bin/python scripts/measure_fidelity_scale.py`"
         )
     return FidelityScale(midpoint_db=entry["midpoint_db"], width_db=entry["width_db"])
+
+
+@dataclass(frozen=True)
+class PairFidelity:
+    """How close one image is to the baseline's for the same input, before any scale."""
+
+    psnr_db: float  # inf where identical
+    ssim: float
+
+
+def pair_fidelity(baseline: Image.Image, candidate: Image.Image) -> PairFidelity:
+    """PSNR and SSIM of one pair (images.py's metrics): what the methods check and the stand-ins' fidelity ladder
+    report; the judge maps the PSNR through the checkpoint's scale (`fidelity`)."""
+    return PairFidelity(psnr(baseline, candidate), ssim(baseline, candidate))
 
 
 def fidelity(baseline: Image.Image, candidate: Image.Image, scale: FidelityScale) -> tuple[float, float]:

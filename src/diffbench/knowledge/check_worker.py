@@ -27,8 +27,9 @@ from typing import Any
 from diffbench.evaluation.inputs import NEGATIVE_PROMPT
 from diffbench.evaluation.measure import timed_speedup
 from diffbench.evaluation.observers import Observers
+from diffbench.evaluation.quality import pair_fidelity
 from diffbench.evaluation.trace import TRACER
-from diffbench.images import psnr, ssim, synthetic_photo
+from diffbench.images import synthetic_photo
 from diffbench.knowledge import load_knowledge
 from diffbench.knowledge.compose import Applied, compose
 from diffbench.models.families import FAMILIES
@@ -137,12 +138,13 @@ def check_family(family_key: str, variants: list[dict], profile: Profile, steps:
         key = row["method"]
         base = baselines[row["steps"]]
         detected = candidate.detected
+        pair = pair_fidelity(base.image, candidate.image)
         row.update(
             baseline_s=base.median_s,
             method_s=candidate.median_s,
             speedup=timed_speedup([base.times], [candidate.times]),  # one input, its median across rounds
-            psnr_db=psnr(base.image, candidate.image),
-            ssim=ssim(base.image, candidate.image),
+            psnr_db=pair.psnr_db,
+            ssim=pair.ssim,
             method_steps=candidate.module.NUM_INFERENCE_STEPS,
             detected=detected.get(key),
             ok=key in detected,

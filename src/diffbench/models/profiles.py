@@ -20,7 +20,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from diffbench.errors import DiffbenchError
-from diffbench.models.device import require_device, validate_device
+from diffbench.models.device import describe_hardware, require_device, validate_device
 from diffbench.models.store import HubCacheStore
 
 QualityMetric = Literal["fidelity", "clip-score"]
@@ -84,6 +84,14 @@ class Profile(BaseModel):
     def describe(self) -> str:
         """'profile tiny-cuda (stand-ins (tiny random weights), device cuda, quality fidelity)'."""
         return f"profile {self.name} ({self.weights}, device {self.device}, quality {self.quality_metric})"
+
+    def platform(self) -> str:
+        """The machine and the weights a figure was measured with, as a level-5 prompt states it: 'a 2-core AMD EPYC
+        CPU running the tiny-cpu stand-in weights'."""
+        hardware = describe_hardware(self.device)
+        if self.builds_standins:
+            return f"{hardware} running the {self.name} stand-in weights"
+        return f"{hardware} (fp32 baseline, real weights)"
 
     def facts(self) -> dict[str, str]:
         """The same, for JSON output and result files."""

@@ -34,7 +34,7 @@ from diffbench.models.standins.unet_pipelines import (
 )
 
 # Files of this folder that do not shape what is built (a recipe's parameters are hashed as data).
-_NOT_BUILDER_CODE = {"build.py", "ladder.py", "__init__.py", "recipes.py"}
+_NOT_BUILDER_CODE = {"build.py", "__init__.py", "recipes.py"}
 # Modules that hold builders: a revision hashes its own builder's module and none of the others.
 _BUILDER_MODULES = {"unet_pipelines", "transformer_pipelines", "flow_pipelines", "qwen_image_pipeline", "clip_model"}
 

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from diffbench.images import psnr, ssim
+from diffbench.evaluation.quality import pair_fidelity
 from diffbench.models.families import SD15, Conditioning
 from diffbench.models.loading import default_resolution, generation_kwargs, load_pipeline
 from diffbench.models.profiles import Profile
@@ -53,12 +53,8 @@ def ladder(profile: Profile, prompts: Sequence[str] = LADDER_PROMPTS) -> dict[st
     reference = images(50)
 
     def rung(setting: str, run: Callable[[], list[Any]]) -> Rung:
-        got = run()
-        return Rung(
-            setting,
-            statistics.mean(psnr(r, g) for r, g in zip(reference, got, strict=True)),
-            statistics.mean(ssim(r, g) for r, g in zip(reference, got, strict=True)),
-        )
+        pairs = [pair_fidelity(r, g) for r, g in zip(reference, run(), strict=True)]
+        return Rung(setting, statistics.mean(p.psnr_db for p in pairs), statistics.mean(p.ssim for p in pairs))
 
     steps = [rung(f"DDIM {s} steps", lambda s=s: images(s)) for s in DDIM_STEPS]
     helper = DeepCacheSDHelper(pipe=pipe)
