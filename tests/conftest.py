@@ -31,10 +31,12 @@ FULL_SIZE = os.environ.get("DIFFBENCH_FULL_SIZE") == "1"
 
 
 def timed_half_precision_skip(task: Task) -> pytest.MarkDecorator | None:
-    """A skip for a level-4/5 task whose reference times bf16/fp16 on a CPU without bf16/fp16 instructions: its
-    relative stage would measure the CPU, not the code (calibration/machine_misses.py, docs/evaluation.md). The
-    device asked is the tests' profile's (tiny-cpu, as the `profile` fixture's), known before any fixture runs."""
-    reason = machine_reason(task, fast_half_precision=device_has_fast_half_precision(tiny_cpu().device))
+    """A skip for a task whose reference runs bf16/fp16 on a CPU without bf16/fp16 instructions: at levels 4-5 its
+    relative stage would measure the CPU, not the code, and at any level its calls can run past the judge's
+    deadline (calibration/machine_misses.py, docs/evaluation.md). The device asked is the tests' profile's
+    (tiny-cpu, as the `profile` fixture's), known before any fixture runs."""
+    fast = device_has_fast_half_precision(tiny_cpu().device)
+    reason = machine_reason(task, fast_half_precision=fast, timed_out=True)
     return pytest.mark.skip(reason=reason) if reason else None
 
 

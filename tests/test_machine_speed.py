@@ -57,6 +57,17 @@ def test_the_reference_run_calls_a_miss_the_machines_only_where_the_reading_is_r
     assert machine_reason(get_task("X4-014"), fast_half_precision=False, slowdown=2.0) is None  # U's ratio cancels it
 
 
+def test_a_half_precision_timeout_is_the_machines_at_any_level_but_only_without_half_precision_instructions():
+    """L2-074's fp16 reference (DiT) timed out at the calls' deadline on an AVX2-only CPU (2026-12-07)."""
+    half, fp32 = get_task("L2-074"), get_task("L1-001")
+    assert "fp16" in {m.key for m in half.methods}
+    assert "past their deadline" in machine_reason(half, fast_half_precision=False, timed_out=True)
+    assert machine_reason(half, fast_half_precision=False) is None  # a level-2 miss that is not a timeout
+    assert machine_reason(half, fast_half_precision=True, timed_out=True) is None
+    assert machine_reason(fp32, fast_half_precision=False, timed_out=True) is None
+    assert machine_reason(get_task("X5-014"), fast_half_precision=False, slowdown=3.0, timed_out=True) is None
+
+
 def test_level_5_targets_carry_the_calibrated_baseline_time_and_level_4_targets_do_not():
     record = read_record("tiny-cpu")
     assert record is not None
@@ -122,3 +133,20 @@ def test_the_judge_passes_x5_014s_latency_read_at_the_calibrations_speed(tmp_pat
     )
     figures, problem = _stage_3("X5-014", calibrated * 1.5, 6.31, tmp_path)  # another machine
     assert figures["latency_read_s"] == 6.31 and problem is not None and "as measured" in problem
+
+
+def test_the_judges_verdict_names_a_cpu_without_half_precision_where_a_half_precision_call_missed_its_deadline(
+    monkeypatch, tmp_path
+):
+    from diffbench.evaluation import judge as judge_module
+    from diffbench.evaluation.child import SolutionError
+    from diffbench.models.profiles import get_profile
+
+    judge = judge_module.Judge(get_task("L2-074"), get_profile("tiny-cpu"), tmp_path)
+    timeout = SolutionError("generate: timeout: no answer before the deadline (limit 39 s)")
+    for fast, dtype, err, named in [(False, "float16", timeout, True), (True, "float16", timeout, False),
+                                    (False, "float32", timeout, False),
+                                    (False, "float16", SolutionError("generate: ValueError"), False)]:  # fmt: skip
+        monkeypatch.setattr(judge_module, "device_has_fast_half_precision", lambda device, fast=fast: fast)
+        note = judge._slow_half_precision({"dtype": dtype}, err)
+        assert ("without bf16/fp16 instructions" in note) is named, (fast, dtype, err)

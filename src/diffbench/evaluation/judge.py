@@ -34,6 +34,7 @@ from diffbench.evaluation.metrics import MetricUndefinedError, achievement
 from diffbench.evaluation.quality import ABSOLUTE_THRESHOLD
 from diffbench.evaluation.result import ErrorMode, EvalResult, Stage, Timing
 from diffbench.evaluation.static import analyze
+from diffbench.models.device import device_has_fast_half_precision
 from diffbench.models.profiles import Profile
 from diffbench.sandbox.confinement import Limits
 from diffbench.tasks.attributes import mismatches
@@ -199,6 +200,15 @@ class Judge:
             )
         return runtime
 
+    def _slow_half_precision(self, runtime: dict, err: SolutionError) -> str:
+        """A deadline a half-precision denoiser missed on a CPU without bf16/fp16 instructions measures the CPU as
+        much as the code (calibration/machine_misses.py): the verdict says so."""
+        half = runtime.get("dtype") in ("float16", "bfloat16")
+        if "timeout" not in str(err) or not half or device_has_fast_half_precision(self.profile.device):
+            return ""
+        return (f"; the denoiser runs {runtime['dtype']} on a CPU without bf16/fp16 instructions, where those kernels "
+                "run up to 75x slower than fp32 (docs/evaluation.md)")  # fmt: skip
+
     def _run_inputs(self, judging: _Judging, call: Any, inputs: list[EvalInput], runtime: dict, static: dict) -> None:
         stage = judging.stages[-1]
         res = self.task.resolution
@@ -208,7 +218,7 @@ class Judge:
             try:
                 answer, _ = call(inp, f"sample-{i}")
             except SolutionError as err:  # it raised, hit a limit or broke a behaviour rule
-                raise _reject(stage, ErrorMode.RUNTIME, str(err)) from None
+                raise _reject(stage, ErrorMode.RUNTIME, str(err) + self._slow_half_precision(runtime, err)) from None
             effects = answer["observed"].get("effects", {})
             stage.figures.setdefault("effects", {k: e["evidence"] for k, e in effects.items()})
             if len(answer["images"]) != 1:
