@@ -17,6 +17,9 @@ both ask this module.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from diffbench.evaluation.machine_speed import DRIFT_TOLERANCE
 from diffbench.tasks.schema import Task
 
@@ -46,3 +49,16 @@ def machine_reason(
             f"(over {DRIFT_TOLERANCE}x)"
         )
     return None
+
+
+def recorded_miss_reason(task: Task, row: Mapping[str, Any]) -> str | None:
+    """The same for a reference run's recorded verdict (the rows of scripts/judge_extended.py and judge_sample.py:
+    passed, error_modes, problem, fast_half_precision, baseline_slowdown): a relative-stage miss, or a call past its
+    deadline, that `machine_reason` names; None for a pass or any other miss."""
+    if row["passed"]:
+        return None
+    timed_out = row["error_modes"] == "runtime" and "timeout" in (row["problem"] or "")
+    if row["error_modes"] != "relative_speed" and not timed_out:
+        return None
+    fast, slowdown = row["fast_half_precision"], row["baseline_slowdown"]
+    return machine_reason(task, fast_half_precision=fast, slowdown=slowdown, timed_out=timed_out)
