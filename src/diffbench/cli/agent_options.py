@@ -52,18 +52,15 @@ NoDebuggerOption = Annotated[bool, typer.Option("--no-debugger", help="ablation:
 NoTunerOption = Annotated[
     bool, typer.Option("--no-tuner", help="ablation: the planner's own numbers, no TPE over refinements")
 ]
-MarginOption = Annotated[
-    float | None,
-    typer.Option(
-        min=0.0, help=f"how far its own measurement must clear a speedup goal to call it met [{SUCCESS_MARGIN}]"
-    ),
-]
-LatencyMarginOption = Annotated[
-    float | None,
-    typer.Option(
-        min=0.0, help=f"how far its own measurement must clear a latency goal to call it met [{LATENCY_MARGIN}]"
-    ),
-]
+
+
+def _margin_option(goal: str, default: float) -> Any:
+    help_ = f"how far its own measurement must clear a {goal} goal to call it met [{default}]"
+    return Annotated[float | None, typer.Option(min=0.0, help=help_)]
+
+
+MarginOption = _margin_option("speedup", SUCCESS_MARGIN)
+LatencyMarginOption = _margin_option("latency", LATENCY_MARGIN)
 
 
 def given(
