@@ -25,24 +25,17 @@ DEFAULT_SAMPLES = 3  # validation inputs per candidate measurement
 SUCCESS_MARGIN = 0.03
 LATENCY_MARGIN = 0.10
 
-PopulationOption = Annotated[
-    int | None, typer.Option(min=1, help=f"P: candidates per generation [default: {DEFAULT_POPULATION}]")
-]
-ParentsOption = Annotated[
-    int | None, typer.Option(min=0, help=f"M: parents refined per generation [default: {DEFAULT_PARENTS}]")
-]
-GenerationsOption = Annotated[
-    int | None, typer.Option(min=1, help=f"T_sel: generations at most [default: {DEFAULT_GENERATIONS}]")
-]
-CodeRestartsOption = Annotated[
-    int | None, typer.Option(min=1, help=f"T_code: coder restarts per plan [default: {DEFAULT_CODE_RESTARTS}]")
-]
-DebugRoundsOption = Annotated[
-    int | None, typer.Option(min=0, help=f"T_debug: repairs per written module [default: {DEFAULT_DEBUG_ROUNDS}]")
-]
-SamplesOption = Annotated[
-    int | None, typer.Option(min=1, help=f"agent: validation inputs per measurement [default: {DEFAULT_SAMPLES}]")
-]
+
+def _count_option(minimum: int, what: str, default: int) -> Any:
+    return Annotated[int | None, typer.Option(min=minimum, help=f"{what} [default: {default}]")]
+
+
+PopulationOption = _count_option(1, "P: candidates per generation", DEFAULT_POPULATION)
+ParentsOption = _count_option(0, "M: parents refined per generation", DEFAULT_PARENTS)
+GenerationsOption = _count_option(1, "T_sel: generations at most", DEFAULT_GENERATIONS)
+CodeRestartsOption = _count_option(1, "T_code: coder restarts per plan", DEFAULT_CODE_RESTARTS)
+DebugRoundsOption = _count_option(0, "T_debug: repairs per written module", DEFAULT_DEBUG_ROUNDS)
+SamplesOption = _count_option(1, "agent: validation inputs per measurement", DEFAULT_SAMPLES)
 NoKnowledgeOption = Annotated[bool, typer.Option("--no-knowledge", help="ablation: no knowledge base")]
 NoGaOption = Annotated[bool, typer.Option("--no-ga", help="ablation: one plan, no genetic selection")]
 BestOfNOption = Annotated[
