@@ -54,7 +54,7 @@ def test_the_agents_options_are_declared_once_for_both_commands():
               "--no-ga", "--best-of-n", "--no-debugger", "--no-tuner"]  # fmt: skip
     assert [f for f in shared if f not in run or run[f] != solve.get(f)] == []
     assert run["--agent-samples"] == solve["--samples"]
-    assert f"[default: {DEFAULT_POPULATION}]" in run["--population"]
+    assert f"(default {DEFAULT_POPULATION})" in run["--population"]
     assert given() == {}
     chosen = AgentOptions.of(given(population=2, no_tuner=True, best_of_n=True, samples=4))
     assert (chosen.population, chosen.tune, chosen.best_of_n, chosen.samples, chosen.parents) == (2, False, True, 4, 4)

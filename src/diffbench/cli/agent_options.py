@@ -27,7 +27,7 @@ LATENCY_MARGIN = 0.10
 
 
 def _count_option(minimum: int, what: str, default: int) -> Any:
-    return Annotated[int | None, typer.Option(min=minimum, help=f"{what} [default: {default}]")]
+    return Annotated[int | None, typer.Option(min=minimum, help=f"{what} (default {default})")]
 
 
 PopulationOption = _count_option(1, "P: candidates per generation", DEFAULT_POPULATION)
