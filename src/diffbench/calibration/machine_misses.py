@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from diffbench.evaluation.machine_speed import DRIFT_TOLERANCE
+from diffbench.models.device import HALF_PRECISION_CPU_SLOWDOWN
 from diffbench.tasks.schema import Task
 
 HALF_PRECISION_METHODS = frozenset({"bf16", "fp16"})
@@ -41,7 +42,8 @@ def machine_reason(
         what = "its calls ran past their deadline" if timed_out else "its target was calibrated on a CPU that has them"
         return (
             f"{task.id}: its reference runs bf16/fp16 on a CPU without bf16/fp16 instructions (no avx512_bf16, "
-            f"amx_bf16 or avx512_fp16), where those kernels run up to 75x slower than fp32; {what}"
+            f"amx_bf16 or avx512_fp16), where those kernels run up to {HALF_PRECISION_CPU_SLOWDOWN}x slower than "
+            f"fp32; {what}"
         )
     if task.level == 5 and not timed_out and slowdown is not None and slowdown > DRIFT_TOLERANCE:
         return (

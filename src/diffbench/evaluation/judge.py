@@ -34,7 +34,7 @@ from diffbench.evaluation.metrics import MetricUndefinedError, achievement
 from diffbench.evaluation.quality import ABSOLUTE_THRESHOLD
 from diffbench.evaluation.result import ErrorMode, EvalResult, Stage, Timing
 from diffbench.evaluation.static import analyze
-from diffbench.models.device import device_has_fast_half_precision
+from diffbench.models.device import HALF_PRECISION_CPU_SLOWDOWN, device_has_fast_half_precision
 from diffbench.models.profiles import Profile
 from diffbench.sandbox.confinement import Limits
 from diffbench.tasks.attributes import mismatches
@@ -207,7 +207,7 @@ class Judge:
         if "timeout" not in str(err) or not half or device_has_fast_half_precision(self.profile.device):
             return ""
         return (f"; the denoiser runs {runtime['dtype']} on a CPU without bf16/fp16 instructions, where those kernels "
-                "run up to 75x slower than fp32 (docs/evaluation.md)")  # fmt: skip
+                f"run up to {HALF_PRECISION_CPU_SLOWDOWN}x slower than fp32 (docs/evaluation.md)")  # fmt: skip
 
     def _run_inputs(self, judging: _Judging, call: Any, inputs: list[EvalInput], runtime: dict, static: dict) -> None:
         stage = judging.stages[-1]

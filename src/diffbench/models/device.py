@@ -67,6 +67,9 @@ def cpu_model() -> str:
 
 
 HALF_PRECISION_CPU_FLAGS = ("avx512_bf16", "amx_bf16", "avx512_fp16")
+# How much slower torch's CPU bf16/fp16 kernels ran than fp32 without those instructions (an AVX2-only AMD EPYC,
+# 2026-11-28: `x @ x` on 256x256, docs/evaluation.md); the verdicts and reference runs that name the machine quote it.
+HALF_PRECISION_CPU_SLOWDOWN = 75
 
 
 def cpu_has_fast_half_precision() -> bool:
