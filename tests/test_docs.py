@@ -37,11 +37,12 @@ def test_every_flag_is_in_the_docs(command, flag):
 
 def test_the_agents_options_are_declared_once_for_both_commands():
     """`diffbench run` and `diffagent solve` take the agent's shape and ablations from diffbench/cli/agent_options.py:
-    the same flags with the same help (the defaults named there are the agent's own), and what a user gave becomes
-    the agent's options the same way on both routes."""
+    the same flags with the same help (the defaults named there, from runner/agent_settings.py, are the agent's own),
+    and what a user gave becomes the agent's options the same way on both routes. The agent's core reads its
+    defaults from runner/agent_settings.py, never from a command-line module."""
     from diffagent.agent.loop import AgentOptions
-    from diffbench.cli.agent_options import DEFAULT_POPULATION, given
     from diffbench.errors import DiffbenchError
+    from diffbench.runner.agent_settings import DEFAULT_POPULATION, given
 
     def options(app: typer.Typer, *path: str) -> dict[str, str]:
         command = typer.main.get_command(app)
@@ -58,5 +59,7 @@ def test_the_agents_options_are_declared_once_for_both_commands():
     assert given() == {}
     chosen = AgentOptions.of(given(population=2, no_tuner=True, best_of_n=True, samples=4))
     assert (chosen.population, chosen.tune, chosen.best_of_n, chosen.samples, chosen.parents) == (2, False, True, 4, 4)
+    core = Path(__file__).parents[1] / "src" / "diffagent" / "agent"
+    assert [p.name for p in sorted(core.glob("*.py")) if "diffbench.cli" in p.read_text()] == []
     with pytest.raises(DiffbenchError, match="unknown agent options"):
         AgentOptions.of({"populaton": 2})

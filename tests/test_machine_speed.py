@@ -143,9 +143,10 @@ def test_the_judges_verdict_names_a_cpu_without_half_precision_where_a_half_prec
     from diffbench.models.profiles import get_profile
 
     judge = judge_module.Judge(get_task("L2-074"), get_profile("tiny-cpu"), tmp_path)
-    timeout = SolutionError("generate: timeout: no answer before the deadline (limit 39 s)")
+    timeout = SolutionError("generate: timeout: no answer before the deadline (limit 39 s)", timed_out=True)
+    raised = SolutionError("generate raised ValueError: timeout must be positive")  # names a timeout, is none
     for fast, dtype, err, named in [(False, "float16", timeout, True), (True, "float16", timeout, False),
-                                    (False, "float32", timeout, False),
+                                    (False, "float32", timeout, False), (False, "float16", raised, False),
                                     (False, "float16", SolutionError("generate: ValueError"), False)]:  # fmt: skip
         monkeypatch.setattr(judge_module, "device_has_fast_half_precision", lambda device, fast=fast: fast)
         note = judge._slow_half_precision({"dtype": dtype}, err)

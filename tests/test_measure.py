@@ -120,10 +120,12 @@ def test_a_hanging_call_costs_the_limit_derived_from_the_baseline_and_the_verdic
     # on the project's CPUs): the limit is then twice the baseline's call, at least 4 s.
     monkeypatch.setattr(limits, "CALL_FLOOR_S", 4.0)
     monkeypatch.setattr(limits, "CALL_MULTIPLE", 2.0)
+    seen = []  # what the child's error says of itself, where the verdict reads it (a deadline, not a raise)
+    monkeypatch.setattr(judge.Judge, "_slow_half_precision", lambda _, runtime, err: seen.append(err.timed_out) or "")
     task = get_task("L1-001")
     source = task.reference_code.replace("    return result.images\n", HANG_ON_SECOND_CALL, 1)
     result = evaluate(task, source, profile, tmp_path, JudgeOptions(samples=3, inputs_seed=11))
-    assert not result.passed and result.error_modes == [ErrorMode.RUNTIME]
+    assert not result.passed and result.error_modes == [ErrorMode.RUNTIME] and seen == [True]
     assert "timeout" in result.first_problem and "from the baseline's" in result.first_problem
     assert result.time_limits["call_s"] < 30 and "2x its call" in result.time_limits["rule"]
     assert result.seconds < 120

@@ -24,13 +24,13 @@ from diffbench.cli.agent_options import (
     ParentsOption,
     PopulationOption,
     SamplesOption,
-    given,
 )
 from diffbench.cli.console import console, friendly_errors, quiet_transformers
 from diffbench.cli.options import DEFAULT, DeviceOption, ProfileOption, UnsafeOption, ready
 from diffbench.errors import DiffbenchError
 from diffbench.models.loading import activate
 from diffbench.models.profiles import get_profile
+from diffbench.runner.agent_settings import given
 
 app = typer.Typer(
     name="diffagent",

@@ -19,7 +19,6 @@ from diffagent.agent.plan import Plan
 from diffagent.agent.problem import Problem
 from diffagent.llm.base import LLM, Message
 from diffagent.prompt import render
-from diffbench.cli.agent_options import DEFAULT_CODE_RESTARTS, DEFAULT_DEBUG_ROUNDS
 from diffbench.evaluation.child import SolutionChild, SolutionError
 from diffbench.evaluation.inputs import draw_inputs
 from diffbench.evaluation.limits import TimeLimits
@@ -27,6 +26,7 @@ from diffbench.evaluation.measure import SMOKE_SEED
 from diffbench.evaluation.static import analyze
 from diffbench.knowledge.loader import KnowledgeError
 from diffbench.models.profiles import Profile
+from diffbench.runner.agent_settings import DEFAULT_CODE_RESTARTS, DEFAULT_DEBUG_ROUNDS
 
 
 class Coder(Protocol):

@@ -29,7 +29,12 @@ from diffagent.agent.selector import (
     meets,
 )
 from diffagent.agent.tuner import Tuner
-from diffbench.cli.agent_options import (
+from diffbench.errors import DiffbenchError
+from diffbench.evaluation.child import SolutionError
+from diffbench.evaluation.measure import AGENT_SEED, Measurement, ProtocolSizes
+from diffbench.evaluation.measuring import MeasuringSession, TaskBaseline, search_session
+from diffbench.models.profiles import Profile
+from diffbench.runner.agent_settings import (
     DEFAULT_CODE_RESTARTS,
     DEFAULT_DEBUG_ROUNDS,
     DEFAULT_GENERATIONS,
@@ -39,11 +44,6 @@ from diffbench.cli.agent_options import (
     LATENCY_MARGIN,
     SUCCESS_MARGIN,
 )
-from diffbench.errors import DiffbenchError
-from diffbench.evaluation.child import SolutionError
-from diffbench.evaluation.measure import AGENT_SEED, Measurement, ProtocolSizes
-from diffbench.evaluation.measuring import MeasuringSession, TaskBaseline, search_session
-from diffbench.models.profiles import Profile
 
 CANDIDATES_LOG = "candidates.jsonl"
 REPLANS = 2  # levels 1-3: new plans asked for after a plan's T_code restarts all failed
@@ -80,7 +80,7 @@ class AgentOptions:
 
     @classmethod
     def of(cls, given: dict[str, Any]) -> AgentOptions:
-        """The options with what a user gave (cli/agent_options.py given(), a run folder's recorded options)."""
+        """The options with what a user gave (runner/agent_settings.py given(), a run folder's recorded options)."""
         known = {f.name for f in fields(cls)} - {"weights"}
         unknown = set(given) - known
         if unknown:

@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from diffagent.agent.plan import Candidate, Goal, Plan, Weights
-from diffbench.cli.agent_options import DEFAULT_GENERATIONS, DEFAULT_PARENTS, DEFAULT_POPULATION
 from diffbench.evaluation.machine_speed import LatencyReading, read_latency
+from diffbench.runner.agent_settings import DEFAULT_GENERATIONS, DEFAULT_PARENTS, DEFAULT_POPULATION
 
 EQUAL_WEIGHTS = Weights()
 # Subtracted from the fitness of a candidate over the quality bound: within it, fitness is at least -weights.quality

@@ -21,12 +21,12 @@ from diffbench.cli.agent_options import (
     ParentsOption,
     PopulationOption,
     SamplesOption,
-    given,
 )
 from diffbench.cli.console import console, friendly_errors
 from diffbench.cli.options import DEFAULT, DeviceOption, ProfileOption, UnsafeOption, open_profile
 from diffbench.errors import DiffbenchError
 from diffbench.evaluation.result import EvalResult
+from diffbench.runner.agent_settings import given
 from diffbench.tasks.schema import Task
 
 

@@ -21,9 +21,10 @@ from diffbench.sandbox.session import SessionError, WorkerSession
 class SolutionError(DiffbenchError):
     """The solution crashed, raised, hit a limit, or lied about its timing."""
 
-    def __init__(self, message: str, traceback: str | None = None) -> None:
+    def __init__(self, message: str, traceback: str | None = None, timed_out: bool = False) -> None:
         super().__init__(message)
         self.traceback = traceback  # the child's traceback when the solution raised (for a debugger to read)
+        self.timed_out = timed_out  # the call missed its deadline (time_limits), rather than raising or breaking
 
 
 class SolutionChild:
@@ -67,7 +68,8 @@ class SolutionChild:
                 {"op": "load", "module": str(path), "device": self.device}, self.time_limits.load_s
             )
         except SessionError as err:
-            raise SolutionError(f"load_pipeline: {err}{self._limit_note(err, self.time_limits.load_s)}") from None
+            note = self._limit_note(err, self.time_limits.load_s)
+            raise SolutionError(f"load_pipeline: {err}{note}", timed_out=err.kind == "timeout") from None
         if (problem := containment_problem(answer)) is not None:
             raise SolutionError(f"load_pipeline: {problem}")
         if not answer.get("ok"):
@@ -88,7 +90,8 @@ class SolutionChild:
                 {"op": "generate", "request": inp.request(image), "save_as": name}, limit
             )
         except SessionError as err:
-            raise SolutionError(f"{self._what(warm_up)}: {err}{self._limit_note(err, limit)}") from None
+            note = self._limit_note(err, limit)
+            raise SolutionError(f"{self._what(warm_up)}: {err}{note}", timed_out=err.kind == "timeout") from None
         if warm_up:
             self.warmup_s = waited
         if (problem := containment_problem(answer)) is not None:

@@ -204,7 +204,7 @@ class Judge:
         """A deadline a half-precision denoiser missed on a CPU without bf16/fp16 instructions measures the CPU as
         much as the code (calibration/machine_misses.py): the verdict says so."""
         half = runtime.get("dtype") in ("float16", "bfloat16")
-        if "timeout" not in str(err) or not half or device_has_fast_half_precision(self.profile.device):
+        if not err.timed_out or not half or device_has_fast_half_precision(self.profile.device):
             return ""
         return (f"; the denoiser runs {runtime['dtype']} on a CPU without bf16/fp16 instructions, where those kernels "
                 f"run up to {HALF_PRECISION_CPU_SLOWDOWN}x slower than fp32 (docs/evaluation.md)")  # fmt: skip

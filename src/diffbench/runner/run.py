@@ -26,7 +26,7 @@ class RunSpec:
     profile: Profile
     llm: str | None = None
     llm_base_url: str | None = None
-    agent_options: dict[str, Any] = field(default_factory=dict)  # what a user gave (cli/agent_options.py given())
+    agent_options: dict[str, Any] = field(default_factory=dict)  # what a user gave (runner/agent_settings.py given())
     judge: JudgeOptions = field(default_factory=JudgeOptions)
     executor: str = "local"
     ray_address: str | None = None
