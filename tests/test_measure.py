@@ -205,3 +205,30 @@ def test_warm_up_calls_are_not_held_to_the_behaviour_rules_as_in_the_judge():
     measure.interleave(lambda i, n: order.append(n) or ({"seconds": 1.0}, 1.0),
                        lambda i, n: order.append(n) or ({"seconds": 1.0}, 1.0), plan)  # fmt: skip
     assert [n for n in order if n.startswith(measure.WARMUP)] == [f"{measure.WARMUP}0"] * 2
+
+
+def test_a_judgings_timing_child_starts_beside_the_candidates_and_one_no_timing_took_is_killed(tmp_path):
+    """The judge starts its timing baseline's child before the candidate's, so both import at once; the timing
+    loads the baseline in that child (no second start); one left unused (the candidate failed first) is killed at
+    once, not asked to quit while it may still be importing."""
+    from diffbench.evaluation.measuring import MeasuringSession, TaskBaseline
+
+    task = get_task("L4-001")
+    baseline = TaskBaseline(task.model_id, task.baseline_code, task.conditioning)
+    with MeasuringSession(tmp_path, get_profile("tiny-cpu"), baseline, live=False) as session:
+        session.prepare_timing()
+        child = session._timing
+        assert child is not None and child.session.proc.poll() is None
+        session.prepare_timing()
+        assert session._timing is child  # one per judging
+    assert child.session.proc.returncode == -9 and session._timing is None
+
+    started = []
+    with MeasuringSession(tmp_path, get_profile("tiny-cpu"), baseline, live=False) as session:
+        session.prepare_timing()
+        prepared = session._timing
+        session._child = lambda *a, **k: started.append(a) or pytest.fail("a second timing child")  # type: ignore
+        session._load_baseline = lambda child: started.append(child) or 1.0  # type: ignore[method-assign]
+        plan = measure.InputPlan(quality=[], warmups=[], rounds=[])
+        session.time(lambda i, n: ({"seconds": 1.0}, 1.0), plan)
+    assert started == [prepared] and prepared.session.proc.poll() is not None

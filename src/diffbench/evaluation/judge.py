@@ -153,6 +153,8 @@ class Judge:
         with judging.phase("baseline images (cached per inputs)"):
             baseline = session.baseline_images(plan.quality)
         judging.time_limits = baseline.limits(opts.call_timeout_s)
+        if self.task.level >= 4:
+            session.prepare_timing()  # its child imports while the candidate's does
         with session.candidate("candidate", judging.time_limits) as candidate:
             judging.candidate = candidate
             with judging.phase("candidate: child start, imports, load_pipeline"):

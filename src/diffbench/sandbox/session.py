@@ -164,8 +164,10 @@ class WorkerSession:
             self.proc.wait()
         self.confinement.finish()
 
-    def close(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
+    def close(self, ask_to_quit: bool = True) -> None:
+        """Ask the worker to quit (5 s), then kill what is left; `ask_to_quit=False` kills at once (a child that
+        was never given work, which may still be importing)."""
+        if ask_to_quit and self.proc is not None and self.proc.poll() is None:
             with contextlib.suppress(OSError, SessionError):
                 self.call({"op": "quit"}, timeout_s=5)
             with contextlib.suppress(subprocess.TimeoutExpired):
