@@ -41,11 +41,11 @@ from diffbench.models.profiles import get_profile
 PROFILE = get_profile("tiny-cpu")
 activate(PROFILE)
 
-from diffbench.calibration.machine_misses import recorded_miss_reason  # noqa: E402
+from diffbench.calibration.machine_misses import fast_for, recorded_miss_reason  # noqa: E402
 from diffbench.evaluation.judge import JudgeOptions, evaluate  # noqa: E402
 from diffbench.evaluation.machine_speed import DRIFT_TOLERANCE  # noqa: E402
 from diffbench.evaluation.result import ErrorMode, EvalResult  # noqa: E402
-from diffbench.models.device import describe_hardware, device_has_fast_half_precision  # noqa: E402
+from diffbench.models.device import describe_hardware  # noqa: E402
 from diffbench.models.standins.build import build_standins  # noqa: E402
 from diffbench.tasks.schema import Difficulty, Task  # noqa: E402
 from diffbench.tasks.suite import KNOWN_FAILING_FILE, suite  # noqa: E402
@@ -96,7 +96,7 @@ def verdict_row(task: Task, result: EvalResult, baseline: str, wall_s: float) ->
         "seconds": round(wall_s),
         "judged": str(datetime.date.today()),
         "hardware": describe_hardware(PROFILE.device),
-        "fast_half_precision": device_has_fast_half_precision(PROFILE.device),
+        "fast_half_precision": fast_for(task, PROFILE.device),  # the task's own half precision, where it has one
     }
 
 

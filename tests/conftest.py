@@ -16,8 +16,7 @@ _TEST_HOME = tempfile.mkdtemp(prefix="diffbench-test-home-")
 os.environ["DIFFBENCH_HOME"] = _TEST_HOME
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 
-from diffbench.calibration.machine_misses import machine_reason  # noqa: E402
-from diffbench.models.device import device_has_fast_half_precision  # noqa: E402
+from diffbench.calibration.machine_misses import fast_for, machine_reason  # noqa: E402
 from diffbench.models.loading import activate  # noqa: E402
 from diffbench.models.profiles import Profile, tiny_cpu  # noqa: E402
 from diffbench.sandbox import confinement  # noqa: E402
@@ -31,12 +30,11 @@ FULL_SIZE = os.environ.get("DIFFBENCH_FULL_SIZE") == "1"
 
 
 def timed_half_precision_skip(task: Task) -> pytest.MarkDecorator | None:
-    """A skip for a task whose reference runs bf16/fp16 on a CPU without bf16/fp16 instructions: at levels 4-5 its
+    """A skip for a task whose reference runs bf16 (fp16) on a CPU without bf16 (fp16) instructions: at levels 4-5 its
     relative stage would measure the CPU, not the code, and at any level its calls can run past the judge's
     deadline (calibration/machine_misses.py, docs/evaluation.md). The device asked is the tests' profile's
     (tiny-cpu, as the `profile` fixture's), known before any fixture runs."""
-    fast = device_has_fast_half_precision(tiny_cpu().device)
-    reason = machine_reason(task, fast_half_precision=fast, timed_out=True)
+    reason = machine_reason(task, fast_half_precision=fast_for(task, tiny_cpu().device), timed_out=True)
     return pytest.mark.skip(reason=reason) if reason else None
 
 

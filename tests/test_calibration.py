@@ -90,9 +90,11 @@ def test_a_device_without_fast_half_precision_leaves_half_precision_out_of_the_s
     the latter would time the machine, so its space leaves bf16 and fp16 out whatever the record says."""
     kb = load_knowledge()
     args = (kb, "stabilityai/stable-diffusion-3.5-large", Conditioning.TEXT, 28, "tiny-cpu")
-    assert "bf16" in SearchSpace(*args, fast_half_precision=True).methods  # recorded at 1.69x
-    without = SearchSpace(*args, fast_half_precision=False)
+    assert "bf16" in SearchSpace(*args).methods  # recorded at 1.69x
+    without = SearchSpace(*args, fast_half_precision=())
     assert not {"bf16", "fp16"} & set(without.methods) and "pab" in without.methods
+    bf16_only = SearchSpace(*args, fast_half_precision={"bf16"})  # an EPYC with avx512_bf16, no avx512_fp16
+    assert "bf16" in bf16_only.methods and "fp16" not in bf16_only.methods
 
 
 def test_every_suggested_configuration_composes_on_every_family():

@@ -49,9 +49,10 @@ def half_precision_on_a_slow_cpu(entry: dict) -> pytest.MarkDecorator | None:
     call runs up to 75x slower than fp32 and meets the calls' deadline before the code is judged (fp16_variant and
     dtype_auto_pipeline timed out so on an AVX2-only EPYC, 2026-12-06, with and without the warm-up budget)."""
     asked = set(get_task(entry["task"]).key_attributes.methods or {})
-    if asked & HALF_PRECISION_METHODS and not device_has_fast_half_precision("cpu"):
-        half = "/".join(sorted(asked & HALF_PRECISION_METHODS))
-        why = "on a CPU without bf16/fp16 instructions: the calls' deadline measures the CPU"
+    slow = sorted(k for k in asked & HALF_PRECISION_METHODS if not device_has_fast_half_precision("cpu", k))
+    if slow:
+        half = "/".join(slow)
+        why = f"on a CPU without {half} instructions: the calls' deadline measures the CPU"
         return pytest.mark.skip(reason=f"{entry['task']} asks {half} {why}")
     return None
 

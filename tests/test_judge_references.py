@@ -15,11 +15,10 @@ from pathlib import Path
 import pytest
 
 from conftest import FULL_SIZE, timed_half_precision_skip
-from diffbench.calibration.machine_misses import machine_reason, recorded_miss_reason, uses_half_precision
+from diffbench.calibration.machine_misses import fast_for, machine_reason, recorded_miss_reason, uses_half_precision
 from diffbench.evaluation.judge import JudgeOptions, evaluate
 from diffbench.evaluation.result import ErrorMode, EvalResult
 from diffbench.evaluation.sample import stratified_sample
-from diffbench.models.device import device_has_fast_half_precision
 from diffbench.models.profiles import Profile
 from diffbench.tasks.schema import Difficulty, Task
 from diffbench.tasks.suite import KNOWN_FAILING_FILE, get_task, suite
@@ -119,7 +118,7 @@ def skip_where_the_baseline_runs_slower_than_when_calibrated(task: Task, result:
     (2026-11-28: one without AVX-512, slower than the targets' machine). The judge reads the latency at the
     calibration's speed within the drift tolerance; where this run's baseline is slower than that, the latency is
     read as measured and a miss measures the machine, not the reference: skip and say by how much."""
-    fast = device_has_fast_half_precision(profile.device)
+    fast = fast_for(task, profile.device)
     reason = machine_reason(task, fast_half_precision=fast, slowdown=result.baseline_slowdown)
     if reason:
         pytest.skip(f"{reason}: {result.first_problem}")

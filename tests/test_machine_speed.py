@@ -57,6 +57,30 @@ def test_the_reference_run_calls_a_miss_the_machines_only_where_the_reading_is_r
     assert machine_reason(get_task("X4-014"), fast_half_precision=False, slowdown=2.0) is None  # U's ratio cancels it
 
 
+def test_bf16_and_fp16_instructions_are_told_apart(monkeypatch):
+    """An AMD EPYC with avx512_bf16 but no avx512_fp16 (2026-12-07) ran bf16 3.4x faster than fp32 and fp16 75x
+    slower: L2-091's fp16 reference (PixArt) timed out there while the bf16 ones passed. Each precision is asked
+    about by itself, and a task's miss is the machine's only for the precision it uses."""
+    from diffbench.calibration.machine_misses import fast_for
+    from diffbench.models import device
+
+    epyc = "processor : 0\nflags : fpu sse avx2 avx512f avx512_vnni avx512_bf16 vaes\n"
+    assert device.half_precisions_in(epyc) == {"bfloat16"}
+    assert device.half_precisions_in("flags : avx512f avx512_fp16 amx_bf16\n") == {"bfloat16", "float16"}
+    assert device.half_precisions_in("flags : avx2 fma\n") == frozenset()
+    monkeypatch.setattr(device, "cpu_fast_half_precisions", lambda: device.half_precisions_in(epyc))
+    fast = device.device_has_fast_half_precision
+    assert fast("cpu", "bf16") and fast("cpu", "bfloat16") and not fast("cpu", "fp16") and not fast("cpu")
+    assert device.fast_half_precision_methods("cpu") == {"bf16"}
+    assert device.fast_half_precision_methods("cuda:0") == {"bf16", "fp16"}
+    assert "with bf16 but without fp16 instructions" in device.describe_hardware("cpu")
+    fp16, bf16 = get_task("L2-091"), get_task("L3-001")
+    assert {m.key for m in fp16.methods} >= {"fp16"} and {m.key for m in bf16.methods} >= {"bf16"}
+    assert not fast_for(fp16, "cpu") and fast_for(bf16, "cpu") and fast_for(get_task("L1-001"), "cpu")
+    reason = machine_reason(fp16, fast_half_precision=fast_for(fp16, "cpu"), timed_out=True)
+    assert reason is not None and "runs fp16 on a CPU without fp16 instructions (no avx512_fp16 or amx_fp16)" in reason
+
+
 def test_a_half_precision_timeout_is_the_machines_at_any_level_but_only_without_half_precision_instructions():
     """L2-074's fp16 reference (DiT) timed out at the calls' deadline on an AVX2-only CPU (2026-12-07)."""
     half, fp32 = get_task("L2-074"), get_task("L1-001")
@@ -148,6 +172,6 @@ def test_the_judges_verdict_names_a_cpu_without_half_precision_where_a_half_prec
     for fast, dtype, err, named in [(False, "float16", timeout, True), (True, "float16", timeout, False),
                                     (False, "float32", timeout, False), (False, "float16", raised, False),
                                     (False, "float16", SolutionError("generate: ValueError"), False)]:  # fmt: skip
-        monkeypatch.setattr(judge_module, "device_has_fast_half_precision", lambda device, fast=fast: fast)
+        monkeypatch.setattr(judge_module, "device_has_fast_half_precision", lambda device, dtype, fast=fast: fast)
         note = judge._slow_half_precision({"dtype": dtype}, err)
-        assert ("without bf16/fp16 instructions" in note) is named, (fast, dtype, err)
+        assert ("on a CPU without fp16 instructions" in note) is named, (fast, dtype, err)

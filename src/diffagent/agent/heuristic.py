@@ -21,7 +21,7 @@ from diffbench.calibration.machine_misses import HALF_PRECISION_METHODS
 from diffbench.calibration.space import OWN_SCHEDULER, SearchPoint
 from diffbench.knowledge.compose import Applied
 from diffbench.knowledge.loader import KnowledgeBase
-from diffbench.models.device import device_has_fast_half_precision
+from diffbench.models.device import fast_half_precision_methods
 from diffbench.models.families import checkpoint, family_of
 
 LEFT_OUT = {"torch_compile": "compiles for minutes on a CPU"}
@@ -53,14 +53,14 @@ class HeuristicPlanner:
         self.samplers = {m.key for m in self.kb if m.category == "sampler" and m.why_unsupported(fam.key) is None}
         self.compatible = self.kb.compatible_pairs()
         measured = self.kb.measured_speedups(self.profile, fam.key)
-        fast_half = device_has_fast_half_precision(self.device)
+        fast_half = fast_half_precision_methods(self.device)
         usable = [
             m
             for m in self.kb
             if m.why_unsupported(fam.key, str(self.pipeline.conditioning)) is None
             and self.device.split(":")[0] in m.devices
             and m.key not in LEFT_OUT
-            and (fast_half or m.key not in HALF_PRECISION_METHODS)
+            and (m.key in fast_half or m.key not in HALF_PRECISION_METHODS)
             and m.category != "sampler"
         ]
 

@@ -29,7 +29,7 @@ from diffagent.agent.plan import Candidate, Goal, Pipeline, Plan
 from diffbench.calibration.search import CRASHED, trial_value
 from diffbench.calibration.space import SearchPoint, SearchSpace
 from diffbench.knowledge.loader import KnowledgeBase
-from diffbench.models.device import device_has_fast_half_precision
+from diffbench.models.device import fast_half_precision_methods
 from diffbench.models.families import checkpoint
 from diffbench.models.profiles import Profile
 
@@ -50,7 +50,7 @@ def agent_space(kb: KnowledgeBase, pipeline: Pipeline, profile: Profile) -> Sear
     """Calibration's space for the user's pipeline on `profile`'s device, with its own scheduler as a sampler."""
     own = checkpoint(pipeline.model_id).scheduler
     native = next((m.key for m in kb if m.scheduler == own and m.category == "sampler"), "ddim")
-    fast_half = device_has_fast_half_precision(profile.device)
+    fast_half = fast_half_precision_methods(profile.device)
     return SearchSpace(kb, pipeline.model_id, pipeline.conditioning, pipeline.steps, profile.name,
                        fast_half_precision=fast_half, own_scheduler=native)  # fmt: skip
 

@@ -39,7 +39,7 @@ from diffbench.evaluation.measure import CALIBRATION_SEED, InputPlan, Measuremen
 from diffbench.evaluation.measuring import MeasuringSession, TaskBaseline, search_session
 from diffbench.knowledge.compose import compose
 from diffbench.knowledge.loader import KnowledgeBase, KnowledgeError, load_knowledge
-from diffbench.models.device import device_has_fast_half_precision
+from diffbench.models.device import fast_half_precision_methods
 from diffbench.models.profiles import Profile
 from diffbench.tasks.schema import Task
 
@@ -305,7 +305,7 @@ def calibrate(
         start = time.perf_counter()
         space = SearchSpace(
             kb, task.model_id, task.conditioning, task.baseline_steps, profile.name,
-            fast_half_precision=device_has_fast_half_precision(profile.device),
+            fast_half_precision=fast_half_precision_methods(profile.device),
         )  # fmt: skip
         with _session(work, profile, task, screen_protocol(samples)) as session:
             old = replaced.baselines.get(key) if replaced is not None else None

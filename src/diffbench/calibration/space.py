@@ -4,9 +4,9 @@ What is left out, and why:
 - torch.compile: compiling costs minutes per trial on a CPU, more than a whole trial budget;
 - methods the knowledge base measured no faster than MIN_SPEEDUP on this profile and family at any recorded setting
   (`methods check --record [--sweep]`): on a CPU, fp16 and the kernel switches only cost time;
-- half precision (bf16, fp16) on a device without fast half-precision kernels (`device_has_fast_half_precision`):
-  there each such trial runs up to 75x slower than fp32 and measures the machine, whatever another machine's
-  recorded figure says (`calibration/machine_misses.py`);
+- a half precision (bf16, fp16) the device has no fast kernels for (`fast_half_precision_methods`; a CPU can have
+  bf16's instructions without fp16's): there each such trial runs up to 75x slower than fp32 and measures the
+  machine, whatever another machine's recorded figure says (`calibration/machine_misses.py`);
 - methods the suite does not ask for (`not_in_suite` in their method.yaml, e.g. CFG truncation): the best
   configuration becomes a task's reference code, which must be code a task can state.
 Parameters range over each method's sensible range for the family (its full range where none is given).
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import itertools
 import json
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -81,10 +82,11 @@ class SearchSpace:
         base_steps: int,
         profile: str,
         *,
-        fast_half_precision: bool = True,
+        fast_half_precision: Collection[str] = HALF_PRECISION_METHODS,
         own_scheduler: str | None = None,
     ) -> None:
-        """`own_scheduler`: offer the baseline's own scheduler (OWN_SCHEDULER) as a sampler too, composing as this
+        """`fast_half_precision`: the half-precision methods the device runs fast (the others are left out).
+        `own_scheduler`: offer the baseline's own scheduler (OWN_SCHEDULER) as a sampler too, composing as this
         knowledge-base sampler does (the agent's users run any scheduler; a task's baseline is a KB sampler)."""
         self.kb = kb
         self.family = family_of(model_id).key
@@ -95,7 +97,7 @@ class SearchSpace:
             m.key for m in kb
             if m.why_unsupported(self.family, str(conditioning)) is None and m.key not in EXCLUDED
             and m.not_in_suite is None  # a task's reference must be code the suite can state (its method.yaml)
-            and (fast_half_precision or m.key not in HALF_PRECISION_METHODS)
+            and (m.key in fast_half_precision or m.key not in HALF_PRECISION_METHODS)
         ]  # fmt: skip
         self.samplers = sorted(k for k in usable if kb.method(k).category == "sampler")
         self.own_as = own_scheduler

@@ -203,12 +203,15 @@ class Judge:
         return runtime
 
     def _slow_half_precision(self, runtime: dict, err: SolutionError) -> str:
-        """A deadline a half-precision denoiser missed on a CPU without bf16/fp16 instructions measures the CPU as
+        """A deadline a half-precision denoiser missed on a CPU without that dtype's instructions measures the CPU as
         much as the code (calibration/machine_misses.py): the verdict says so."""
-        half = runtime.get("dtype") in ("float16", "bfloat16")
-        if not err.timed_out or not half or device_has_fast_half_precision(self.profile.device):
+        dtype = runtime.get("dtype")
+        if not err.timed_out or dtype not in ("float16", "bfloat16"):
             return ""
-        return (f"; the denoiser runs {runtime['dtype']} on a CPU without bf16/fp16 instructions, where those kernels "
+        if device_has_fast_half_precision(self.profile.device, dtype):
+            return ""
+        short = {"float16": "fp16", "bfloat16": "bf16"}[dtype]
+        return (f"; the denoiser runs {dtype} on a CPU without {short} instructions, where those kernels "
                 f"run up to {HALF_PRECISION_CPU_SLOWDOWN}x slower than fp32 (docs/evaluation.md)")  # fmt: skip
 
     def _run_inputs(self, judging: _Judging, call: Any, inputs: list[EvalInput], runtime: dict, static: dict) -> None:

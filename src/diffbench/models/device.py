@@ -66,26 +66,56 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine() or "unknown CPU"
 
 
-HALF_PRECISION_CPU_FLAGS = ("avx512_bf16", "amx_bf16", "avx512_fp16")
+# The CPU instructions that make torch's kernels of each half precision fast: bf16 and fp16 are separate. An AMD
+# EPYC with avx512_bf16 but no avx512_fp16 (2026-12-07, `x @ x` on 256x256): bf16 3.4x faster than fp32, fp16 75x
+# slower; a 3x3 convolution 64->64 on 64x64: bf16 3.7x faster, fp16 190x slower.
+HALF_PRECISION_CPU_FLAGS = {"bfloat16": ("avx512_bf16", "amx_bf16"), "float16": ("avx512_fp16", "amx_fp16")}
+HALF_PRECISION_NAMES = {"bf16": "bfloat16", "fp16": "float16"}  # the methods' keys and torch's dtype names
 # How much slower torch's CPU bf16/fp16 kernels ran than fp32 without those instructions (an AVX2-only AMD EPYC,
 # 2026-11-28: `x @ x` on 256x256, docs/evaluation.md); the verdicts and reference runs that name the machine quote it.
 HALF_PRECISION_CPU_SLOWDOWN = 75
 
 
-def cpu_has_fast_half_precision() -> bool:
-    """Whether this CPU has bf16/fp16 instructions (AVX-512 BF16/FP16 or AMX). Without them torch's CPU bf16/fp16
-    kernels run far slower than fp32 (75x on an AVX2-only AMD EPYC, 2026-11-28), so a half-precision speedup
-    measured on one CPU says nothing about another: the tiny-cpu targets were calibrated on a CPU that has them."""
+def cpu_fast_half_precisions() -> frozenset[str]:
+    """The half precisions ("bfloat16", "float16") this CPU has instructions for (AVX-512 BF16/FP16 or AMX).
+    Without them torch's CPU kernels of that dtype run far slower than fp32 (75x on an AVX2-only AMD EPYC,
+    2026-11-28), so a half-precision speedup measured on one CPU says nothing about another: the tiny-cpu targets
+    were calibrated on a CPU that has them."""
     try:
-        flags = re.search(r"^flags\s*:\s*(.+)$", Path("/proc/cpuinfo").read_text(), re.MULTILINE)
+        return half_precisions_in(Path("/proc/cpuinfo").read_text())
     except OSError:
-        return False
-    return bool(flags) and any(f in flags.group(1).split() for f in HALF_PRECISION_CPU_FLAGS)
+        return frozenset()
 
 
-def device_has_fast_half_precision(device: str) -> bool:
-    """Whether bf16/fp16 runs at least as fast as fp32 on the device: a CUDA GPU, or a CPU with the instructions."""
-    return is_cuda(device) or cpu_has_fast_half_precision()
+def half_precisions_in(cpuinfo: str) -> frozenset[str]:
+    """The half precisions whose instructions a /proc/cpuinfo text's first `flags` line names."""
+    flags = re.search(r"^flags\s*:\s*(.+)$", cpuinfo, re.MULTILINE)
+    have = set(flags.group(1).split()) if flags else set()
+    return frozenset(dtype for dtype, names in HALF_PRECISION_CPU_FLAGS.items() if have & set(names))
+
+
+def device_has_fast_half_precision(device: str, dtype: str | None = None) -> bool:
+    """Whether `dtype` ("bf16"/"bfloat16", "fp16"/"float16"; None: both) runs at least as fast as fp32 on the
+    device: a CUDA GPU, or a CPU with that dtype's instructions."""
+    if is_cuda(device):
+        return True
+    wanted = set(HALF_PRECISION_CPU_FLAGS) if dtype is None else {HALF_PRECISION_NAMES.get(dtype, dtype)}
+    return wanted <= cpu_fast_half_precisions()
+
+
+def fast_half_precision_methods(device: str) -> frozenset[str]:
+    """The half-precision methods' keys ("bf16", "fp16") whose dtype runs fast on the device."""
+    return frozenset(k for k, dtype in HALF_PRECISION_NAMES.items() if device_has_fast_half_precision(device, dtype))
+
+
+def _half_precision_words() -> str:
+    fast = cpu_fast_half_precisions()
+    if len(fast) == len(HALF_PRECISION_CPU_FLAGS):
+        return "with bf16/fp16 instructions"
+    if not fast:
+        return "without bf16/fp16 instructions"
+    has, lacks = ("bf16", "fp16") if "bfloat16" in fast else ("fp16", "bf16")
+    return f"with {has} but without {lacks} instructions"
 
 
 def describe_hardware(device: str) -> str:
@@ -98,5 +128,4 @@ def describe_hardware(device: str) -> str:
         if torch.cuda.is_available() and cuda_index(device) < torch.cuda.device_count():
             return f"an {torch.cuda.get_device_name(cuda_index(device))} ({device})"
         return f"a CUDA GPU ({device}, not visible here)"
-    half = "with" if cpu_has_fast_half_precision() else "without"
-    return f"a {os.cpu_count()}-core {cpu_model()} CPU {half} bf16/fp16 instructions"
+    return f"a {os.cpu_count()}-core {cpu_model()} CPU {_half_precision_words()}"
