@@ -102,3 +102,40 @@ def test_quality_model_loads_with_its_processor(profile):
     inputs = processor(text=["a cat"], images=[synthetic_photo(64)], return_tensors="pt", padding=True)
     with torch.no_grad():
         assert model(**inputs).logits_per_image.shape == (1, 1)
+
+
+WAN_IDS = [ck.id for key in ("wan", "wan-i2v") for ck in FAMILIES[key].checkpoints]
+
+
+@pytest.mark.parametrize("model_id", WAN_IDS)
+def test_wan_stand_ins_load_through_the_wan_pipelines_at_a_real_frame_size_and_make_videos(profile, model_id):
+    """Unmodified WanPipeline / WanImageToVideoPipeline.from_pretrained: UMT5, the causal 3D VAE, one expert or
+    A14B's two switched at the published boundary, TI2V-5B's 48-channel VAE and per-token timesteps; a frame size
+    the checkpoint runs (480P, TI2V-5B its 1280x704) and a video out. Both A14B experts take steps of one call."""
+    from diffbench.models.families import checkpoint, family_of
+    from diffbench.models.loading import default_video_shape
+
+    fam, ck = family_of(model_id), checkpoint(model_id)
+    conditioning = fam.plain_conditioning
+    pipe = load_pipeline(model_id, conditioning, profile)
+    assert type(pipe).__name__ == fam.pipelines[conditioning] and conditioning.video
+    assert type(pipe.transformer).__name__ == fam.denoiser_class
+    assert type(pipe.text_encoder).__name__ == "UMT5EncoderModel"
+    assert type(pipe.scheduler).__name__ == ck.scheduler
+    assert pipe.scheduler.config.prediction_type == "flow_prediction" and pipe.scheduler.config.use_flow_sigmas
+    assert pipe.config.boundary_ratio == ck.boundary_ratio
+    assert (pipe.transformer_2 is not None) == (ck.boundary_ratio is not None)
+    assert pipe.config.expand_timesteps == ("TI2V" in model_id)
+    assert pipe.vae.config.z_dim == (48 if "TI2V" in model_id else 16)
+    width, height, frames = default_video_shape(model_id, profile)
+    assert (width, height) in {(832, 480), (ck.width, ck.resolution)} and frames == 5
+    experts = [m for m in (pipe.transformer, pipe.transformer_2) if m is not None]
+    calls = [0] * len(experts)
+    for i, expert in enumerate(experts):
+        expert.register_forward_hook(lambda *_, i=i: calls.__setitem__(i, calls[i] + 1))
+    steps = 4
+    kwargs = generation_kwargs(model_id, conditioning, height, steps, seed=0, image=synthetic_photo(height),
+                               width=width, frames=5)  # fmt: skip
+    video = pipe(**kwargs, output_type="np").frames[0]
+    assert video.shape == (5, height, width, 3)
+    assert all(c > 0 for c in calls) and sum(calls) == steps * 2  # classifier-free guidance: two passes a step

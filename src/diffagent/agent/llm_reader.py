@@ -24,7 +24,7 @@ from diffbench.errors import DiffbenchError
 from diffbench.knowledge.compose import Applied
 from diffbench.knowledge.loader import KnowledgeBase
 from diffbench.knowledge.schedulers import SchedulerSpec
-from diffbench.models.families import FAMILIES, Conditioning, UnknownModelError, checkpoint, family_of
+from diffbench.models.families import Conditioning, UnknownModelError, checkpoint, family_of, task_families
 
 
 class Reading(BaseModel):
@@ -148,7 +148,7 @@ def _context(kb: KnowledgeBase) -> dict[str, Any]:
     checkpoints = [
         {"id": c.id, "family": fam.display, "resolution": c.resolution,
          "conditionings": ", ".join(str(k) for k in fam.pipelines)}
-        for fam in FAMILIES.values() for c in fam.checkpoints
+        for fam in task_families() for c in fam.checkpoints
     ]  # fmt: skip
     methods = [{"key": m.key, "name": m.name} for m in kb if m.category != "sampler"]
     return {"checkpoints": checkpoints, "methods": methods}

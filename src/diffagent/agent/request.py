@@ -37,7 +37,15 @@ from diffbench.errors import DiffbenchError
 from diffbench.knowledge.compose import Applied
 from diffbench.knowledge.loader import KnowledgeBase
 from diffbench.knowledge.schedulers import SchedulerSpec, scheduler_names
-from diffbench.models.families import FAMILIES, Conditioning, checkpoint, family, family_of
+from diffbench.models.families import (
+    FAMILIES,
+    SUITES,
+    Conditioning,
+    checkpoint,
+    family,
+    family_of,
+    task_families,
+)
 from diffbench.tasks.wording import phrasing
 
 DEFAULT_DELTA = 0.05
@@ -75,7 +83,7 @@ _FAMILY_NAMES = {
 # refusal, so it says what is missing (read as their base model, they would be a different pipeline).
 _NOT_YET = {
     "qwen-image-edit": "Qwen/Qwen-Image-Edit", "flux.2": "black-forest-labs/FLUX.2-dev",
-    "wan": "Wan-AI/Wan2.1-T2V-14B", "hunyuan": "tencent/HunyuanImage-2.1",
+    "hunyuan": "tencent/HunyuanImage-2.1",
     "sdxl turbo": "stabilityai/sdxl-turbo (a few-step distilled SDXL)",
     "sdxl-turbo": "stabilityai/sdxl-turbo (a few-step distilled SDXL)",
     "sd turbo": "stabilityai/sd-turbo (a few-step distilled SD 2.1)",
@@ -154,7 +162,7 @@ def _nicknames() -> frozenset[str]:
 
 
 def _checkpoints() -> list[str]:
-    return [c.id for fam in FAMILIES.values() for c in fam.checkpoints]
+    return [c.id for fam in task_families() for c in fam.checkpoints]
 
 
 _RESOLUTION = re.compile(
@@ -188,7 +196,17 @@ def _agrees(m: re.Match[str], height: int, width: int | None) -> bool:
     return width is None and int(m.group(3) or m.group(4)) == height
 
 
+_WAN = re.compile(r"(?<![\w-])wan(?:[\s-]?2\.[12]|-ai/|(?![\w.-]))")
+
+
 def _not_yet(low: str) -> None:
+    if _WAN.search(low):  # in the registry with stand-ins (issue 34), not in any task suite yet
+        video = [c.id for fam in FAMILIES.values() if fam.suite == "video" for c in fam.checkpoints]
+        raise RequestError(
+            f"Wan is in this tool's model registry with stand-ins ({', '.join(video)}) but has no tasks yet: the "
+            f"solution contract covers images only, so a video pipeline cannot be solved or judged yet; "
+            f"known for solving: {', '.join(_checkpoints())}"
+        )
     for name, mid in _NOT_YET.items():  # before the known names: "FLUX.2" is not FLUX.1
         m = re.search(rf"(?<![\w-]){re.escape(name)}(?![\w.-])(?![\s-]fast)", low)  # "lightning fast" is speed
         if m:
@@ -299,6 +317,9 @@ def parse_request(text: str, kb: KnowledgeBase, model_id: str | None = None) -> 
     if model_span:
         read.append(model_span)
     fam = family_of(model_id)
+    if fam.suite not in SUITES:  # a given baseline's checkpoint the words did not name (a Wan pipeline)
+        raise RequestError(f"{model_id} ({fam.display}) is in the model registry but has no tasks yet: the solution "
+                           f"contract covers images only, so it cannot be solved or judged yet")  # fmt: skip
     read += names_of(low, model_id)
     others = _other_models(low, fam.key)
     conditioning = fam.plain_conditioning

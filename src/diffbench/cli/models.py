@@ -31,6 +31,7 @@ def list_models(profile: ProfileOption = DEFAULT, as_json: JsonOption = False) -
                     "conditionings": [str(c) for c in fam.conditionings],
                     "pipelines": {str(c): p for c, p in fam.pipelines.items()},
                     "resolution": ck.resolution,
+                    **({"size": f"{ck.width}x{ck.resolution}", "frames": ck.frames} if ck.width else {}),
                     "scheduler": ck.scheduler,
                     "prediction_type": ck.prediction_type,
                     "available": prof.store.has(ck.id),
@@ -53,7 +54,8 @@ def list_models(profile: ProfileOption = DEFAULT, as_json: JsonOption = False) -
     for col in ("family", "id", "conditioning", "real default", "available"):
         table.add_column(col)
     for r in rows:
-        default = f"{r['resolution']} px, {r['scheduler']}, {r['prediction_type']}" if "resolution" in r else ""
+        size = f"{r['size']}, {r['frames']} frames" if "size" in r else f"{r.get('resolution')} px"
+        default = f"{size}, {r['scheduler']}, {r['prediction_type']}" if "resolution" in r else ""
         table.add_row(
             r["family"],
             r["id"],
@@ -125,7 +127,7 @@ def _print_check_table(profile: str, steps: int, rows: list[CheckRow]) -> None:
             r.conditioning or "",
             f"{r.load_s:.2f}" if r.load_s is not None else "-",
             f"{r.generate_s:.2f}" if r.generate_s is not None and r.image_size else "-",
-            "x".join(map(str, r.image_size)) if r.image_size else "-",
+            ("x".join(map(str, r.image_size)) + (f", {r.frames} frames" if r.frames else "")) if r.image_size else "-",
             "[green]ok[/]" if r.ok else f"[red]{r.error}[/]",
         )
     console.print(table)

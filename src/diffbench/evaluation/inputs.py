@@ -98,7 +98,7 @@ def draw_inputs(
     texts[1] = texts[0]
     if texts[2] == texts[0]:
         texts[2] = next(p for p in pool if p != texts[0])
-    if conditioning not in (Conditioning.IMAGE, Conditioning.CANNY):
+    if conditioning not in (Conditioning.IMAGE, Conditioning.CANNY, Conditioning.IMAGE_TO_VIDEO):
         return [EvalInput(seed=s, prompt=t) for s, t in zip(seeds, texts, strict=True)]
     photos = [rng.randrange(2**31) for _ in range(count)]
     photos[1] = photos[2] = photos[0]  # the dependence checks change one thing at a time

@@ -24,7 +24,8 @@ class CheckRow(BaseModel):
     load_s: float | None = None
     generate_s: float | None = None
     steps: int
-    image_size: list[int] | None = None
+    image_size: list[int] | None = None  # a video's frame size
+    frames: int | None = None  # a video's frame count
     network_isolated: bool
     error: str | None = None
 

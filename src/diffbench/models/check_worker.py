@@ -28,7 +28,7 @@ def check_pipeline(model_id: str, profile: Profile, steps: int) -> list[dict[str
     import diffusers  # noqa: F401  (imported before the clock starts: "load s" is loading, not importing)
 
     from diffbench.images import synthetic_photo
-    from diffbench.models.loading import default_resolution, generation_kwargs, load_pipeline
+    from diffbench.models.loading import default_resolution, default_video_shape, generation_kwargs, load_pipeline
 
     rows = []
     for pipeline_id, conditioning in targets(model_id):
@@ -36,14 +36,21 @@ def check_pipeline(model_id: str, profile: Profile, steps: int) -> list[dict[str
         start = time.perf_counter()
         pipe = load_pipeline(pipeline_id, conditioning, profile)
         row["load_s"] = time.perf_counter() - start
-        resolution = default_resolution(pipeline_id, profile)
-        kwargs = generation_kwargs(
-            pipeline_id, conditioning, resolution, steps, seed=0, image=synthetic_photo(resolution)
-        )
+        width, frames = None, None
+        if conditioning.video:
+            width, resolution, frames = default_video_shape(pipeline_id, profile)
+        else:
+            resolution = default_resolution(pipeline_id, profile)
+        kwargs = generation_kwargs(pipeline_id, conditioning, resolution, steps, seed=0,
+                                   image=synthetic_photo(resolution), width=width, frames=frames)  # fmt: skip
         start = time.perf_counter()
-        images = pipe(**kwargs).images
+        out = pipe(**kwargs)
         row["generate_s"] = time.perf_counter() - start
-        row["image_size"] = list(images[0].size)
+        if conditioning.video:  # WanPipeline: a batch of videos, each a (frames, height, width, 3) array in [0, 1]
+            video = out.frames[0]
+            row["image_size"], row["frames"] = [video.shape[2], video.shape[1]], video.shape[0]
+        else:
+            row["image_size"] = list(out.images[0].size)
         row["ok"] = True
         rows.append(row)
     return rows

@@ -20,6 +20,12 @@ class Conditioning(StrEnum):
     IMAGE = "image-to-image"
     CLASS = "class-to-image"
     CANNY = "controlnet-canny"
+    TEXT_TO_VIDEO = "text-to-video"
+    IMAGE_TO_VIDEO = "image-to-video"
+
+    @property
+    def video(self) -> bool:
+        return self in (Conditioning.TEXT_TO_VIDEO, Conditioning.IMAGE_TO_VIDEO)
 
 
 class Checkpoint(BaseModel):
@@ -33,6 +39,11 @@ class Checkpoint(BaseModel):
     prediction_type: Literal["epsilon", "v_prediction", "flow"] = "epsilon"
     steps: int | None = Field(default=None, description="the step count the model card's example uses")
     guidance_scale: float | None = Field(default=None, description="the guidance scale the model card uses")
+    width: int | None = Field(default=None, description="a video checkpoint's frame width (resolution: its height)")
+    frames: int | None = Field(default=None, description="a video checkpoint's frame count in the model card")
+    boundary_ratio: float | None = Field(
+        default=None, description="Wan 2.2 A14B: the share of the schedule the high-noise expert runs"
+    )
 
 
 class Family(BaseModel):
@@ -58,8 +69,10 @@ class Family(BaseModel):
         default=None,
         description="the family whose method templates this one uses where it has none of its own (same hooks)",
     )
-    suite: Literal["paper", "extended"] = Field(
-        default="paper", description="paper: the six families of the paper's 604 tasks; extended: those added since"
+    suite: Literal["paper", "extended", "video"] = Field(
+        default="paper",
+        description="paper: the six families of the paper's 604 tasks; extended: those added since; video: models "
+        "in the registry with stand-ins but no tasks yet (the solution contract covers images)",
     )
 
     @property
@@ -72,8 +85,12 @@ class Family(BaseModel):
 
     @property
     def plain_conditioning(self) -> Conditioning:
-        """What a plain generation of this family is conditioned on: a class label for DiT, text for the rest."""
-        return Conditioning.CLASS if Conditioning.CLASS in self.pipelines else Conditioning.TEXT
+        """What a plain generation of this family is conditioned on: a class label for DiT, text for the image
+        families, a video family's one conditioning."""
+        for kind in (Conditioning.CLASS, Conditioning.TEXT):
+            if kind in self.pipelines:
+                return kind
+        return next(iter(self.pipelines))
 
 
 SD15 = Family(
@@ -267,10 +284,95 @@ QWEN_IMAGE = Family(
     suite="extended",
 )
 
+# Video (issue 34): Wan 2.1 and 2.2, the models 2026's acceleration projects target first. The registry and the
+# stand-ins come first; tasks follow once the solution contract covers frame lists. Frame sizes, frame counts, steps
+# and guidance are the model cards' examples: Wan 2.1 1.3B at 480P (832x480, WanPipeline's default size), 14B at
+# 720P, both 81 frames, 50 steps, guidance 5.0; Wan 2.2 TI2V-5B at its 1280x704, 121 frames, 50 steps, guidance
+# 5.0; Wan 2.2 A14B (two experts, the high-noise one for the first 87.5% of the schedule in text-to-video, 90% in
+# image-to-video) at 720P, 81 frames, 40 steps, guidance 4.0 (text) and 3.5 (image).
+_WAN = {"scheduler": "UniPCMultistepScheduler", "prediction_type": "flow"}
+WAN = Family(
+    key="wan",
+    display="Wan",
+    backbone="transformer",
+    denoiser_class="WanTransformer3DModel",
+    text_encoders=("UMT5EncoderModel",),
+    latent_channels=16,
+    checkpoints=(
+        Checkpoint(
+            id="Wan-AI/Wan2.1-T2V-1.3B-Diffusers",
+            resolution=480,
+            width=832,
+            frames=81,
+            steps=50,
+            guidance_scale=5.0,
+            **_WAN,
+        ),
+        Checkpoint(
+            id="Wan-AI/Wan2.1-T2V-14B-Diffusers",
+            resolution=720,
+            width=1280,
+            frames=81,
+            steps=50,
+            guidance_scale=5.0,
+            **_WAN,
+        ),
+        Checkpoint(
+            id="Wan-AI/Wan2.2-TI2V-5B-Diffusers",
+            resolution=704,
+            width=1280,
+            frames=121,
+            steps=50,
+            guidance_scale=5.0,
+            **_WAN,
+        ),
+        Checkpoint(
+            id="Wan-AI/Wan2.2-T2V-A14B-Diffusers",
+            resolution=720,
+            width=1280,
+            frames=81,
+            steps=40,
+            guidance_scale=4.0,
+            boundary_ratio=0.875,
+            **_WAN,
+        ),
+    ),
+    pipelines={Conditioning.TEXT_TO_VIDEO: "WanPipeline"},
+    suite="video",
+)
+WAN_I2V = Family(
+    key="wan-i2v",
+    display="Wan image-to-video",
+    backbone="transformer",
+    denoiser_class="WanTransformer3DModel",
+    text_encoders=("UMT5EncoderModel",),
+    latent_channels=16,
+    checkpoints=(
+        Checkpoint(
+            id="Wan-AI/Wan2.2-I2V-A14B-Diffusers",
+            resolution=720,
+            width=1280,
+            frames=81,
+            steps=40,
+            guidance_scale=3.5,
+            boundary_ratio=0.9,
+            **_WAN,
+        ),
+    ),
+    pipelines={Conditioning.IMAGE_TO_VIDEO: "WanImageToVideoPipeline"},
+    shares_templates_with="wan",
+    suite="video",
+)
+
 FAMILIES: dict[str, Family] = {
-    f.key: f for f in (SD15, SD21, SDXL, DIT, PIXART_ALPHA, PIXART_SIGMA, FLUX, SD35, QWEN_IMAGE)
+    f.key: f for f in (SD15, SD21, SDXL, DIT, PIXART_ALPHA, PIXART_SIGMA, FLUX, SD35, QWEN_IMAGE, WAN, WAN_I2V)
 }
-SUITES = ("paper", "extended")
+SUITES = ("paper", "extended")  # the task suites; the video families have none yet
+
+
+def task_families() -> list[Family]:
+    """The families the task suites, the request reader and the knowledge base cover (not yet the video ones)."""
+    return [f for f in FAMILIES.values() if f.suite in SUITES]
 
 
 def families_of(suite: str) -> list[Family]:

@@ -49,6 +49,20 @@ def default_resolution(model_id: str, profile: Profile) -> int:
     return checkpoint(model_id).resolution
 
 
+def default_video_shape(model_id: str, profile: Profile) -> tuple[int, int, int]:
+    """A video model's default (width, height, frames) under this profile: the stand-in's (a real frame size, 17
+    frames) or the model card's."""
+    if profile.builds_standins:
+        from diffbench.models.standins.recipes import recipe
+
+        shape = recipe(model_id).video_shape
+        assert shape is not None, f"{model_id} makes no video"
+        return shape
+    ck = checkpoint(model_id)
+    assert ck.width is not None and ck.frames is not None, f"{model_id} makes no video"
+    return ck.width, ck.resolution, ck.frames
+
+
 def load_pipeline(model_id: str, conditioning: Conditioning, profile: Profile, dtype: str | None = None) -> Any:
     """The family's pipeline for `conditioning`, loaded with unmodified `from_pretrained(model_id)`."""
     import diffusers
@@ -83,8 +97,11 @@ def generation_kwargs(
     prompt: str = "a photo of a red car parked on a city street",
     image: Image.Image | None = None,
     class_label: int = 207,
+    width: int | None = None,
+    frames: int | None = None,
 ) -> dict[str, Any]:
-    """Keyword arguments for one plain call of the family's pipeline (what a baseline solution does)."""
+    """Keyword arguments for one plain call of the family's pipeline (what a baseline solution does); a video
+    call's frame is `width` x `resolution`, `frames` of them."""
     import torch
 
     kwargs: dict[str, Any] = {
@@ -95,6 +112,13 @@ def generation_kwargs(
     if conditioning is Conditioning.CLASS:
         return {**kwargs, "class_labels": [class_label]}
     kwargs["prompt"] = prompt
+    if conditioning.video:
+        assert width is not None and frames is not None, "a video call needs its width and frame count"
+        kwargs.update(height=resolution, width=width, num_frames=frames)
+        if conditioning is Conditioning.IMAGE_TO_VIDEO:
+            assert image is not None, "image-to-video needs its first frame"
+            kwargs["image"] = image.resize((width, resolution))
+        return kwargs
     if conditioning is Conditioning.IMAGE:
         assert image is not None, "image-to-image needs an init image"
         return {**kwargs, "image": image.resize((resolution, resolution)), "strength": 0.75}

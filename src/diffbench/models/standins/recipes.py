@@ -32,11 +32,19 @@ from diffbench.models.standins.unet_pipelines import (
     build_stable_diffusion,
     build_stable_diffusion_xl,
 )
+from diffbench.models.standins.wan_pipelines import WAN_SCHEDULER, build_wan
 
 # Files of this folder that do not shape what is built (a recipe's parameters are hashed as data).
 _NOT_BUILDER_CODE = {"build.py", "__init__.py", "recipes.py"}
 # Modules that hold builders: a revision hashes its own builder's module and none of the others.
-_BUILDER_MODULES = {"unet_pipelines", "transformer_pipelines", "flow_pipelines", "qwen_image_pipeline", "clip_model"}
+_BUILDER_MODULES = {
+    "unet_pipelines",
+    "transformer_pipelines",
+    "flow_pipelines",
+    "qwen_image_pipeline",
+    "clip_model",
+    "wan_pipelines",
+}
 
 # Published scheduler configs of the real checkpoints (the parts that shape the trajectory).
 _SD_BETAS = {
@@ -178,6 +186,35 @@ _QWEN_IMAGE = {
     "damping": {**_DAMPING, "output": 16.0},
 }
 
+# Wan (wan_pipelines.py): 832x480 (WanPipeline's default, the 480P size of every Wan checkpoint but TI2V-5B) at 5
+# frames through a 16x VAE: 2 latent frames of 15x26 tokens after the 2x2 patches. TI2V-5B at its only size,
+# 1280x704, through a residual 48-channel VAE at 32x (the real one 16x): 2 x 11x20 tokens. The causal 3D VAE is what
+# a CPU cannot afford: its decoder took 17.6 s for 17 frames at 832x480 and still 7.4 s at a quarter of the
+# channels and one residual block a level (2026-12-07), so the frame count is 5 (a 50-step 1.3B call: 4 s, 2.7 s of
+# it decoding, at 2 transformer layers; 6 layers give the transformer about half). The 14B stand-ins are deeper
+# than the 1.3B one; A14B holds two experts of that size. Scheduler: diffusers' default for Wan at 480P
+# (flow_shift 3.0), 5.0 for the 720P-only TI2V-5B.
+_WAN_COMMON = {
+    "resolution": 480,
+    "width": 832,
+    "frames": 5,
+    "conditioning": "text-to-video",
+    "latent_channels": 16,
+    "text_hidden": 32,
+    "heads": 3,
+    "head_dim": 24,  # 8 + 8 + 8 for the 3D RoPE's frame, height and width axes
+    "freq_dim": 32,
+    "layers": 6,
+    "vae_base_dim": 8,
+    "vae_res_blocks": 0,  # image-to-video encodes its first frame: its encoder needs one (below)
+    "vae_dims": [1, 1, 2, 4, 4],
+    "scheduler_config": WAN_SCHEDULER,
+    "damping": _DAMPING,
+}
+_WAN_14B = {**_WAN_COMMON, "layers": 8}
+_WAN_TI2V = {**_WAN_COMMON, "resolution": 704, "width": 1280, "latent_channels": 48, "vae_residual": True,
+             "expand_timesteps": True, "scheduler_config": {**WAN_SCHEDULER, "flow_shift": 5.0}}  # fmt: skip
+
 Builder = Callable[[Path, dict[str, Any]], None]
 
 
@@ -189,8 +226,15 @@ class Recipe:
 
     @property
     def resolution(self) -> int | None:
-        """The stand-in's default resolution (pixels); None for models that make no images."""
+        """The stand-in's default resolution (pixels; a video's frame height); None for models that make no images."""
         return self.params.get("resolution")
+
+    @property
+    def video_shape(self) -> tuple[int, int, int] | None:
+        """A video stand-in's default (width, height, frames); None for the image models."""
+        if "frames" not in self.params:
+            return None
+        return self.params["width"], self.params["resolution"], self.params["frames"]
 
     @property
     def revision(self) -> str:
@@ -324,6 +368,15 @@ def _recipes() -> dict[str, Recipe]:
             {**_SD35, "seed": 63, "layers": 6, "dual_attention_layers": 3},
         ),
         Recipe("Qwen/Qwen-Image", build_qwen_image, {**_QWEN_IMAGE, "seed": 64}),
+        Recipe("Wan-AI/Wan2.1-T2V-1.3B-Diffusers", build_wan, {**_WAN_COMMON, "seed": 70}),
+        Recipe("Wan-AI/Wan2.1-T2V-14B-Diffusers", build_wan, {**_WAN_14B, "seed": 71}),
+        Recipe("Wan-AI/Wan2.2-TI2V-5B-Diffusers", build_wan, {**_WAN_TI2V, "seed": 72}),
+        Recipe("Wan-AI/Wan2.2-T2V-A14B-Diffusers", build_wan, {**_WAN_14B, "seed": 73, "boundary_ratio": 0.875}),
+        Recipe(
+            "Wan-AI/Wan2.2-I2V-A14B-Diffusers",
+            build_wan,
+            {**_WAN_14B, "seed": 74, "boundary_ratio": 0.9, "conditioning": "image-to-video", "vae_res_blocks": 1},
+        ),
         Recipe(fam.QUALITY_MODEL_ID, build_clip, {"seed": 50, "hidden": 32, "projection": 32}),
     ]
     return {r.model_id: r for r in recipes}
