@@ -284,13 +284,21 @@ QWEN_IMAGE = Family(
     suite="extended",
 )
 
+
 # Video (issue 34): Wan 2.1 and 2.2, the models 2026's acceleration projects target first. The registry and the
 # stand-ins come first; tasks follow once the solution contract covers frame lists. Frame sizes, frame counts, steps
 # and guidance are the model cards' examples: Wan 2.1 1.3B at 480P (832x480, WanPipeline's default size), 14B at
 # 720P, both 81 frames, 50 steps, guidance 5.0; Wan 2.2 TI2V-5B at its 1280x704, 121 frames, 50 steps, guidance
-# 5.0; Wan 2.2 A14B (two experts, the high-noise one for the first 87.5% of the schedule in text-to-video, 90% in
-# image-to-video) at 720P, 81 frames, 40 steps, guidance 4.0 (text) and 3.5 (image).
-_WAN = {"scheduler": "UniPCMultistepScheduler", "prediction_type": "flow"}
+# 5.0; Wan 2.2 A14B (two experts: the high-noise one while the timestep is at least 0.875 of the training range in
+# text-to-video, 0.9 in image-to-video) at 720P, 81 frames, 40 steps, guidance 4.0 (text) and 3.5 (image).
+def _wan(
+    model_id: str, size: str, frames: int, steps: int, guidance: float, boundary: float | None = None
+) -> Checkpoint:
+    width, height = map(int, size.split("x"))
+    return Checkpoint(id=model_id, resolution=height, width=width, frames=frames, steps=steps, guidance_scale=guidance,
+                      boundary_ratio=boundary, scheduler="UniPCMultistepScheduler", prediction_type="flow")  # fmt: skip
+
+
 WAN = Family(
     key="wan",
     display="Wan",
@@ -299,43 +307,10 @@ WAN = Family(
     text_encoders=("UMT5EncoderModel",),
     latent_channels=16,
     checkpoints=(
-        Checkpoint(
-            id="Wan-AI/Wan2.1-T2V-1.3B-Diffusers",
-            resolution=480,
-            width=832,
-            frames=81,
-            steps=50,
-            guidance_scale=5.0,
-            **_WAN,
-        ),
-        Checkpoint(
-            id="Wan-AI/Wan2.1-T2V-14B-Diffusers",
-            resolution=720,
-            width=1280,
-            frames=81,
-            steps=50,
-            guidance_scale=5.0,
-            **_WAN,
-        ),
-        Checkpoint(
-            id="Wan-AI/Wan2.2-TI2V-5B-Diffusers",
-            resolution=704,
-            width=1280,
-            frames=121,
-            steps=50,
-            guidance_scale=5.0,
-            **_WAN,
-        ),
-        Checkpoint(
-            id="Wan-AI/Wan2.2-T2V-A14B-Diffusers",
-            resolution=720,
-            width=1280,
-            frames=81,
-            steps=40,
-            guidance_scale=4.0,
-            boundary_ratio=0.875,
-            **_WAN,
-        ),
+        _wan("Wan-AI/Wan2.1-T2V-1.3B-Diffusers", "832x480", 81, 50, 5.0),
+        _wan("Wan-AI/Wan2.1-T2V-14B-Diffusers", "1280x720", 81, 50, 5.0),
+        _wan("Wan-AI/Wan2.2-TI2V-5B-Diffusers", "1280x704", 121, 50, 5.0),
+        _wan("Wan-AI/Wan2.2-T2V-A14B-Diffusers", "1280x720", 81, 40, 4.0, boundary=0.875),
     ),
     pipelines={Conditioning.TEXT_TO_VIDEO: "WanPipeline"},
     suite="video",
@@ -347,18 +322,7 @@ WAN_I2V = Family(
     denoiser_class="WanTransformer3DModel",
     text_encoders=("UMT5EncoderModel",),
     latent_channels=16,
-    checkpoints=(
-        Checkpoint(
-            id="Wan-AI/Wan2.2-I2V-A14B-Diffusers",
-            resolution=720,
-            width=1280,
-            frames=81,
-            steps=40,
-            guidance_scale=3.5,
-            boundary_ratio=0.9,
-            **_WAN,
-        ),
-    ),
+    checkpoints=(_wan("Wan-AI/Wan2.2-I2V-A14B-Diffusers", "1280x720", 81, 40, 3.5, boundary=0.9),),
     pipelines={Conditioning.IMAGE_TO_VIDEO: "WanImageToVideoPipeline"},
     shares_templates_with="wan",
     suite="video",
