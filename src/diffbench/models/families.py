@@ -299,13 +299,12 @@ def _wan(
                       boundary_ratio=boundary, scheduler="UniPCMultistepScheduler", prediction_type="flow")  # fmt: skip
 
 
+_WAN_ARCHITECTURE: dict = {"backbone": "transformer", "denoiser_class": "WanTransformer3DModel",
+                           "text_encoders": ("UMT5EncoderModel",), "latent_channels": 16, "suite": "video"}  # fmt: skip
 WAN = Family(
     key="wan",
     display="Wan",
-    backbone="transformer",
-    denoiser_class="WanTransformer3DModel",
-    text_encoders=("UMT5EncoderModel",),
-    latent_channels=16,
+    **_WAN_ARCHITECTURE,
     checkpoints=(
         _wan("Wan-AI/Wan2.1-T2V-1.3B-Diffusers", "832x480", 81, 50, 5.0),
         _wan("Wan-AI/Wan2.1-T2V-14B-Diffusers", "1280x720", 81, 50, 5.0),
@@ -313,19 +312,14 @@ WAN = Family(
         _wan("Wan-AI/Wan2.2-T2V-A14B-Diffusers", "1280x720", 81, 40, 4.0, boundary=0.875),
     ),
     pipelines={Conditioning.TEXT_TO_VIDEO: "WanPipeline"},
-    suite="video",
 )
 WAN_I2V = Family(
     key="wan-i2v",
     display="Wan image-to-video",
-    backbone="transformer",
-    denoiser_class="WanTransformer3DModel",
-    text_encoders=("UMT5EncoderModel",),
-    latent_channels=16,
+    **_WAN_ARCHITECTURE,
     checkpoints=(_wan("Wan-AI/Wan2.2-I2V-A14B-Diffusers", "1280x720", 81, 40, 3.5, boundary=0.9),),
     pipelines={Conditioning.IMAGE_TO_VIDEO: "WanImageToVideoPipeline"},
     shares_templates_with="wan",
-    suite="video",
 )
 
 FAMILIES: dict[str, Family] = {

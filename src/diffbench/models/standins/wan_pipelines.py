@@ -26,7 +26,7 @@ from diffusers import (
 )
 from transformers import T5Tokenizer, UMT5Config, UMT5EncoderModel
 
-from diffbench.models.standins.components import seeded
+from diffbench.models.standins.components import seeded, t5_encoder
 from diffbench.models.standins.damping import damp_denoiser
 from diffbench.models.standins.tokenizers import tiny_t5_tokenizer
 
@@ -39,20 +39,11 @@ I2V_EXTRA_CHANNELS = 20  # WanImageToVideoPipeline (no image encoder): 4 mask ch
 
 
 def umt5_encoder(tokenizer: T5Tokenizer, d_model: int) -> UMT5EncoderModel:
-    config = UMT5Config(
-        vocab_size=len(tokenizer),
-        d_model=d_model,
-        d_kv=d_model // 2,
-        d_ff=2 * d_model,
-        num_layers=2,
-        num_heads=2,
-        relative_attention_num_buckets=8,
-        feed_forward_proj="gated-gelu",
-        pad_token_id=tokenizer.pad_token_id,
-        eos_token_id=tokenizer.eos_token_id,
-        decoder_start_token_id=tokenizer.pad_token_id,
-    )
-    return UMT5EncoderModel(config).eval()
+    """UMT5 with the configuration of the T5 stand-ins' encoder (components.t5_encoder: components.py is hashed into
+    every stand-in's revision, so it gains no function for UMT5 here)."""
+    t5 = t5_encoder(tokenizer, d_model).config.to_dict()
+    shared = {k: v for k, v in t5.items() if k not in ("model_type", "architectures", "transformers_version")}
+    return UMT5EncoderModel(UMT5Config(**shared)).eval()
 
 
 def wan_vae(p: dict[str, Any]) -> AutoencoderKLWan:
