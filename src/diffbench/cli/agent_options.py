@@ -7,28 +7,19 @@ from typing import Annotated, Any
 
 import typer
 
-from diffbench.runner.agent_settings import (
-    DEFAULT_CODE_RESTARTS,
-    DEFAULT_DEBUG_ROUNDS,
-    DEFAULT_GENERATIONS,
-    DEFAULT_PARENTS,
-    DEFAULT_POPULATION,
-    DEFAULT_SAMPLES,
-    LATENCY_MARGIN,
-    SUCCESS_MARGIN,
-)
+from diffbench.runner import agent_settings as defaults
 
 
 def _count_option(minimum: int, what: str, default: int) -> Any:
     return Annotated[int | None, typer.Option(min=minimum, help=f"{what} (default {default})")]
 
 
-PopulationOption = _count_option(1, "P: candidates per generation", DEFAULT_POPULATION)
-ParentsOption = _count_option(0, "M: parents refined per generation", DEFAULT_PARENTS)
-GenerationsOption = _count_option(1, "T_sel: generations at most", DEFAULT_GENERATIONS)
-CodeRestartsOption = _count_option(1, "T_code: coder restarts per plan", DEFAULT_CODE_RESTARTS)
-DebugRoundsOption = _count_option(0, "T_debug: repairs per written module", DEFAULT_DEBUG_ROUNDS)
-SamplesOption = _count_option(1, "agent: validation inputs per measurement", DEFAULT_SAMPLES)
+PopulationOption = _count_option(1, "P: candidates per generation", defaults.DEFAULT_POPULATION)
+ParentsOption = _count_option(0, "M: parents refined per generation", defaults.DEFAULT_PARENTS)
+GenerationsOption = _count_option(1, "T_sel: generations at most", defaults.DEFAULT_GENERATIONS)
+CodeRestartsOption = _count_option(1, "T_code: coder restarts per plan", defaults.DEFAULT_CODE_RESTARTS)
+DebugRoundsOption = _count_option(0, "T_debug: repairs per written module", defaults.DEFAULT_DEBUG_ROUNDS)
+SamplesOption = _count_option(1, "agent: validation inputs per measurement", defaults.DEFAULT_SAMPLES)
 NoKnowledgeOption = Annotated[bool, typer.Option("--no-knowledge", help="ablation: no knowledge base")]
 NoGaOption = Annotated[bool, typer.Option("--no-ga", help="ablation: one plan, no genetic selection")]
 BestOfNOption = Annotated[
@@ -45,5 +36,5 @@ def _margin_option(goal: str, default: float) -> Any:
     return Annotated[float | None, typer.Option(min=0.0, help=help_)]
 
 
-MarginOption = _margin_option("speedup", SUCCESS_MARGIN)
-LatencyMarginOption = _margin_option("latency", LATENCY_MARGIN)
+MarginOption = _margin_option("speedup", defaults.SUCCESS_MARGIN)
+LatencyMarginOption = _margin_option("latency", defaults.LATENCY_MARGIN)
