@@ -157,8 +157,10 @@ def test_a_hang_in_the_warm_up_is_caught_at_the_compile_budget_and_says_so(profi
     assert result.seconds < 120
 
 
-# A first call that stands for compilation: it works 3x as long as the module took from its imports to its first call
-# (its load, plus 2 s), so it outlasts a load limit of 3x the baseline's load on any machine, fast or slow.
+# A first call that stands for compilation: it works 3x as long as the module took from its first line to its first
+# call (its load, imports included as in the baseline's load seconds, plus 2 s), so it outlasts a load limit of 3x the
+# baseline's load on any machine, fast or slow. (Its clock started after its imports until 2026-12-07, when a machine
+# that imports slowly and computes fast gave a first call of 11.4 s against a limit of 12.4 s.)
 SLOW_FIRST_CALL = """
     global _COMPILED
     if not _COMPILED:  # the warm-up: kernels compile here
@@ -166,7 +168,7 @@ SLOW_FIRST_CALL = """
         _COMPILED = True
     return result.images
 """
-MODULE_CLOCK = "import time\n\n_IMPORTED_AT = time.perf_counter()\n_COMPILED = False\n\n\ndef load_pipeline("
+MODULE_CLOCK = "import time\n\n_IMPORTED_AT = time.perf_counter()\n_COMPILED = False\n"
 
 
 @pytest.mark.slow
@@ -179,7 +181,7 @@ def test_a_first_call_longer_than_the_loads_limit_passes_under_the_warm_up_budge
     monkeypatch.setattr(limits, "LOAD_MULTIPLE", 3.0)
     task = get_task("L1-001")
     source = task.reference_code.replace("    return result.images\n", SLOW_FIRST_CALL, 1)
-    source = source.replace("def load_pipeline(", MODULE_CLOCK, 1)
+    source = MODULE_CLOCK + source
     result = evaluate(task, source, profile, tmp_path, JudgeOptions(samples=1, inputs_seed=11))
     assert result.passed, result.first_problem
     assert result.warmup_s > result.time_limits["load_s"]  # the old first-call deadline would have timed it out

@@ -161,7 +161,8 @@ def test_a_line_that_is_not_json_names_file_and_line(tmp_path):
     [
         ("resolution", 100, r"task L3-005: field resolution: Input should be greater than or equal to 256"),
         ("model_id", "acme/imaginary-model", r"task L3-005: field model_id: unknown model id 'acme/imaginary-model'"),
-        ("conditioning", "text-to-video", r"task L3-005: field conditioning: Input should be"),
+        ("conditioning", "text-to-3d", r"task L3-005: field conditioning: Input should be"),
+        ("conditioning", "text-to-video", r"task L3-005: field \(task\): Value error, SD1.5 has no text-to-video"),
         ("level", 4, r"task L3-005: field \(task\): Value error, id 'L3-005' does not match level 4"),
         ("difficulty", "hard", r"task L3-005: field \(task\): Value error, difficulty and delta are set"),
         ("surprise", 1, r"task L3-005: field surprise: Extra inputs are not permitted"),

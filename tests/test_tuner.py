@@ -12,12 +12,14 @@ from __future__ import annotations
 import statistics
 
 import optuna
+import pytest
 
 from diffagent.agent.heuristic import HeuristicPlanner
 from diffagent.agent.plan import Candidate, Goal, Pipeline, Plan
 from diffagent.agent.selector import Evolution
 from diffagent.agent.tuner import TPE, Tuner, agent_space, objective
 from diffbench.knowledge.loader import load_knowledge
+from diffbench.models import device
 from diffbench.models.families import Conditioning
 from diffbench.models.profiles import get_profile
 
@@ -26,6 +28,13 @@ PIPELINE = Pipeline("stable-diffusion-v1-5/stable-diffusion-v1-5", Conditioning.
 GOAL = Goal(delta=0.05, speedup=50.0)  # out of reach: every run spends its whole budget
 BUDGET, SEEDS = 28, range(6)
 CACHES = ("deepcache", "tgate_deepcache")
+
+
+@pytest.fixture(autouse=True)
+def a_cpu_without_half_precision_instructions(monkeypatch):
+    """The landscape is a formula: whether this machine's CPU runs bf16 or fp16 fast must not change the search
+    space it is searched in (bf16 and fp16 are in it on a CPU with their instructions, models/device.py)."""
+    monkeypatch.setattr(device, "cpu_fast_half_precisions", lambda: frozenset())
 
 
 def measure(plan: Plan, generation: int) -> Candidate:
