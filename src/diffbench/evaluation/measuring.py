@@ -201,9 +201,10 @@ class MeasuringSession:
 
     def prepare_timing(self) -> None:
         """Start the timing baseline's child now, before the candidate's: the two children's process starts and
-        imports then run at once (one core each) instead of one after the other, 3.5 s of each judging's wall time
-        on a 2-core EPYC. The child only imports until `time()` loads the baseline in it, as it did when it started
-        there, so the timing protocol is unchanged. A live session's baseline child is started already."""
+        imports then run at once (one core each) instead of one after the other (a judging's harness overhead
+        fell from 5.3 s to 3.6 s on a 2-core EPYC, docs/benchmarks.md). The child only imports until `time()`
+        loads the baseline in it, as it did when it started there, so the timing protocol is unchanged. A live
+        session's baseline child is started already."""
         if not self.live and self._timing is None:
             child = self._child("baseline-timing")
             child.__enter__()

@@ -182,9 +182,9 @@ def prepare() -> None:
     call imports (the trace's torch._dynamo counters, PIL's PNG writer) is imported here too: imported after a
     call, beside a thread the solution left computing in pure Python, each of the ~800 modules' file operations
     waits for the GIL - a minute on a 2-core machine (seen 2026-11-28), and the answer missed its deadline instead
-    of reporting the side work. main() runs this right after the worker says it is ready (3.5 s on a 2-core EPYC,
-    2026-12-07), so the judge's timing baseline child imports while the candidate's child does
-    (measuring.MeasuringSession.prepare_timing); a load command waits in the pipe meanwhile."""
+    of reporting the side work. main() runs this right after the worker says it is ready (2.5-3.0 s in the
+    sandbox on a 2-core EPYC, 2026-12-07), so the judge's timing baseline child imports while the candidate's
+    child does (measuring.MeasuringSession.prepare_timing); a load command waits in the pipe meanwhile."""
     import torch
     import torch._dynamo.utils  # noqa: F401
     from PIL import Image
