@@ -45,7 +45,7 @@ from diffbench.calibration.machine_misses import fast_for, recorded_miss_reason 
 from diffbench.evaluation.judge import JudgeOptions, evaluate  # noqa: E402
 from diffbench.evaluation.machine_speed import DRIFT_TOLERANCE  # noqa: E402
 from diffbench.evaluation.result import ErrorMode, EvalResult  # noqa: E402
-from diffbench.models.device import describe_hardware  # noqa: E402
+from diffbench.models.device import HALF_PRECISION_CPU_SLOWDOWN, describe_hardware  # noqa: E402
 from diffbench.models.standins.build import build_standins  # noqa: E402
 from diffbench.tasks.schema import Difficulty, Task  # noqa: E402
 from diffbench.tasks.suite import KNOWN_FAILING_FILE, suite  # noqa: E402
@@ -185,6 +185,7 @@ def section(
         machine=[r["task"] for r in normal if r["verdict"] == "machine"],
         failing=list(failing),
         tolerance=DRIFT_TOLERANCE,
+        half_slowdown=HALF_PRECISION_CPU_SLOWDOWN,
         hard=len(hard),
         hard_passed=sum(r["passed"] for r in hard),
         baselines=len(baselines),
