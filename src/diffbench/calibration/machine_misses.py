@@ -30,7 +30,7 @@ from diffbench.models.device import (
 )
 from diffbench.tasks.schema import Task
 
-HALF_PRECISION_METHODS = frozenset({"bf16", "fp16"})
+HALF_PRECISION_METHODS = frozenset(HALF_PRECISION_NAMES)  # the methods' keys: "bf16", "fp16"
 
 
 def uses_half_precision(task: Task) -> bool:

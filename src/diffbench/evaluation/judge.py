@@ -34,7 +34,7 @@ from diffbench.evaluation.metrics import MetricUndefinedError, achievement
 from diffbench.evaluation.quality import ABSOLUTE_THRESHOLD
 from diffbench.evaluation.result import ErrorMode, EvalResult, Stage, Timing
 from diffbench.evaluation.static import analyze
-from diffbench.models.device import HALF_PRECISION_CPU_SLOWDOWN, device_has_fast_half_precision
+from diffbench.models.device import HALF_PRECISION_CPU_SLOWDOWN, HALF_PRECISION_NAMES, device_has_fast_half_precision
 from diffbench.models.profiles import Profile
 from diffbench.sandbox.confinement import Limits
 from diffbench.tasks.attributes import mismatches
@@ -205,12 +205,10 @@ class Judge:
     def _slow_half_precision(self, runtime: dict, err: SolutionError) -> str:
         """A deadline a half-precision denoiser missed on a CPU without that dtype's instructions measures the CPU as
         much as the code (calibration/machine_misses.py): the verdict says so."""
-        dtype = runtime.get("dtype")
-        if not err.timed_out or dtype not in ("float16", "bfloat16"):
+        short = next((k for k, name in HALF_PRECISION_NAMES.items() if name == runtime.get("dtype")), None)
+        if not err.timed_out or short is None or device_has_fast_half_precision(self.profile.device, short):
             return ""
-        if device_has_fast_half_precision(self.profile.device, dtype):
-            return ""
-        short = {"float16": "fp16", "bfloat16": "bf16"}[dtype]
+        dtype = HALF_PRECISION_NAMES[short]
         return (f"; the denoiser runs {dtype} on a CPU without {short} instructions, where those kernels "
                 f"run up to {HALF_PRECISION_CPU_SLOWDOWN}x slower than fp32 (docs/evaluation.md)")  # fmt: skip
 

@@ -87,9 +87,8 @@ class Worker:
     def load(self, msg: dict[str, Any]) -> dict[str, Any]:
         import torch
 
-        from diffbench.evaluation.observers import Observers
+        from diffbench.evaluation.observers import Observers  # main() ran prepare() before the first command
 
-        prepare()  # done already where main() ran it before the first command; a no-op then
         device = msg.get("device", "cpu")
         if device.startswith("cuda") and torch.cuda.is_available():
             synchronize, target = torch.cuda.synchronize, torch.device(device)

@@ -5,6 +5,7 @@ The one place that describes the machine (CPU model or GPU name) for prompts, re
 
 from __future__ import annotations
 
+import functools
 import os
 import platform
 import re
@@ -76,6 +77,7 @@ HALF_PRECISION_NAMES = {"bf16": "bfloat16", "fp16": "float16"}  # the methods' k
 HALF_PRECISION_CPU_SLOWDOWN = 75
 
 
+@functools.cache  # read once a process: the judge, the searches and the descriptions all ask
 def cpu_fast_half_precisions() -> frozenset[str]:
     """The half precisions ("bfloat16", "float16") this CPU has instructions for (AVX-512 BF16/FP16 or AMX).
     Without them torch's CPU kernels of that dtype run far slower than fp32 (75x on an AVX2-only AMD EPYC,
