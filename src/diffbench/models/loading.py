@@ -50,7 +50,7 @@ def default_resolution(model_id: str, profile: Profile) -> int:
 
 
 def default_video_shape(model_id: str, profile: Profile) -> tuple[int, int, int]:
-    """A video model's default (width, height, frames) under this profile: the stand-in's (a real frame size, 17
+    """A video model's default (width, height, frames) under this profile: the stand-in's (a real frame size, 5
     frames) or the model card's."""
     if profile.builds_standins:
         from diffbench.models.standins.recipes import recipe
