@@ -13,6 +13,10 @@ the score mapping's verdict for each setting.
     .venv/bin/python scripts/measure_fidelity_scale.py --prompts 1 --no-write
     .venv/bin/python scripts/measure_fidelity_scale.py --only Qwen/Qwen-Image   # one new checkpoint, merged
 
+A video checkpoint (Wan) is anchored on its own scheduler (UniPC, flow) at half and a tenth of the card's steps,
+at the stand-in's frame size and frame count, each video's PSNR as quality.video_fidelity takes it. Its family's
+settings rows wait for the methods on Wan (issue 34).
+
 The record keeps each family's rows as well as the scales, so a run with `--only` (a checkpoint added since)
 measures that checkpoint alone, merges it, and the doc's table is rendered from the whole record.
 """
@@ -34,11 +38,12 @@ PROFILE = get_profile("tiny-cpu")
 activate(PROFILE)
 
 from diffbench.evaluation.fidelity_ladder import LADDER_PROMPTS  # noqa: E402
-from diffbench.evaluation.quality import ANCHORS, SCALE_FILE, FidelityScale  # noqa: E402
-from diffbench.images import psnr, ssim  # noqa: E402
+from diffbench.evaluation.quality import ANCHORS, SCALE_FILE, FidelityScale, output_psnr, pair_fidelity  # noqa: E402
+from diffbench.images import synthetic_photo  # noqa: E402
 from diffbench.knowledge import load_knowledge  # noqa: E402
 from diffbench.knowledge.compose import Applied, compose  # noqa: E402
 from diffbench.models.families import FAMILIES  # noqa: E402
+from diffbench.models.loading import default_video_shape  # noqa: E402
 from diffbench.models.standins.build import build_standins  # noqa: E402
 from diffbench.solution_module import write_and_import  # noqa: E402
 
@@ -94,12 +99,13 @@ FLOW = [
 FRACTIONS = {"half": 0.5, "quarter": 0.25, "tenth": 0.1}
 
 
-def anchor_steps(card: int | None) -> tuple[str, int, int, int]:
+def anchor_steps(card: int | None, video: bool = False) -> tuple[str | None, int, int, int]:
     """(sampler, full, moderate, over) steps of a checkpoint's anchors: DDIM 50/25/5 for the paper's families, the
-    flow-matching Euler sampler at the model card's steps, a half and a tenth of them for the extended ones."""
+    flow-matching Euler sampler at the model card's steps, a half and a tenth of them for the extended ones; a
+    video checkpoint's own scheduler (sampler None) at the same fractions."""
     if card is None:
         return "ddim", 50, 25, 5
-    return "flow_euler", card, max(1, round(card / 2)), max(1, round(card / 10))
+    return None if video else "flow_euler", card, max(1, round(card / 2)), max(1, round(card / 10))
 
 
 def with_steps(methods: list, card: int) -> list:
@@ -113,13 +119,17 @@ PIXART_EXTRA = [("T-GATE gate_step 10 (25 steps)", "moderate", [("ddim", {"num_i
 
 
 def run(source: str, folder: Path, prompts: list[str], label: int) -> list:
+    """Each prompt's output (an image, or a video's frames): seed i, and photo i where the pipeline takes one."""
     module = write_and_import(source, folder / f"m{abs(hash(source)) % 10**8}.py")
     pipe = module.load_pipeline("cpu")
-    return [module.generate(pipe, {"seed": i, "prompt": p, "class_label": label})[0] for i, p in enumerate(prompts)]
+    return [
+        module.generate(pipe, {"seed": i, "prompt": p, "class_label": label, "image": synthetic_photo(448, seed=i)})[0]
+        for i, p in enumerate(prompts)
+    ]
 
 
-def mean_psnr(base: list, images: list) -> float:
-    return statistics.fmean(psnr(b, i) for b, i in zip(base, images, strict=True))
+def mean_psnr(base: list, outputs: list) -> float:
+    return statistics.fmean(output_psnr(b, o) for b, o in zip(base, outputs, strict=True))
 
 
 def measure_anchors(n_prompts: int, folder: Path, only: list[str] | None = None) -> dict[str, dict]:
@@ -132,11 +142,13 @@ def measure_anchors(n_prompts: int, folder: Path, only: list[str] | None = None)
         for ck in fam.checkpoints:
             if only and ck.id not in only:
                 continue
-            sampler, full, half, tenth = anchor_steps(ck.steps)
+            cond = fam.plain_conditioning
+            sampler, full, half, tenth = anchor_steps(ck.steps, cond.video)
+            width, height, frames = default_video_shape(ck.id, PROFILE) if cond.video else (None, ck.resolution, None)
 
-            def sample(steps: int, ck=ck, fam=fam, sampler=sampler) -> list:
-                applied = [Applied(sampler, {"num_inference_steps": steps})]
-                source = compose(kb, ck.id, fam.plain_conditioning, ck.resolution, steps, applied)
+            def sample(steps: int, ck=ck, cond=cond, sampler=sampler, shape=(width, height, frames)) -> list:
+                applied = [Applied(sampler, {"num_inference_steps": steps})] if sampler else []
+                source = compose(kb, ck.id, cond, shape[1], steps, applied, width=shape[0], frames=shape[2])
                 return run(source, folder, prompts, 207)
 
             base = sample(full)
@@ -149,6 +161,7 @@ def measure_anchors(n_prompts: int, folder: Path, only: list[str] | None = None)
                 "width_db": round(scale.width_db, 3),
                 "standin_revision": store.revision(ck.id),
             }
+            sampler = sampler or "own scheduler"
             print(f"{ck.id:45s} {sampler}-{half} {moderate:6.2f} dB  {sampler}-{tenth} {over:6.2f} dB", flush=True)
     return scales
 
@@ -162,6 +175,9 @@ def measure(n_prompts: int, folder: Path, scales: dict[str, dict], only: list[st
         if only and ck.id not in only:
             continue
         cond = fam.plain_conditioning
+        if cond.video:
+            print(f"{fam.display}: anchors only; its settings wait for the methods on Wan (issue 34)", flush=True)
+            continue
         settings = UNET if fam.backbone == "unet" else TRANSFORMER + (PIXART_EXTRA if "pixart" in fam.key else [])
         sampler, full, _, _ = anchor_steps(ck.steps)
         if ck.steps is not None:
@@ -178,14 +194,15 @@ def measure(n_prompts: int, folder: Path, scales: dict[str, dict], only: list[st
                 print(f"{fam.display:13s} {label:45s} skipped: {', '.join(refused)} does not apply", flush=True)
                 continue
             images = run(source(methods), folder, prompts, 207)
-            values = [psnr(b, i) for b, i in zip(base, images, strict=True)]
+            pairs = [pair_fidelity(b, i) for b, i in zip(base, images, strict=True)]
+            values = [p.psnr_db for p in pairs]
             rows.append(
                 {
                     "family": fam.display,
                     "setting": label,
                     "kind": kind,
                     "psnr": statistics.fmean(values),
-                    "ssim": statistics.fmean(ssim(b, i) for b, i in zip(base, images, strict=True)),
+                    "ssim": statistics.fmean(p.ssim for p in pairs),
                     "loss": 1 - statistics.fmean(scale.score(v) for v in values),
                 }
             )
@@ -200,7 +217,9 @@ def render(rows: list[dict], n_prompts: int, scales: dict[str, dict], date: str,
         BEGIN,
         f"Measured {date} with `scripts/measure_fidelity_scale.py --prompts {n_prompts}` (profile "
         "`tiny-cpu`). Baseline: DDIM 50 steps (the paper's families) or the flow-matching Euler sampler at the model "
-        "card's steps (FLUX.1, SD3.5, Qwen-Image), at each checkpoint's real resolution; mean over "
+        "card's steps (FLUX.1, SD3.5, Qwen-Image) or a video checkpoint's own scheduler at the card's steps (Wan: "
+        "UniPC, flow; the stand-in's frame count; each video's PSNR the lower of its frames' and its motion's, "
+        "quality.video_fidelity), at each checkpoint's real resolution; mean over "
         f"{n_prompts} prompt(s), seed i for prompt i. Score: per-checkpoint logistic in PSNR through the anchors "
         f"{ANCHORS['moderate'][0]} (L = {ANCHORS['moderate'][1]:.0%}) and {ANCHORS['over'][0]} "
         f"(L = {ANCHORS['over'][1]:.0%}) - for the flow-matching families half and a tenth of the card's steps; "

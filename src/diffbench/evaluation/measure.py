@@ -26,13 +26,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from statistics import fmean, median
 
-from PIL import Image
-
 from diffbench.evaluation.child import SolutionError
 from diffbench.evaluation.inputs import EvalInput, draw_inputs
 from diffbench.evaluation.limits import TimeLimits
 from diffbench.evaluation.metrics import quality_loss, speedup
-from diffbench.evaluation.quality import clip_scorer, fidelity, fidelity_scale
+from diffbench.evaluation.quality import clip_scorer, fidelity, fidelity_scale, output_psnr
+from diffbench.images import read_output
 from diffbench.models.device import is_cuda
 from diffbench.models.families import QUALITY_MODEL_ID, Conditioning
 from diffbench.models.profiles import Profile, diffbench_home
@@ -126,7 +125,7 @@ class QualityScores:
     metric: str  # what scored: fidelity to the baseline, or CLIP
     scores: list[float]
     base_scores: list[float]  # empty where the baseline's images were not made (CLIP, levels 1-3)
-    psnr_db: list[float] | None = None  # fidelity: each pair's PSNR (inf where identical)
+    psnr_db: list[float] | None = None  # each pair's PSNR (inf where identical): fidelity's, or beside a video's CLIP
 
     @property
     def loss(self) -> float:
@@ -142,12 +141,13 @@ def score_quality(
     profile: Profile, model_id: str, device: str, inputs: list[EvalInput], baseline: list[Path] | None,
     candidate: list[Path],
 ) -> QualityScores:  # fmt: skip
-    """The candidate's images scored, with the baseline's where made: fidelity to the baseline or CLIP score."""
+    """The candidate's outputs (images or videos) scored, with the baseline's where made: fidelity to the baseline
+    or CLIP score (a video's: the mean over its frames, each video's PSNR against the baseline's reported beside)."""
     if profile.quality_metric == "fidelity":
         if baseline is None:
             raise ValueError("fidelity needs the baseline's images")
         scale = fidelity_scale(model_id)
-        pairs = [fidelity(Image.open(b), Image.open(c), scale) for b, c in zip(baseline, candidate, strict=True)]
+        pairs = [fidelity(read_output(b), read_output(c), scale) for b, c in zip(baseline, candidate, strict=True)]
         label = (
             f"fidelity to the baseline (PSNR, logistic midpoint {scale.midpoint_db:.1f} dB, "
             f"width {scale.width_db:.2f} dB; not CLIP)"
@@ -155,9 +155,16 @@ def score_quality(
         return QualityScores(label, [s for _, s in pairs], [1.0] * len(pairs), [p for p, _ in pairs])
     scorer = clip_scorer(QUALITY_MODEL_ID, device)
     texts = [i.text() for i in inputs]
-    scores = [scorer.score(Image.open(c), t) for c, t in zip(candidate, texts, strict=True)]
-    base = [scorer.score(Image.open(b), t) for b, t in zip(baseline, texts, strict=True)] if baseline else []
-    return QualityScores(f"CLIP score ({QUALITY_MODEL_ID})", scores, base)
+    outputs = [read_output(c) for c in candidate]
+    scores = [scorer.score(c, t) for c, t in zip(outputs, texts, strict=True)]
+    if not baseline:
+        return QualityScores(f"CLIP score ({QUALITY_MODEL_ID})", scores, [])
+    base_outputs = [read_output(b) for b in baseline]
+    base = [scorer.score(b, t) for b, t in zip(base_outputs, texts, strict=True)]
+    videos = any(isinstance(c, list) for c in outputs)
+    beside = [output_psnr(b, c) for b, c in zip(base_outputs, outputs, strict=True)] if videos else None
+    label = f"CLIP score ({QUALITY_MODEL_ID}{', the mean over frames' if videos else ''})"
+    return QualityScores(label, scores, base, beside)
 
 
 # ---- speed ----------------------------------------------------------------------------------------------------

@@ -128,18 +128,21 @@ class Worker:
         self.sync()
         seconds = _clock() - start
         side_work += self._work_after_return(threads_before)
-        if not isinstance(images, list) or not all(isinstance(i, Image.Image) for i in images):
-            raise TypeError(f"generate() must return a list of PIL images, got {type(images).__name__}")
+        _check_outputs(images)
+        from diffbench.images import save_output
+
         paths = []
-        for n, image in enumerate(images):
+        for n, output in enumerate(images):
             path = self.workdir / f"{msg['save_as']}-{n}.png"
-            image.save(path)
+            save_output(output, path)
             paths.append(str(path))
+        first_frames = [o[0] if isinstance(o, list) else o for o in images]
         return {
             "ok": True,
             "seconds": seconds,
-            "images": paths,
-            "sizes": [list(i.size) for i in images],
+            "images": paths,  # one file per output: an image, or a video's filmstrip (images.save_output)
+            "sizes": [list(i.size) for i in first_frames],
+            "frames": [len(o) if isinstance(o, list) else None for o in images],  # None: an image
             "observed": self.observers.report(),
             "side_work": side_work,
         }
@@ -174,6 +177,25 @@ class Worker:
         return _busy(before, _cpu_elsewhere())
 
 
+def _check_outputs(outputs: Any) -> None:
+    """The contract's result: a list with one image, or one video as a list of its frames, per request."""
+    from PIL import Image
+
+    def is_video(o: Any) -> bool:
+        return isinstance(o, list) and bool(o) and all(isinstance(f, Image.Image) for f in o)
+
+    if isinstance(outputs, list) and all(isinstance(o, Image.Image) or is_video(o) for o in outputs):
+        return
+    got = type(outputs).__name__
+    if isinstance(outputs, list) and outputs:
+        got = f"a list of {type(outputs[0]).__name__}"
+    arrays = "ndarray" in got or "Tensor" in got
+    hint = " (a video pipeline returns PIL frames with output_type='pil')" if arrays else ""
+    raise TypeError(
+        f"generate() must return a list of PIL images, or of videos as lists of PIL frames, got {got}{hint}"
+    )
+
+
 def prepare() -> None:
     """Import what loading and answering need, before any solution code; idempotent.
 
@@ -190,6 +212,7 @@ def prepare() -> None:
 
     from diffbench.evaluation.observers import Observers  # noqa: F401
     from diffbench.evaluation.trace import TRACER
+    from diffbench.images import save_output  # noqa: F401
 
     TRACER.install()
     Image.preinit()

@@ -77,16 +77,20 @@ def compose(
     strength: float | None = None,
     guidance_scale: float | None = None,
     width: int | None = None,
+    frames: int | None = None,
 ) -> str:
     """The source of a solution module for `model_id` with `methods` applied in order.
 
     `scheduler` installs any diffusers scheduler first (a user's own pipeline's; the knowledge base's samplers are
     methods), `strength` (image-to-image, default 0.75) and `guidance_scale` (default: the model card's where the
     registry records one, FLUX.1, SD3.5 and Qwen-Image (its true_cfg_scale), else the pipeline's) are the
-    call's. Declared conflicts are refused; `allow_conflicts` exists so tests can show what a conflict breaks."""
+    call's. A video module (Wan) makes `frames` frames of `width` x `resolution` and returns them as PIL frame lists.
+    Declared conflicts are refused; `allow_conflicts` exists so tests can show what a conflict breaks."""
     fam = family_of(model_id)
     if conditioning not in fam.pipelines:
         raise KnowledgeError(f"{fam.display} has no {conditioning} pipeline")
+    if conditioning.video != (frames is not None):
+        raise KnowledgeError(f"a {conditioning} module needs {'its' if conditioning.video else 'no'} frame count")
     if guidance_scale is None and model_id != fam.controlnet_id:
         guidance_scale = checkpoint(model_id).guidance_scale  # the model card's, where the registry records one
     facts = {
@@ -97,6 +101,7 @@ def compose(
         "denoiser": "unet" if fam.backbone == "unet" else "transformer",
         "resolution": resolution,
         "width": width or resolution,
+        "frames": frames,
         "guidance_argument": fam.guidance_argument,
     }
     keys = [a.key for a in methods or []]
