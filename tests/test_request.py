@@ -119,7 +119,7 @@ def test_a_baseline_module_with_the_checkpoints_own_scheduler_is_the_exact_route
 def test_a_wan_baseline_is_refused_with_why_where_the_words_name_no_model():
     """A given baseline module's checkpoint (`--baseline`) reaches the reader as `model_id`: a Wan one is in the
     registry with stand-ins but has no tasks, and the refusal says so rather than solving a video pipeline."""
-    with pytest.raises(RequestError, match="no tasks yet: the solution contract covers images only"):
+    with pytest.raises(RequestError, match="no tasks yet: the knowledge base has no methods on it"):
         parse_request("make it 2x faster", KB, model_id="Wan-AI/Wan2.1-T2V-1.3B-Diffusers")
     with pytest.raises(RequestError, match="Wan is in this tool's model registry with stand-ins"):
         parse_request("Wan 2.2 A14B at 40 steps, 2x please", KB)

@@ -2,14 +2,17 @@
 
 import math
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
 from diffbench.evaluation import worker
+from diffbench.evaluation.child import SolutionError
+from diffbench.evaluation.inputs import EvalInput
 from diffbench.evaluation.measure import ProtocolSizes
-from diffbench.evaluation.measuring import TaskBaseline, search_session
+from diffbench.evaluation.measuring import MeasuringSession, TaskBaseline, search_session
 from diffbench.evaluation.quality import (
     ClipScorer,
     FidelityScale,
@@ -23,6 +26,7 @@ from diffbench.knowledge import load_knowledge
 from diffbench.knowledge.compose import compose
 from diffbench.knowledge.loader import KnowledgeError
 from diffbench.models.families import Conditioning
+from diffbench.models.profiles import get_profile
 
 WAN = "Wan-AI/Wan2.1-T2V-1.3B-Diffusers"
 
@@ -139,3 +143,27 @@ def test_a_wan_module_is_measured_frame_by_frame_against_its_baseline(profile, t
         fewer = session.measure(module(2), "fewer")
     assert same.loss == 0 and same.mean_psnr_db is None  # identical videos: every PSNR infinite
     assert fewer.loss > 0.05 and fewer.mean_psnr_db is not None and fewer.speedup > 0
+
+
+def test_an_output_of_the_wrong_kind_costs_the_candidate_not_the_run():
+    """A video for an image task (or an image for a video one) is the candidate's failure, before anything scores
+    it, so neither the judge nor a search compares an image with a video."""
+
+    class Child:
+        def __init__(self, frames):
+            self.answer = {"images": ["x.png"], "frames": frames, "seconds": 0.1, "side_work": [], "observed": {}}
+
+        def generate(self, inp, name):
+            return self.answer, 0.1
+
+    inp = EvalInput(seed=1, prompt="a lighthouse")
+    for conditioning, frames, said in [
+        (Conditioning.TEXT, [5], "generate() returned a video (5 frames); the task asks for images"),
+        (Conditioning.TEXT_TO_VIDEO, [None], "generate() returned an image; the task asks for videos"),
+    ]:
+        baseline = TaskBaseline(WAN, "", conditioning)
+        session = MeasuringSession(Path("unused"), get_profile("tiny-cpu"), baseline)
+        with pytest.raises(SolutionError, match=re.escape(f"rule output-kind: {said}")):
+            session.checked(Child(frames))(inp, "sample-0")  # type: ignore[arg-type]
+    right = MeasuringSession(Path("unused"), get_profile("tiny-cpu"), TaskBaseline(WAN, "", Conditioning.TEXT_TO_VIDEO))
+    assert right.checked(Child([5]))(inp, "sample-0")[0]["frames"] == [5]  # type: ignore[arg-type]

@@ -204,7 +204,8 @@ def _not_yet(low: str) -> None:
         video = [c.id for fam in FAMILIES.values() if fam.suite == "video" for c in fam.checkpoints]
         raise RequestError(
             f"Wan is in this tool's model registry with stand-ins ({', '.join(video)}) but has no tasks yet: the "
-            f"solution contract covers images only, so a video pipeline cannot be solved or judged yet; "
+            f"knowledge base has no methods on it and no task suite covers it, so a video pipeline cannot be "
+            f"solved or judged yet; "
             f"known for solving: {', '.join(_checkpoints())}"
         )
     for name, mid in _NOT_YET.items():  # before the known names: "FLUX.2" is not FLUX.1
@@ -318,8 +319,8 @@ def parse_request(text: str, kb: KnowledgeBase, model_id: str | None = None) -> 
         read.append(model_span)
     fam = family_of(model_id)
     if fam.suite not in SUITES:  # a given baseline's checkpoint the words did not name (a Wan pipeline)
-        raise RequestError(f"{model_id} ({fam.display}) is in the model registry but has no tasks yet: the solution "
-                           f"contract covers images only, so it cannot be solved or judged yet")  # fmt: skip
+        raise RequestError(f"{model_id} ({fam.display}) is in the model registry but has no tasks yet: the knowledge "
+                           f"base has no methods on it, so it cannot be solved or judged yet")  # fmt: skip
     read += names_of(low, model_id)
     others = _other_models(low, fam.key)
     conditioning = fam.plain_conditioning

@@ -133,10 +133,12 @@ class MeasuringSession:
         """A candidate's generate() that fails as the judge fails it: a broken behaviour rule on a quality or timed
         call is a SolutionError; warm-up calls are not checked (a first call may compile kernels in side threads).
         Effect rules hold in full for the methods `asked`; another method that did nothing goes into `warnings`
-        (its first warning per method)."""
+        (its first warning per method). Every call's output must be of the task's kind (an image or a video)."""
 
         def call(inp: EvalInput, name: str) -> tuple[dict, float]:
             answer, waited = self._generate(child, inp, name)
+            if (problem := self._output_kind_problem(answer)) is not None:
+                raise SolutionError(problem)
             if not name.startswith(WARMUP):
                 if (problem := behaviour_problem(answer, asked)) is not None:
                     raise SolutionError(problem)
@@ -146,6 +148,17 @@ class MeasuringSession:
             return answer, waited
 
         return call
+
+    def _output_kind_problem(self, answer: dict[str, Any]) -> str | None:
+        """A video where the task's outputs are images, or the reverse: the candidate's failure, found before
+        anything compares its output with the baseline's."""
+        video = self.baseline.conditioning.video
+        for frames in answer.get("frames", []):
+            if video and frames is None:
+                return "rule output-kind: generate() returned an image; the task asks for videos (lists of frames)"
+            if not video and frames is not None:
+                return f"rule output-kind: generate() returned a video ({frames} frames); the task asks for images"
+        return None
 
     # ---- the baseline -----------------------------------------------------------------------------------------
     def _baseline_does_not_run(self, err: SolutionError) -> RuntimeError:

@@ -72,7 +72,7 @@ class Family(BaseModel):
     suite: Literal["paper", "extended", "video"] = Field(
         default="paper",
         description="paper: the six families of the paper's 604 tasks; extended: those added since; video: models "
-        "in the registry with stand-ins but no tasks yet (the solution contract covers images)",
+        "in the registry with stand-ins, whose outputs the contract and the quality score cover, but no tasks yet",
     )
 
     @property
@@ -286,9 +286,9 @@ QWEN_IMAGE = Family(
 
 
 # Video (issue 34): Wan 2.1 and 2.2, the models 2026's acceleration projects target first. The registry and the
-# stand-ins come first; tasks follow once the solution contract covers frame lists. Frame sizes, frame counts, steps
-# and guidance are the model cards' examples: Wan 2.1 1.3B at 480P (832x480, WanPipeline's default size), 14B at
-# 720P, both 81 frames, 50 steps, guidance 5.0; Wan 2.2 TI2V-5B at its 1280x704, 121 frames, 50 steps, guidance
+# stand-ins came first, then frame lists in the contract and video quality; methods and tasks follow. Frame sizes, frame
+# counts, steps and guidance are the model cards' examples: Wan 2.1 1.3B at 480P (832x480, WanPipeline's default size),
+# 14B at 720P, both 81 frames, 50 steps, guidance 5.0; Wan 2.2 TI2V-5B at its 1280x704, 121 frames, 50 steps, guidance
 # 5.0; Wan 2.2 A14B (two experts: the high-noise one while the timestep is at least 0.875 of the training range in
 # text-to-video, 0.9 in image-to-video) at 720P, 81 frames, 40 steps, guidance 4.0 (text) and 3.5 (image).
 def _wan(
