@@ -12,7 +12,7 @@ from diffbench.images import synthetic_photo
 from diffbench.knowledge import load_knowledge
 from diffbench.knowledge.compose import Applied, compose
 from diffbench.models.families import FAMILIES, Conditioning
-from diffbench.models.loading import default_resolution
+from diffbench.models.loading import default_resolution, default_video_shape
 from diffbench.models.profiles import Profile
 from diffbench.solution_module import write_and_import
 
@@ -38,11 +38,15 @@ def build(
     the judge worker's observers' report). `replace` edits the composed source (old, new) before it is imported."""
     kb = load_knowledge()
     model_id = FAMILIES[family].default.id
-    resolution = default_resolution(model_id, profile)
+    conditioning = default_conditioning(family)
+    video: dict[str, int] = {}
+    if conditioning.video:  # the stand-in's frame size and count
+        width, resolution, frames = default_video_shape(model_id, profile)
+        video = {"width": width, "frames": frames}
+    else:
+        resolution = default_resolution(model_id, profile)
     applied = [Applied(k, p) for k, p in methods]
-    source = compose(
-        kb, model_id, default_conditioning(family), resolution, steps, applied, allow_conflicts=allow_conflicts
-    )
+    source = compose(kb, model_id, conditioning, resolution, steps, applied, allow_conflicts=allow_conflicts, **video)
     if replace is not None:
         assert replace[0] in source, replace
         source = source.replace(*replace)

@@ -19,7 +19,8 @@ def all_pairs():
 
 @pytest.mark.parametrize(("key", "family", "conditioning"), list(all_pairs()))
 def test_every_pair_composes_to_a_module_that_compiles(key, family, conditioning):
-    source = compose(load_knowledge(), FAMILIES[family].default.id, conditioning, 256, 30, [Applied(key)])
+    video = {"width": 256, "frames": 5} if conditioning.video else {}
+    source = compose(load_knowledge(), FAMILIES[family].default.id, conditioning, 256, 30, [Applied(key)], **video)
     code = compile(source, f"{key}-{family}.py", "exec")
     names = set(code.co_names)
     assert {"load_pipeline", "generate"} <= names

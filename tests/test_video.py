@@ -167,3 +167,36 @@ def test_an_output_of_the_wrong_kind_costs_the_candidate_not_the_run():
             session.checked(Child(frames))(inp, "sample-0")  # type: ignore[arg-type]
     right = MeasuringSession(Path("unused"), get_profile("tiny-cpu"), TaskBaseline(WAN, "", Conditioning.TEXT_TO_VIDEO))
     assert right.checked(Child([5]))(inp, "sample-0")[0]["frames"] == [5]  # type: ignore[arg-type]
+
+
+@pytest.mark.slow
+def test_a_cache_on_one_expert_of_wan_2_2_a14b_is_seen_missing_on_the_others_calls(profile, tmp_path):
+    """Both experts' calls are traced, and a method's probe runs on the expert that was called: FirstBlockCache
+    composed for A14B goes on both experts and takes effect; taken off the low-noise expert, the effect rule
+    counts that expert's calls as undecided (what MagCache users hit on Wan 2.2's two transformers)."""
+    from diffbench.evaluation.observers import Observers
+    from diffbench.evaluation.trace import TRACER
+    from diffbench.knowledge.compose import Applied
+    from diffbench.solution_module import write_and_import
+
+    a14b = "Wan-AI/Wan2.2-T2V-A14B-Diffusers"
+    cache = [Applied("first_block_cache", {"threshold": 0.3})]
+    both = compose(load_knowledge(), a14b, Conditioning.TEXT_TO_VIDEO, 128, 6, cache, width=256, frames=5)
+    assert "apply_first_block_cache(pipe.transformer," in both and "apply_first_block_cache(pipe.transformer_2," in both
+    one = "\n".join(line for line in both.splitlines() if "pipe.transformer_2," not in line)
+
+    def report(source: str, name: str) -> dict:
+        TRACER.install()
+        module = write_and_import(source, tmp_path / f"{name}.py")
+        pipe = module.load_pipeline("cpu")
+        observers = Observers(pipe)
+        observers.reset()
+        module.generate(pipe, {"seed": 1, "prompt": "a red boat", "negative_prompt": ""})
+        return observers.report()
+
+    on_both, on_one = report(both, "both"), report(one, "one")
+    calls = on_both["trace"]["calls_per_denoiser"]
+    assert set(calls) == {"transformer", "transformer_2"} and sum(calls.values()) == 12  # 6 steps, with CFG
+    assert on_both["effects"]["first_block_cache"]["took_effect"], on_both["effects"]
+    effect = on_one["effects"]["first_block_cache"]
+    assert not effect["took_effect"] and f"{calls['transformer_2']} of 12 denoiser calls" in effect["evidence"], effect

@@ -13,6 +13,7 @@ denoiser's calls are counted, but what happens inside them is not observable her
 from __future__ import annotations
 
 import math
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,6 +39,7 @@ class DenoiserCall:
     attention_calls: int = 0
     fused_projection_calls: int = 0
     probes: dict[str, Any] = field(default_factory=dict)  # method key -> what its probe saw after the call
+    denoiser: str = ""  # the pipeline attribute called: unet, transformer, or transformer_2 (Wan 2.2 A14B)
 
 
 @dataclass
@@ -65,6 +67,7 @@ class CallTrace:
         calls = self.observable
         return {
             "denoiser_calls": len(self.denoiser_calls),
+            "calls_per_denoiser": dict(Counter(c.denoiser for c in self.denoiser_calls)),
             "compiled_calls": len(self.denoiser_calls) - len(calls),
             "attention_calls": [c.attention_calls for c in calls],
             "batches": sorted({c.batch for c in self.denoiser_calls if c.batch is not None}),
@@ -92,8 +95,9 @@ class Tracer:
         self.trace: CallTrace | None = None
         self._open: list[DenoiserCall] = []
         self._installed = False
-        self._first_conv: nn.Conv2d | None = None
-        self._denoiser: nn.Module | None = None
+        self._first_conv: dict[str, nn.Conv2d | None] = {}  # per denoiser, by pipeline attribute
+        self._denoisers: dict[str, nn.Module] = {}
+        self._dtype_of: Any = None  # detection.parameter_dtype, imported where the pipeline is attached
         self._probes: dict[str, Any] = {}
         self._via_wrapper = False
 
@@ -114,39 +118,45 @@ class Tracer:
         self._installed = True
 
     def attach(self, pipe: Any, probes: dict[str, Any] | None = None) -> None:
-        """Hook the built pipeline's denoiser: the module the pipeline calls and, when that is a torch.compile
-        wrapper, the module inside it (a call that bypasses the wrapper is then seen as not compiled).
-        `probes`: method key -> `probe(denoiser)`, run after every denoiser call (methods' `detect.py`)."""
-        from diffbench.knowledge.detection import denoiser, raw_denoiser
+        """Hook every denoiser of the built pipeline (Wan 2.2 A14B has two experts): the module the pipeline calls
+        and, when that is a torch.compile wrapper, the module inside it (a call that bypasses the wrapper is then
+        seen as not compiled). `probes`: method key -> `probe(denoiser)`, run after every denoiser call on the
+        denoiser that was called (methods' `detect.py`), so a method on one expert only is seen missing on the
+        other's calls."""
+        from diffbench.knowledge.detection import parameter_dtype, raw_denoisers
 
-        called, inner = raw_denoiser(pipe), denoiser(pipe)
-        if not isinstance(called, nn.Module) or not isinstance(inner, nn.Module):
-            return
-        self._denoiser = inner
+        self._dtype_of = parameter_dtype
+
         self._probes = dict(probes or {})
-        self._first_conv = next((m for m in inner.modules() if isinstance(m, nn.Conv2d)), None)
-        if called is not inner:
-            called.register_forward_pre_hook(lambda m, a, k: self._enter(a, k, True), with_kwargs=True)
-            called.register_forward_hook(lambda m, a, out: self._leave(True))
-        inner.register_forward_pre_hook(lambda m, a, k: self._enter(a, k, False), with_kwargs=True)
-        inner.register_forward_hook(lambda m, a, out: self._leave(False))
-        for module in inner.modules():
-            for name in FUSED_PROJECTIONS:
-                projection = module.__dict__.get("_modules", {}).get(name)
-                if isinstance(projection, nn.Module):
-                    projection.register_forward_hook(lambda m, a, out: self._record_fused())
+        for name, called in raw_denoisers(pipe):
+            inner = getattr(called, "_orig_mod", called)
+            if not isinstance(inner, nn.Module):
+                continue
+            self._denoisers[name] = inner
+            self._first_conv[name] = next((m for m in inner.modules() if isinstance(m, nn.Conv2d)), None)
+            if called is not inner:
+                called.register_forward_pre_hook(lambda m, a, k, n=name: self._enter(n, a, k, True), with_kwargs=True)
+                called.register_forward_hook(lambda m, a, out, n=name: self._leave(n, True))
+            inner.register_forward_pre_hook(lambda m, a, k, n=name: self._enter(n, a, k, False), with_kwargs=True)
+            inner.register_forward_hook(lambda m, a, out, n=name: self._leave(n, False))
+            for module in inner.modules():
+                for attr in FUSED_PROJECTIONS:
+                    projection = module.__dict__.get("_modules", {}).get(attr)
+                    if isinstance(projection, nn.Module):
+                        projection.register_forward_hook(lambda m, a, out: self._record_fused())
 
-    def _enter(self, args: tuple, kwargs: dict, compiled: bool) -> None:
+    def _enter(self, name: str, args: tuple, kwargs: dict, compiled: bool) -> None:
         if self.trace is None or _compiling() or (self._via_wrapper and not compiled):
             return
         self._via_wrapper = compiled
         sample = args[0] if args else kwargs.get("sample", kwargs.get("hidden_states"))
         is_tensor = isinstance(sample, torch.Tensor)
-        param = next(self._denoiser.parameters(), None) if self._denoiser is not None else None
-        weight = self._first_conv.weight if self._first_conv is not None else None
+        dtype = self._dtype_of(self._denoisers[name])
+        first_conv = self._first_conv[name]
+        weight = first_conv.weight if first_conv is not None else None
         call = DenoiserCall(
             batch=int(sample.shape[0]) if is_tensor and sample.dim() >= 1 else None,
-            dtype=str(param.dtype).removeprefix("torch.") if param is not None else None,
+            dtype=str(dtype).removeprefix("torch.") if dtype is not None else None,
             channels_last=(
                 bool(weight.is_contiguous(memory_format=torch.channels_last)) and not weight.is_contiguous()
                 if weight is not None
@@ -154,18 +164,19 @@ class Tracer:
             ),
             latent=(int(sample.shape[-2]), int(sample.shape[-1])) if is_tensor and sample.dim() == 4 else None,
             compiled=compiled,
+            denoiser=name,
         )
         self.trace.denoiser_calls.append(call)
         self._open.append(call)
 
-    def _leave(self, compiled: bool) -> None:
+    def _leave(self, name: str, compiled: bool) -> None:
         if not self._open or _compiling() or (self._via_wrapper and not compiled):
             return
         self._via_wrapper = False
         call = self._open.pop()
         for key, probe in self._probes.items():
             try:
-                call.probes[key] = probe(self._denoiser)
+                call.probes[key] = probe(self._denoisers[name])
             except Exception as err:  # a probe must not break the solution's call
                 call.probes[key] = f"probe failed: {type(err).__name__}: {err}"
 

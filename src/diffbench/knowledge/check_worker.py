@@ -33,7 +33,7 @@ from diffbench.images import synthetic_photo
 from diffbench.knowledge import load_knowledge
 from diffbench.knowledge.compose import Applied, compose
 from diffbench.models.families import FAMILIES
-from diffbench.models.loading import default_resolution
+from diffbench.models.loading import default_resolution, default_video_shape
 from diffbench.models.profiles import Profile, get_profile
 from diffbench.solution_module import write_and_import
 
@@ -97,7 +97,11 @@ def check_family(family_key: str, variants: list[dict], profile: Profile, steps:
     fam = FAMILIES[family_key]
     model_id = fam.default.id
     conditioning = fam.plain_conditioning
-    resolution = default_resolution(model_id, profile)
+    width = frames = None
+    if conditioning.video:  # the stand-in's frame size and count (a real frame size, 5 frames)
+        width, resolution, frames = default_video_shape(model_id, profile)
+    else:
+        resolution = default_resolution(model_id, profile)
     request = {
         "seed": 0,
         "prompt": PROMPT,
@@ -107,7 +111,7 @@ def check_family(family_key: str, variants: list[dict], profile: Profile, steps:
     }
 
     def build(name: str, n_steps: int, applied: list[Applied]) -> BuiltVariant:
-        source = compose(kb, model_id, conditioning, resolution, n_steps, applied)
+        source = compose(kb, model_id, conditioning, resolution, n_steps, applied, width=width, frames=frames)
         return BuiltVariant(name, source, profile.device, request)
 
     rows: dict[str, dict[str, Any]] = {}

@@ -24,7 +24,7 @@ import jinja2
 
 from diffbench.knowledge.loader import KnowledgeBase, KnowledgeError
 from diffbench.knowledge.schedulers import SchedulerSpec
-from diffbench.models.families import Conditioning, checkpoint, family_of
+from diffbench.models.families import SECOND_EXPERT, Conditioning, checkpoint, family_of
 
 SECTIONS = ("imports", "helpers", "load_kwargs", "after_load", "call", "call_kwargs", "before_call", "call_context")
 SHARED = ("imports", "before_call")  # sections whose repeated lines are written once
@@ -86,6 +86,7 @@ def compose(
     registry records one, FLUX.1, SD3.5 and Qwen-Image (its true_cfg_scale), else the pipeline's) are the
     call's. A video module (Wan) makes `frames` frames of `width` x `resolution` and returns them as PIL frame lists.
     Declared conflicts are refused; `allow_conflicts` exists so tests can show what a conflict breaks."""
+    conditioning = Conditioning(conditioning)  # callers may pass its string value
     fam = family_of(model_id)
     if conditioning not in fam.pipelines:
         raise KnowledgeError(f"{fam.display} has no {conditioning} pipeline")
@@ -93,12 +94,16 @@ def compose(
         raise KnowledgeError(f"a {conditioning} module needs {'its' if conditioning.video else 'no'} frame count")
     if guidance_scale is None and model_id != fam.controlnet_id:
         guidance_scale = checkpoint(model_id).guidance_scale  # the model card's, where the registry records one
+    denoiser = "unet" if fam.backbone == "unet" else "transformer"
+    # Wan 2.2 A14B's two experts: the pipeline calls the second below its boundary, so a method goes on both
+    two_experts = model_id != fam.controlnet_id and checkpoint(model_id).boundary_ratio is not None
     facts = {
         "family": fam.key,
         "model_id": model_id,
         "conditioning": str(conditioning),
         "pipeline_class": fam.pipelines[conditioning],
-        "denoiser": "unet" if fam.backbone == "unet" else "transformer",
+        "denoiser": denoiser,
+        "denoisers": [denoiser, SECOND_EXPERT] if two_experts else [denoiser],  # what a method goes on
         "resolution": resolution,
         "width": width or resolution,
         "frames": frames,

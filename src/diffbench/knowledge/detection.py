@@ -14,6 +14,8 @@ from typing import Any
 import torch
 from torch import nn
 
+from diffbench.models.families import SECOND_EXPERT
+
 
 def raw_denoiser(pipe: Any) -> nn.Module | None:
     """`pipe.unet` or `pipe.transformer` as it is (possibly a torch.compile wrapper).
@@ -22,6 +24,17 @@ def raw_denoiser(pipe: Any) -> nn.Module | None:
     """
     module = getattr(pipe, "unet", None)
     return module if module is not None else getattr(pipe, "transformer", None)
+
+
+def raw_denoisers(pipe: Any) -> list[tuple[str, nn.Module]]:
+    """Every denoiser the pipeline calls, by attribute name, each as it is (possibly a torch.compile wrapper):
+    the one `raw_denoiser` returns, and Wan 2.2 A14B's second expert where the pipeline has one."""
+    found = []
+    for name in ("unet", "transformer", SECOND_EXPERT):
+        module = getattr(pipe, name, None)
+        if isinstance(module, nn.Module) and (name != "transformer" or not found):
+            found.append((name, module))
+    return found
 
 
 def denoiser(pipe: Any) -> nn.Module | None:
@@ -96,7 +109,12 @@ def tgate_deepcache_loader(pipe: Any) -> str | None:
 
 
 def parameter_dtype(module: nn.Module) -> torch.dtype | None:
-    return next((p.dtype for p in module.parameters()), None)
+    """The dtype most of the module's weights are in: a model may keep a few in float32 whatever it is loaded in
+    (Wan's transformer keeps its norms and scale-shift table so, the first parameter among them)."""
+    sizes: dict[torch.dtype, int] = {}
+    for p in module.parameters():
+        sizes[p.dtype] = sizes.get(p.dtype, 0) + p.numel()
+    return max(sizes, key=lambda d: sizes[d]) if sizes else None
 
 
 def hooks_named(module: nn.Module, name: str) -> list[Any]:

@@ -23,7 +23,7 @@ from pydantic import ValidationError
 
 from diffbench.errors import DiffbenchError
 from diffbench.knowledge.schema import Method
-from diffbench.models.families import task_families
+from diffbench.models.families import FAMILIES
 
 METHODS_DIR = Path(__file__).parent / "methods"
 MEASURED_DIR = Path(__file__).parent / "measured"
@@ -151,7 +151,7 @@ def _takes_trace(detect: Detector) -> bool:
 def _templates_for(folder: Path, method: Method) -> dict[str, str]:
     available = {p.name.removesuffix(TEMPLATE_SUFFIX) for p in (folder / "templates").glob("*" + TEMPLATE_SUFFIX)}
     mapping = {}
-    for fam in task_families():  # the video families get theirs once a methods check covers them
+    for fam in FAMILIES.values():
         if any(fam.key in u.families and not u.conditionings and not u.settings for u in method.unsupported):
             continue
         kin = (fam.shares_templates_with,) if fam.shares_templates_with else ()

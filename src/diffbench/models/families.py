@@ -28,6 +28,9 @@ class Conditioning(StrEnum):
         return self in (Conditioning.TEXT_TO_VIDEO, Conditioning.IMAGE_TO_VIDEO)
 
 
+SECOND_EXPERT = "transformer_2"  # the pipeline attribute of Wan 2.2 A14B's low-noise expert (see boundary_ratio)
+
+
 class Checkpoint(BaseModel):
     """One pipeline repository on the hub and its published defaults."""
 
