@@ -195,7 +195,8 @@ def test_warm_up_calls_are_not_held_to_the_behaviour_rules_as_in_the_judge():
         def generate(self, inp, name):
             return busy, 0.1
 
-    session = measuring.MeasuringSession(Path("unused"), get_profile("tiny-cpu"), None)  # type: ignore[arg-type]
+    baseline = measuring.TaskBaseline("stable-diffusion-v1-5/stable-diffusion-v1-5", "", Conditioning.TEXT)
+    session = measuring.MeasuringSession(Path("unused"), get_profile("tiny-cpu"), baseline)
     call = session.checked(Child())  # type: ignore[arg-type]
     inp = EvalInput(seed=1, prompt="a lighthouse")
     assert call(inp, f"{measure.WARMUP}0")[0] is busy  # a first call may compile kernels in side threads
