@@ -11,6 +11,7 @@ from PIL import Image
 from diffbench.evaluation import worker
 from diffbench.evaluation.child import SolutionError
 from diffbench.evaluation.inputs import EvalInput
+from diffbench.evaluation.judge import JudgeOptions, evaluate
 from diffbench.evaluation.measure import ProtocolSizes
 from diffbench.evaluation.measuring import MeasuringSession, TaskBaseline, search_session
 from diffbench.evaluation.quality import (
@@ -27,6 +28,7 @@ from diffbench.knowledge.compose import compose
 from diffbench.knowledge.loader import KnowledgeError
 from diffbench.models.families import Conditioning
 from diffbench.models.profiles import get_profile
+from diffbench.tasks.suite import get_task
 
 WAN = "Wan-AI/Wan2.1-T2V-1.3B-Diffusers"
 
@@ -200,3 +202,67 @@ def test_a_cache_on_one_expert_of_wan_2_2_a14b_is_seen_missing_on_the_others_cal
     assert on_both["effects"]["first_block_cache"]["took_effect"], on_both["effects"]
     effect = on_one["effects"]["first_block_cache"]
     assert not effect["took_effect"] and f"{calls['transformer_2']} of 12 denoiser calls" in effect["evidence"], effect
+
+
+def _small_video_task(task_id: str = "V1-001"):
+    """A video task of the suite at 256x128 (its frame count and everything else as stored), cheap to judge."""
+    task = get_task(task_id)
+
+    def small(code: str) -> str:
+        return code.replace(f"HEIGHT = {task.resolution}\n", "HEIGHT = 128\n").replace(
+            f"WIDTH = {task.width}\n", "WIDTH = 256\n"
+        )
+
+    return task.model_copy(
+        update={
+            "resolution": 128,
+            "width": 256,
+            "reference_code": small(task.reference_code),
+            "baseline_code": small(task.baseline_code),
+            "key_attributes": task.key_attributes.model_copy(update={"resolution": (128, 256)}),
+            "baseline_attributes": task.baseline_attributes.model_copy(update={"resolution": (128, 256)}),
+        }
+    )
+
+
+UPSCALED = "    return [[f.resize((WIDTH, HEIGHT)) for f in v] for v in result.frames]\n"
+HALF_LATENTS = """    real_prepare = pipe.prepare_latents
+    pipe.prepare_latents = lambda b, c, h, w, *a, **k: real_prepare(b, c, h // 2, w // 2, *a, **k)
+    return pipe
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("change", "rule"),
+    [
+        ({}, None),
+        ({"NUM_FRAMES = 5\n": "NUM_FRAMES = 9\n"}, "rule frame-count: the video has 9 frames, the task asks for 5"),
+        (
+            {
+                "    return pipe\n": HALF_LATENTS,
+                "    return result.frames\n": UPSCALED,
+            },
+            "rule resolution-at-run-time: the denoiser ran at 128x64, the task asks for 256x128",
+        ),
+        (
+            {"    return result.frames\n": "    return [[f.resize((320, 128)) for f in v] for v in result.frames]\n"},
+            "rule resolution: the output is 320x128, the task asks for 256x128",
+        ),
+    ],
+    ids=["reference", "more frames", "half-size latents upscaled", "frames resized"],
+)
+def test_the_judge_passes_a_video_reference_and_names_what_breaks_a_videos_size(profile, tmp_path, change, rule):
+    """A video task end to end through the judge (V1-001 at 256x128): its reference passes; a clip with another
+    frame count, a denoiser run on smaller 5-D latents whose frames are upscaled, and another frame size fail by
+    rule."""
+    task = _small_video_task()
+    source = task.reference_code
+    for old, new in change.items():
+        assert old in source
+        source = source.replace(old, new)
+    result = evaluate(task, source, profile, tmp_path, JudgeOptions(samples=3, repetitions=1, inputs_seed=5))
+    if rule is None:
+        assert result.passed, result.first_problem
+    else:
+        assert not result.passed and rule in (result.first_problem or ""), result.first_problem

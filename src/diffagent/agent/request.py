@@ -38,8 +38,8 @@ from diffbench.knowledge.compose import Applied
 from diffbench.knowledge.loader import KnowledgeBase
 from diffbench.knowledge.schedulers import SchedulerSpec, scheduler_names
 from diffbench.models.families import (
+    AGENT_SUITES,
     FAMILIES,
-    SUITES,
     Conditioning,
     checkpoint,
     family,
@@ -318,7 +318,7 @@ def parse_request(text: str, kb: KnowledgeBase, model_id: str | None = None) -> 
     if model_span:
         read.append(model_span)
     fam = family_of(model_id)
-    if fam.suite not in SUITES:  # a given baseline's checkpoint the words did not name (a Wan pipeline)
+    if fam.suite not in AGENT_SUITES:  # a given baseline's checkpoint the words did not name (a Wan pipeline)
         raise RequestError(f"{model_id} ({fam.display}) is in the model registry but has no tasks yet: the knowledge "
                            f"base has no methods on it, so it cannot be solved or judged yet")  # fmt: skip
     read += names_of(low, model_id)

@@ -1,11 +1,11 @@
 """The deterministic generator of the task suites, from the knowledge base and the hand-written phrasings: the
-paper's 604 tasks (the six families of the paper) and the extended suite (the families added since: FLUX.1,
-SD3.5, Qwen-Image; ids X1-001 ..., its baselines the model cards' flow-matching Euler steps, its counts in
-schema.SUITE_LEVELS).
+paper's 604 tasks (the six families of the paper), the extended suite (the families added since: FLUX.1,
+SD3.5, Qwen-Image; ids X1-001 ..., its baselines the model cards' flow-matching Euler steps) and the video suite
+(Wan 2.1/2.2; ids V1-001 ..., its baselines the model cards' UniPC steps, 5-frame clips), counts in
+schema.SUITE_LEVELS.
 
-`diffbench tasks generate [--suite extended]` writes `tasks/data/[extended/]level{1..5}.jsonl`; running it again
-reproduces them byte for
-byte (one seeded RNG, everything iterated in a fixed order). What it draws on:
+`diffbench tasks generate [--suite extended|video]` writes `tasks/data/[extended/|video/]level{1..5}.jsonl`;
+running it again reproduces them byte for byte (one seeded RNG, everything iterated in a fixed order). What it draws on:
 - pipelines: every (checkpoint, conditioning) pair of the family registry, at the checkpoint's native resolution;
 - samplers: the knowledge base's sampler methods; a baseline samples with one of them (DDIM 50 steps,
   DPM-Solver++ or UniPC 30 steps);
@@ -37,8 +37,17 @@ from diffbench.tasks.wording import TAYLORSEER_PHRASES, phrasing
 SEED = 604
 DELTA = 0.05
 BASE_STEPS = {"ddim": 50, "dpm_solver": 30, "unipc": 30}  # the paper suite's baselines
-# Distinct level-4/5 baselines per suite; x3 difficulties = 93 (paper) and 15 (extended) tasks per level.
-HARD_BASELINES = {"paper": 31, "extended": 5}
+# Distinct level-4/5 baselines per suite; x3 difficulties = 93 (paper), 15 (extended) and 6 (video) tasks per level.
+HARD_BASELINES = {"paper": 31, "extended": 5, "video": 2}
+# The video suite's level-4/5 baselines: Wan 2.1's small model, and Wan 2.2 A14B, whose two experts a method must
+# both reach (the MagCache step-count problem users report).
+HARD_MODELS = {"video": ("Wan-AI/Wan2.1-T2V-1.3B-Diffusers", "Wan-AI/Wan2.2-T2V-A14B-Diffusers")}
+# A video task's clip: 5 frames (a CPU-sized clip; Wan's VAE takes 4k+1 frames, the model cards make 81 or 121) at
+# 480P (832x480) where the model card offers it (Wan 2.1 1.3B and 14B, Wan 2.2 A14B), else the card's size (Wan 2.2
+# TI2V-5B: 1280x704 only).
+VIDEO_FRAMES = 5
+VIDEO_SIZES = {"Wan-AI/Wan2.2-TI2V-5B-Diffusers": (1280, 704)}
+VIDEO_SIZE_480P = (832, 480)
 # Choices a task may state: the SDPA backends that run on CPUs and GPUs alike (efficient and cudnn are
 # CUDA-only), and compile modes that do not take minutes to autotune on a CPU.
 TASK_CHOICES = {
@@ -55,11 +64,18 @@ class BaselinePipeline:
     family: str
     model_id: str
     conditioning: Conditioning
-    resolution: int
+    resolution: int  # the output's height (and width, unless `width` is set)
+    width: int | None = None  # a video's frame width
+    frames: int | None = None  # a video's frame count
 
     @property
     def fam(self) -> Family:
         return FAMILIES[self.family]
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """(width, height)"""
+        return (self.width or self.resolution, self.resolution)
 
 
 @dataclass(frozen=True)
@@ -75,11 +91,16 @@ class TaskDraft:
 
 def pipes(suite: str = "paper") -> list[BaselinePipeline]:
     return [
-        BaselinePipeline(fam.key, ckpt.id, cond, ckpt.resolution)
+        _video_pipe(fam.key, ckpt.id, cond) if cond.video else BaselinePipeline(fam.key, ckpt.id, cond, ckpt.resolution)
         for fam in families_of(suite)
         for ckpt in fam.checkpoints
         for cond in fam.pipelines
     ]
+
+
+def _video_pipe(family: str, model_id: str, conditioning: Conditioning) -> BaselinePipeline:
+    width, height = VIDEO_SIZES.get(model_id, VIDEO_SIZE_480P)
+    return BaselinePipeline(family, model_id, conditioning, height, width, VIDEO_FRAMES)
 
 
 def base_steps(model_id: str, sampler: str) -> int:
@@ -104,6 +125,8 @@ class Generator:
         self.rng = random.Random(seed if suite == "paper" else f"{seed}-{suite}")
         keys = {f.key for f in families_of(suite)}
         self.samplers = sorted(m.key for m in self.kb if m.category == "sampler" and keys & set(m.families))
+        # The samplers a baseline runs: the video suite's, its model cards' UniPC (flow shift kept) only.
+        self.bases = ["unipc"] if suite == "video" else self.samplers
         self.compatible = self.kb.compatible_pairs()
 
     # ---- which tasks ----------------------------------------------------------------------------------------
@@ -149,17 +172,17 @@ class Generator:
     def specs(self) -> list[TaskDraft]:
         all_pipes = pipes(self.suite)
         rounds = [
-            TaskDraft(0, p, self.samplers[(i + r) % len(self.samplers)])
-            for r in range(3)
-            for i, p in enumerate(all_pipes)
+            TaskDraft(0, p, self.bases[(i + r) % len(self.bases)]) for r in range(3) for i, p in enumerate(all_pipes)
         ]
         level1 = [TaskDraft(1, s.pipe, s.base) for s in rounds[: self.levels[1]]]
-        singles = [TaskDraft(2, p, b, (m,)) for p in all_pipes for b in self.samplers for m in self.applicable(p)]
-        combos = [TaskDraft(3, p, b, c) for p in all_pipes for b in self.samplers for c in self.combos(p)]
+        singles = [TaskDraft(2, p, b, (m,)) for p in all_pipes for b in self.bases for m in self.applicable(p)]
+        combos = [TaskDraft(3, p, b, c) for p in all_pipes for b in self.bases for c in self.combos(p)]
         by_method = [lambda s: s.methods, lambda s: [s.pipe], lambda s: [s.base], lambda s: [s.pipe.conditioning]]
         level2 = self.select(singles, self.levels[2], by_method)
         level3 = self.select(combos, self.levels[3], [*by_method, lambda s: [len(s.methods)]])
         distinct = list(dict.fromkeys(rounds))  # with one sampler (extended) the rounds repeat each pipeline
+        if self.suite in HARD_MODELS:
+            distinct = [s for s in distinct if s.pipe.model_id in HARD_MODELS[self.suite]]
         hard = distinct[: HARD_BASELINES[self.suite]]
         level45 = [TaskDraft(level, s.pipe, s.base, (), d) for level in (4, 5) for s in hard for d in Difficulty]
         return level1 + level2 + level3 + level45
@@ -246,7 +269,7 @@ class Generator:
             "pipeline_class": fam.pipelines[pipe.conditioning],
             "model_id": pipe.model_id,
             "controlnet_id": fam.controlnet_id if pipe.conditioning == Conditioning.CANNY else None,
-            "resolution": (pipe.resolution, pipe.resolution),
+            "resolution": (pipe.resolution, pipe.size[0]),
             "preprocessors": ("canny",) if pipe.conditioning == Conditioning.CANNY else None,
         }
         scheduler = self.kb.method(sampler).scheduler
@@ -271,6 +294,8 @@ class Generator:
             model_id=pipe.model_id,
             conditioning=pipe.conditioning,
             resolution=pipe.resolution,
+            width=pipe.width,
+            frames=pipe.frames,
             baseline_sampler=spec.base,
             baseline_steps=baseline_steps,
             sampler=sampler,
@@ -290,7 +315,8 @@ class Generator:
     def code(self, pipe: BaselinePipeline, sampler: str, steps: int, methods: list[AppliedMethod], title: str) -> str:
         applied = [Applied(sampler, {"num_inference_steps": steps})] + [Applied(m.key, m.params) for m in methods]
         name = f"{pipe.fam.display} {pipe.conditioning} ({pipe.model_id}), {title}"
-        return compose(self.kb, pipe.model_id, pipe.conditioning, pipe.resolution, steps, applied, title=name)
+        return compose(self.kb, pipe.model_id, pipe.conditioning, pipe.resolution, steps, applied, title=name,
+                       width=pipe.width, frames=pipe.frames)  # fmt: skip
 
     # ---- the prompt -----------------------------------------------------------------------------------------
     def prompt(self, spec: TaskDraft, sampler: str, steps: int, switches: list[str], stated: dict[str, dict]) -> str:
@@ -299,7 +325,7 @@ class Generator:
         slots = {
             "model": pick(parts["model_forms"]).format(name=pick(parts["models"][pipe.model_id]), id=pipe.model_id),
             "kind": pick(parts["kinds"][str(pipe.conditioning)]).format(controlnet=pipe.fam.controlnet_id),
-            "res": pick(parts["resolutions"]).format(r=pipe.resolution),
+            "res": self.size_phrase(pipe),
             "sampler": self.sampler_phrase(sampler, steps),
             "baseline": self.sampler_phrase(spec.base, base_steps(pipe.model_id, spec.base)),
         }
@@ -325,7 +351,17 @@ class Generator:
                 slots["methods"] = phrases[0] + pick(parts["joins"]) + phrases[1]
             else:
                 slots["methods"] = ", ".join(phrases[:-1]) + " and " + phrases[-1]
-        return pick(parts["requests"][spec.level]).format(**slots)
+        requests = parts["requests"][spec.level]
+        if pipe.frames is not None:  # a video task: the phrasings that do not speak of images
+            requests = [r for r in requests if "image" not in r]
+        return pick(requests).format(**slots)
+
+    def size_phrase(self, pipe: BaselinePipeline) -> str:
+        parts = phrasing()
+        if pipe.frames is None:
+            return self.rng.choice(parts["resolutions"]).format(r=pipe.resolution)
+        width, height = pipe.size
+        return self.rng.choice(parts["video_sizes"]).format(w=width, h=height, f=pipe.frames)
 
     def sampler_phrase(self, key: str, steps: int) -> str:
         parts = phrasing()

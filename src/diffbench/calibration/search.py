@@ -87,7 +87,8 @@ def distinct_baselines(tasks: list[Task]) -> dict[str, Task]:
 
 
 def _source(kb: KnowledgeBase, task: Task, config: SearchPoint, title: str) -> str:
-    return compose(kb, task.model_id, task.conditioning, task.resolution, config.steps, config.applied(), title=title)
+    return compose(kb, task.model_id, task.conditioning, task.resolution, config.steps, config.applied(), title=title,
+                   width=task.width, frames=task.frames)  # fmt: skip
 
 
 def _measured(record: TrialRecord, m: Measurement) -> None:

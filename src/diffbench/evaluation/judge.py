@@ -214,7 +214,6 @@ class Judge:
 
     def _run_inputs(self, judging: _Judging, call: Any, inputs: list[EvalInput], runtime: dict, static: dict) -> None:
         stage = judging.stages[-1]
-        res = self.task.resolution
         outputs: list[np.ndarray] = []
         methods_seen: dict[str, Any] = dict(runtime.get("methods", {}))
         for i, inp in enumerate(inputs):
@@ -230,12 +229,19 @@ class Judge:
                     ErrorMode.RUNTIME,
                     f"rule count: generate() returned {len(answer['images'])} images for one request",
                 )
-            if answer["sizes"][0] != [res, res]:
+            if answer["sizes"][0] != list(self.task.size):
                 w, h = answer["sizes"][0]
                 raise _reject(
                     stage,
                     ErrorMode.KEY_ATTRIBUTES,
-                    f"rule resolution: the output is {w}x{h}, the task asks for {res}x{res}",
+                    f"rule resolution: the output is {w}x{h}, the task asks for {self.task.display_resolution}",
+                )
+            frames = answer.get("frames", [None])[0]
+            if frames is not None and self.task.frames is not None and frames != self.task.frames:
+                raise _reject(
+                    stage,
+                    ErrorMode.KEY_ATTRIBUTES,
+                    f"rule frame-count: the video has {frames} frames, the task asks for {self.task.frames}",
                 )
             self._check_observed(stage, answer, runtime, static)
             array = _image_array(Path(answer["images"][0]))
@@ -278,14 +284,14 @@ class Judge:
                     f"steps (at least {expected} expected)",
                 )
         factor = runtime.get("vae_scale_factor")
-        res = self.task.resolution
+        width, height = self.task.size
         for h, w in observed["latent_sizes"]:
-            if factor and (h * factor, w * factor) != (res, res):
+            if factor and (h * factor, w * factor) != (height, width):
                 raise _reject(
                     stage,
                     ErrorMode.KEY_ATTRIBUTES,
                     f"rule resolution-at-run-time: the denoiser ran at {w * factor}x{h * factor}, "
-                    f"the task asks for {res}x{res}",
+                    f"the task asks for {self.task.display_resolution}",
                 )
 
     # ---- stage 2 --------------------------------------------------------------------------------------------

@@ -77,7 +77,9 @@ class Observers:
             "pipeline_class": type(pipe).__name__,
             "scheduler_class": type(getattr(pipe, "scheduler", None)).__name__,
             "dtype": str(dtype).removeprefix("torch.") if dtype is not None else None,
-            "vae_scale_factor": getattr(pipe, "vae_scale_factor", None),
+            # a video pipeline (Wan) names its spatial one so
+            "vae_scale_factor": getattr(pipe, "vae_scale_factor", None)
+            or getattr(pipe, "vae_scale_factor_spatial", None),
             "methods": self.loaded_methods,
         }
 

@@ -162,7 +162,8 @@ class Tracer:
                 if weight is not None
                 else None
             ),
-            latent=(int(sample.shape[-2]), int(sample.shape[-1])) if is_tensor and sample.dim() == 4 else None,
+            # (height, width) of an image latent (B, C, H, W) or a video one (B, C, frames, H, W)
+            latent=(int(sample.shape[-2]), int(sample.shape[-1])) if is_tensor and sample.dim() in (4, 5) else None,
             compiled=compiled,
             denoiser=name,
         )

@@ -14,13 +14,17 @@ from diffbench.tasks.attributes import Attributes
 
 # Tasks per level of each suite: the paper's 604 (Table 1), and the extended suite on the families added since
 # (FLUX.1, SD3.5, Qwen-Image), sized so that every family meets every method the knowledge base declares for it
-# (level 2: each (pipeline, method) pair once, 51 of them).
+# (level 2: each (pipeline, method) pair once, 51 of them), and the video suite (Wan 2.1/2.2: each pipeline at level 1,
+# each method the knowledge base runs on Wan at level 2, two calibrated baselines at levels 4-5; sized for a CPU, where
+# one Wan stand-in call takes 5-15 s).
 SUITE_LEVELS = {
     "paper": {1: 41, 2: 116, 3: 261, 4: 93, 5: 93},
     "extended": {1: 15, 2: 51, 3: 105, 4: 15, 5: 15},
+    "video": {1: 5, 2: 12, 3: 10, 4: 6, 5: 6},
 }
 LEVELS = SUITE_LEVELS["paper"]
-ID_PREFIX = {"paper": "L", "extended": "X"}  # L1-001 is the paper's, X1-001 the extended suite's
+# L1-001 is the paper's, X1-001 the extended suite's, V1-001 the video suite's
+ID_PREFIX = {"paper": "L", "extended": "X", "video": "V"}
 LEVEL_NAMES = {
     1: "pipeline only",
     2: "one method",
@@ -74,12 +78,24 @@ class Targets(BaseModel):
 class Task(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    id: str = Field(pattern=r"^[LX][1-5]-\d{3}$")
+    @model_serializer(mode="wrap")
+    def _without_unset_video_fields(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """An image task is written without `width` and `frames`, so its file (and its digest) stays as before the
+        video suite."""
+        data = handler(self)
+        for name in ("width", "frames"):
+            if data.get(name) is None:
+                data.pop(name, None)
+        return data
+
+    id: str = Field(pattern=r"^[LXV][1-5]-\d{3}$")
     level: int = Field(ge=1, le=5)
     family: str
     model_id: str
     conditioning: Conditioning
-    resolution: int = Field(ge=256, le=1024)
+    resolution: int = Field(ge=256, le=1024, description="the output's height (and width, unless `width` is set)")
+    width: int | None = Field(default=None, ge=256, le=1536, description="a video task's frame width")
+    frames: int | None = Field(default=None, gt=0, description="a video task's frame count (the module's num_frames)")
     baseline_sampler: str
     baseline_steps: int = Field(gt=0)
     sampler: str = Field(description="the reference code's sampler (knowledge-base key)")
@@ -114,6 +130,10 @@ class Task(BaseModel):
             raise ValueError(f"prompt placeholders {sorted(used)} should be {expected}")
         if self.key_attributes.model_id not in (None, self.model_id):
             raise ValueError("key_attributes.model_id differs from model_id")
+        if self.conditioning.video != (self.frames is not None) or (self.width is not None) != (
+            self.frames is not None
+        ):
+            raise ValueError("width and frames are set exactly for a video task")
         return self
 
     @property
@@ -134,8 +154,13 @@ class Task(BaseModel):
         return hashlib.sha256(self.model_dump_json().encode()).hexdigest()[:16]
 
     @property
+    def size(self) -> tuple[int, int]:
+        """(width, height) of each output image or frame."""
+        return (self.width or self.resolution, self.resolution)
+
+    @property
     def display_resolution(self) -> str:
-        return f"{self.resolution}x{self.resolution}"
+        return "{}x{}".format(*self.size)
 
     def prompt_for(self, profile: str) -> str:
         """The prompt as a user under `profile` reads it: level-4/5 targets filled in, or marked uncalibrated."""

@@ -14,7 +14,7 @@ from diffbench.models.families import SUITES, UnknownModelError
 from diffbench.tasks.schema import ID_PREFIX, LEVELS, Task
 
 DATA_DIR = Path(__file__).parent / "data"
-SUITE_DIRS = {"paper": DATA_DIR, "extended": DATA_DIR / "extended"}
+SUITE_DIRS = {"paper": DATA_DIR, "extended": DATA_DIR / "extended", "video": DATA_DIR / "video"}
 # The extended suite's references that its reference run (scripts/judge_extended.py, tiny-cpu; each verdict in
 # docs/extended_reference_run.json) saw fail: id -> what failed. Written by that script from the run's record, read
 # by the tests that hold them to failing until fixed.
@@ -109,12 +109,12 @@ def suite(name: str = "paper") -> tuple[Task, ...]:
 
 
 def all_tasks() -> list[Task]:
-    """Every packaged task of every suite (paper first); ids never clash (L1-001, X1-001)."""
+    """Every packaged task of every suite (paper first); ids never clash (L1-001, X1-001, V1-001)."""
     return [t for name in SUITES for t in suite(name)]
 
 
 def get_task(task_id: str, tasks: Iterable[Task] | None = None) -> Task:
-    """A task by id; without `tasks`, looked up in the suite its prefix names (L: paper, X: extended)."""
+    """A task by id; without `tasks`, looked up in the suite its prefix names (L: paper, X: extended, V: video)."""
     if tasks is None:
         name = next((n for n, prefix in ID_PREFIX.items() if task_id.startswith(prefix)), "paper")
         tasks = suite(name)
@@ -122,6 +122,6 @@ def get_task(task_id: str, tasks: Iterable[Task] | None = None) -> Task:
         if task.id == task_id:
             return task
     raise UnknownTaskError(
-        f"unknown task {task_id!r}; ids look like L1-001 ... L5-093 (paper suite) or X1-001 ... "
-        "(extended suite; `diffbench tasks list --suite extended`)"
+        f"unknown task {task_id!r}; ids look like L1-001 ... L5-093 (paper suite), X1-001 ... "
+        "(extended suite; `diffbench tasks list --suite extended`) or V1-001 ... (video suite)"
     )

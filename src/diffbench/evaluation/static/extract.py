@@ -195,11 +195,17 @@ def _resolution(facts: ModuleFacts, pipeline_class: str | None, model_id: str | 
         resized = [_size(c.arg(0, "size")) for c in facts.find("resize", scope="generate")]
         resized = [r for r in resized if r is not None]
         return resized[-1] if resized else None
+    if (
+        pipeline_class
+    ):  # a pipeline whose call has a fixed default size (Wan: 480x832) makes that, whatever the checkpoint
+        defaults = (_default_call_argument(pipeline_class, "height"), _default_call_argument(pipeline_class, "width"))
+        if all(isinstance(v, int) for v in defaults):
+            return defaults
     try:
-        native = checkpoint(model_id).resolution if model_id else None
+        ck = checkpoint(model_id) if model_id else None
     except UnknownModelError:
         return None
-    return (native, native) if native else None
+    return (ck.resolution, ck.width or ck.resolution) if ck and ck.resolution else None
 
 
 def _dtype_name(value: Any) -> str | None:
