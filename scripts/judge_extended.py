@@ -1,9 +1,9 @@
-"""The extended suite's reference run: every task's reference through the judge, every level 2-5 baseline
-through its static stage. Each verdict is kept in docs/extended_reference_run.json with the day, the machine and a
-digest of the task it judged (a redrawn task's old verdict no longer counts), so runs of parts of the suite
-(`--task`, `--level`) add up to the full run; the script then rewrites docs/extended.md's run section from the whole
-record, and the references that failed (id -> what failed, tasks/data/extended/failing_references.json, which the
-tests hold to failing).
+"""A suite's reference run (the extended suite, or `--suite video`): every task's reference through the judge, every
+level 2-5 baseline through its static stage. Each verdict is kept in docs/extended_reference_run.json
+(docs/video_reference_run.json) with the day, the machine and a digest of the task it judged (a redrawn task's old
+verdict no longer counts), so runs of parts of the suite (`--task`, `--level`) add up to the full run; the script
+then rewrites docs/extended.md's (docs/video.md's) run section from the whole record, and the references that failed
+(id -> what failed, tasks/data/<suite>/failing_references.json, which the tests hold to failing).
 
 Judge settings as the stratified sample's at full size (tests/test_judge_references.py; CI runs one task per level
 and family of this suite with one timing round instead of three): 3 quality inputs, fixed inputs, and levels 4-5
@@ -19,6 +19,7 @@ failing reference. Run it alone (two torch processes on 2 cores spoil every timi
     .venv/bin/python scripts/judge_extended.py
     .venv/bin/python scripts/judge_extended.py --level 1 --no-write
     .venv/bin/python scripts/judge_extended.py --task X3-001 --task X3-002   # these only, merged into the record
+    .venv/bin/python scripts/judge_extended.py --suite video
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ from diffbench.evaluation.result import ErrorMode, EvalResult  # noqa: E402
 from diffbench.models.device import HALF_PRECISION_CPU_SLOWDOWN, describe_hardware  # noqa: E402
 from diffbench.models.standins.build import build_standins  # noqa: E402
 from diffbench.tasks.schema import Difficulty, Task  # noqa: E402
-from diffbench.tasks.suite import KNOWN_FAILING_FILE, suite  # noqa: E402
+from diffbench.tasks.suite import known_failing_file, suite  # noqa: E402
 from doc_sections import publish  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -149,6 +150,23 @@ class RunDoc:
 
 EXTENDED_RUN = RunDoc("judge_extended.py", "the whole suite, or parts of it with `--task` or `--level`", "suite",
                       RECORD, BEGIN, END)  # fmt: skip
+VIDEO_RUN = RunDoc("judge_extended.py --suite video", "the whole suite, or parts of it with `--task` or `--level`",
+                   "suite", ROOT / "docs" / "video_reference_run.json", BEGIN, END)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class SuiteRun:
+    """A suite's reference run: its record and section, the doc it goes in and the page's head above the section."""
+
+    run: RunDoc
+    doc: Path
+    head: str  # the template of the doc's text above the run section
+
+
+SUITE_RUNS = {
+    "extended": SuiteRun(EXTENDED_RUN, DOC, "extended_intro.md"),
+    "video": SuiteRun(VIDEO_RUN, ROOT / "docs" / "video.md", "video_intro.md"),
+}
 
 
 def section(
@@ -199,13 +217,16 @@ def section(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--suite", choices=sorted(SUITE_RUNS), default="extended")
     parser.add_argument("--level", type=int, default=None)
     parser.add_argument("--no-write", action="store_true", help="print the rows and the section, write nothing")
     parser.add_argument("--task", action="append", help="judge this task only (repeatable)")
     parser.add_argument("--render", action="store_true", help="judge nothing: rewrite the doc and the failures "
                         "file from the record")  # fmt: skip
     args = parser.parse_args()
-    everything = list(suite("extended"))
+    chosen = SUITE_RUNS[args.suite]
+    record_file = chosen.run.record
+    everything = list(suite(args.suite))
     tasks = [t for t in everything if (not args.task or t.id in args.task) and args.level in (None, t.level)]
     if args.render:
         tasks = []
@@ -216,14 +237,16 @@ def main() -> None:
             row = judge(task, Path(tmp))
             print(table_row(row), flush=True)
             if not args.no_write:  # kept as it comes: an interrupted run loses only the task it was judging
-                RECORD.write_text(json.dumps(read_record() | {task.id: row}, indent=1, sort_keys=True) + "\n")
-    text, failing, record = section(read_record(), everything)
+                row_text = json.dumps(read_record(record_file) | {task.id: row}, indent=1, sort_keys=True)
+                record_file.write_text(row_text + "\n")
+    text, failing, record = section(read_record(record_file), everything, chosen.run)
     if args.no_write:
         print(text)
         return
-    RECORD.write_text(json.dumps(record, indent=1, sort_keys=True) + "\n")
-    KNOWN_FAILING_FILE.write_text(json.dumps(failing, indent=1, sort_keys=True) + "\n")
-    publish(DOC, BEGIN, END, text, False, head=(Path(__file__).parent / "templates" / "extended_intro.md").read_text())
+    record_file.write_text(json.dumps(record, indent=1, sort_keys=True) + "\n")
+    known_failing_file(args.suite).write_text(json.dumps(failing, indent=1, sort_keys=True) + "\n")
+    head = (Path(__file__).parent / "templates" / chosen.head).read_text()
+    publish(chosen.doc, BEGIN, END, text, False, head=head)
 
 
 if __name__ == "__main__":

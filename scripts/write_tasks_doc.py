@@ -1,5 +1,5 @@
 """Writes docs/tasks.md from the packaged suites: what the 604 tasks cover (the paper's Figure 2 as tables), then
-the same tables for the extended suite (FLUX.1, SD3.5, Qwen-Image; issue 17).
+the same tables for the extended suite (FLUX.1, SD3.5, Qwen-Image; issue 17) and the video suite (Wan; issue 34).
 
 Reproduce: `.venv/bin/python scripts/write_tasks_doc.py` (the suite itself: `diffbench tasks generate`).
 """
@@ -16,6 +16,7 @@ DOC = Path(__file__).resolve().parents[1] / "docs" / "tasks.md"
 
 INTRO = (Path(__file__).parent / "templates" / "tasks_intro.md").read_text()  # the page's prose
 EXTENDED = (Path(__file__).parent / "templates" / "tasks_extended.md").read_text()
+VIDEO = (Path(__file__).parent / "templates" / "tasks_video.md").read_text()
 
 
 def table(title: str, counts: dict[str, int], label=lambda k: k) -> str:
@@ -41,6 +42,7 @@ def render() -> str:
     """The whole of docs/tasks.md, from the suites."""
     parts = [INTRO, *section(list(suite("paper")), "## Coverage of the paper's suite")]
     parts += [EXTENDED, *section(list(suite("extended")), "## Coverage of the extended suite")]
+    parts += [VIDEO, *section(list(suite("video")), "## Coverage of the video suite")]
     return "\n".join(parts)
 
 

@@ -116,10 +116,14 @@ def test_a_baseline_module_with_the_checkpoints_own_scheduler_is_the_exact_route
     )
 
 
-def test_a_wan_baseline_is_refused_with_why_where_the_words_name_no_model():
-    """A given baseline module's checkpoint (`--baseline`) reaches the reader as `model_id`: a Wan one is in the
-    registry with stand-ins but has no tasks, and the refusal says so rather than solving a video pipeline."""
-    with pytest.raises(RequestError, match="no tasks yet: the knowledge base has no methods on it"):
-        parse_request("make it 2x faster", KB, model_id="Wan-AI/Wan2.1-T2V-1.3B-Diffusers")
-    with pytest.raises(RequestError, match="Wan is in this tool's model registry with stand-ins"):
-        parse_request("Wan 2.2 A14B at 40 steps, 2x please", KB)
+def test_a_wan_baseline_given_without_words_naming_it_is_read_as_that_video_pipeline():
+    """A given baseline module's checkpoint (`--baseline`) reaches the reader as `model_id`: a Wan one is read as
+    its text-to-video pipeline at its model card's size; the words' frame count is read, else none is stated."""
+    request = parse_request("make it 2x faster", KB, model_id="Wan-AI/Wan2.1-T2V-1.3B-Diffusers")
+    assert (request.conditioning, request.resolution, request.width, request.frames) == (
+        Conditioning.TEXT_TO_VIDEO, 480, 832, None,
+    )  # fmt: skip
+    request = parse_request("Wan 2.2 A14B at 40 steps, 17 frames, 2x please", KB)
+    assert (request.model_id, request.frames, request.not_understood) == ("Wan-AI/Wan2.2-T2V-A14B-Diffusers", 17, [])
+    with pytest.raises(RequestError, match="Wan's VAE takes 4k\\+1 frames"):
+        parse_request("Wan 2.1 1.3B, 16 frames, 2x", KB)

@@ -24,8 +24,12 @@ MODELS = {
     "dit512": "facebook/DiT-XL-2-512", "flux-dev": "black-forest-labs/FLUX.1-dev",
     "flux-schnell": "black-forest-labs/FLUX.1-schnell", "sd35l": "stabilityai/stable-diffusion-3.5-large",
     "sd35m": "stabilityai/stable-diffusion-3.5-medium", "qwen": "Qwen/Qwen-Image",
+    "wan13": "Wan-AI/Wan2.1-T2V-1.3B-Diffusers", "wan14": "Wan-AI/Wan2.1-T2V-14B-Diffusers",
+    "ti2v": "Wan-AI/Wan2.2-TI2V-5B-Diffusers", "a14b": "Wan-AI/Wan2.2-T2V-A14B-Diffusers",
+    "i2v": "Wan-AI/Wan2.2-I2V-A14B-Diffusers",
 }  # fmt: skip
-KINDS = {"t2i": "text-to-image", "i2i": "image-to-image", "canny": "controlnet-canny", "class": "class-to-image"}
+KINDS = {"t2i": "text-to-image", "i2i": "image-to-image", "canny": "controlnet-canny", "class": "class-to-image",
+         "t2v": "text-to-video", "i2v": "image-to-video"}  # fmt: skip
 
 
 def _corpus() -> list[tuple[str, dict[str, str]]]:
@@ -69,6 +73,8 @@ def test_each_request_gets_its_reading_and_lists_exactly_what_it_did_not_read(te
             assert base.sampler == sampler
     if "size" in want:
         assert base.describe_size() == want["size"]
+    if "frames" in want:
+        assert base.frames == int(want["frames"])
     for name, got in (("strength", base.strength), ("guidance", base.guidance_scale)):
         if name in want:
             assert got == float(want[name])

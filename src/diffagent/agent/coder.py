@@ -34,6 +34,7 @@ class LLMCoder:
                 plan.config.steps,
                 plan.config.applied(),
                 width=base.width,
+                frames=base.frames,
             )
         except KnowledgeError:
             return ""

@@ -54,6 +54,8 @@ class SmokeTest:
         if attrs.resolution and attrs.resolution != base.size:
             height, width = attrs.resolution
             return f"the module renders {width}x{height}; the task's size is {base.describe_size()}"
+        if base.frames is not None and found.frames not in (None, base.frames):
+            return f"the module makes {found.frames} frames per video; the task asks for {base.frames}"
         return None
 
     def __call__(self, code: str) -> str | None:
@@ -79,6 +81,11 @@ class SmokeTest:
         if answer["sizes"][0] != [width, height]:
             got_w, got_h = answer["sizes"][0]
             return f"generate() returned a {got_w}x{got_h} image; the task's size is {width}x{height}"
+        frames = answer.get("frames", [None])[0]
+        if frames != self.problem.pipeline.frames:
+            what = "an image" if frames is None else f"a video of {frames} frames"
+            want = "an image" if self.problem.pipeline.frames is None else f"{self.problem.pipeline.frames} frames"
+            return f"generate() returned {what}; the task asks for {want}"
         return None
 
 

@@ -215,7 +215,7 @@ class DiffAgent:
             history.append(candidate)
             self._report(candidate)
             if candidate.error is None:
-                candidate.feedback = "runs: loads and answers a request with one image at the task's resolution"
+                candidate.feedback = "runs: loads and answers a request with one output at the task's size"
                 if plan is not requested:
                     notes.append(
                         f"the plan the request asks for ({requested.config.describe()}) did not run: "

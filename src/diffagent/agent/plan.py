@@ -32,6 +32,7 @@ class Pipeline:
     strength: float | None = None
     guidance_scale: float | None = None
     width: int | None = None  # a width other than `resolution` (the height); None: square
+    frames: int | None = None  # a video's frame count; None: an image pipeline
 
     @property
     def size(self) -> tuple[int, int]:
@@ -40,7 +41,7 @@ class Pipeline:
 
     def describe_size(self) -> str:
         height, width = self.size
-        return f"{width}x{height}"
+        return f"{width}x{height}" + (f", {self.frames} frames" if self.frames is not None else "")
 
     def describe_sampler(self) -> str:
         if self.sampler != OWN_SCHEDULER:
@@ -53,7 +54,7 @@ class Pipeline:
         return compose(
             kb, self.model_id, self.conditioning, self.resolution, config.steps, config.applied(), title=title,
             scheduler=self.scheduler if config.sampler == OWN_SCHEDULER else None, strength=self.strength,
-            guidance_scale=self.guidance_scale, width=self.width,
+            guidance_scale=self.guidance_scale, width=self.width, frames=self.frames,
         )  # fmt: skip
 
 

@@ -23,7 +23,7 @@ from diffbench.evaluation.static import analyze
 from diffbench.knowledge.compose import Applied, compose
 from diffbench.knowledge.loader import KnowledgeBase
 from diffbench.knowledge.schedulers import SchedulerSpec
-from diffbench.models.families import Conditioning, checkpoint, family_of
+from diffbench.models.families import CLIP_FRAMES, Conditioning, checkpoint, family_of
 from diffbench.tasks.schema import Task
 
 
@@ -82,7 +82,8 @@ def _goal(request: Request) -> Goal | None:
 
 def from_task(task: Task, profile: str, kb: KnowledgeBase) -> Problem:
     prompt = task.prompt_for(profile)
-    pipeline = Pipeline(task.model_id, task.conditioning, task.resolution, task.baseline_sampler, task.baseline_steps)
+    pipeline = Pipeline(task.model_id, task.conditioning, task.resolution, task.baseline_sampler, task.baseline_steps,
+                        width=task.width, frames=task.frames)  # fmt: skip
     goal = None
     if task.level >= 4:
         target = task.targets.get(profile)
@@ -159,8 +160,11 @@ def _from_module(code: str, request_text: str, kb: KnowledgeBase, read: Reader) 
         )
     elif spec.class_name is None:
         assumptions.append(f"the module keeps the checkpoint's own scheduler ({own})")
+    frames = None
+    if conditioning.video:  # the module's num_frames, else what the words state, else the pipeline's default
+        frames = found.frames or request.frames or CLIP_FRAMES
     pipeline = Pipeline(attrs.model_id, conditioning, height, key, steps, spec if key == OWN_SCHEDULER else None,
-                        strength, width=width if width != height else None)  # fmt: skip
+                        strength, width=width if width != height else None, frames=frames)  # fmt: skip
     return request, pipeline, assumptions
 
 
@@ -185,7 +189,14 @@ def _from_words(request: Request, kb: KnowledgeBase) -> tuple[Pipeline, str, lis
             steps, source = default_steps(request.model_id, request.conditioning)
             assumptions.append(f"no step count stated: {steps}, {source}")
     if not request.resolution_stated and request.conditioning is not Conditioning.CLASS:
-        assumptions.append(f"no resolution stated: {request.resolution}x{request.resolution}, the checkpoint's")
+        side = f"{request.width or request.resolution}x{request.resolution}"
+        assumptions.append(f"no resolution stated: {side}, the checkpoint's")
+    frames = request.frames
+    if request.conditioning.video and frames is None:
+        frames = CLIP_FRAMES
+        card = checkpoint(request.model_id).frames
+        assumptions.append(f"no frame count stated: {frames}, a clip a CPU can afford (the model card makes {card}; "
+                           f"say e.g. '{card} frames')")  # fmt: skip
     if request.current_s is not None:
         assumptions.append(
             f"today's latency stated as {request.current_s:g} s: the baseline is measured on the device this runs on"
@@ -198,12 +209,12 @@ def _from_words(request: Request, kb: KnowledgeBase) -> tuple[Pipeline, str, lis
         assumptions.append(f"no quality bound stated: at most {request.delta:.0%} quality loss")
     pipeline = Pipeline(request.model_id, request.conditioning, request.resolution, key, steps,
                         spec if key == OWN_SCHEDULER else None, strength, request.guidance_scale,
-                        request.width)  # fmt: skip
+                        request.width, frames)  # fmt: skip
     code = compose(
         kb, pipeline.model_id, pipeline.conditioning, pipeline.resolution, steps,
         [] if key == OWN_SCHEDULER else [Applied(key, {"num_inference_steps": steps})],
         title="baseline, composed from the request", scheduler=pipeline.scheduler, strength=strength,
-        guidance_scale=request.guidance_scale, width=request.width,
+        guidance_scale=request.guidance_scale, width=request.width, frames=frames,
     )  # fmt: skip
     return pipeline, code, assumptions
 

@@ -38,8 +38,6 @@ from diffbench.knowledge.compose import Applied
 from diffbench.knowledge.loader import KnowledgeBase
 from diffbench.knowledge.schedulers import SchedulerSpec, scheduler_names
 from diffbench.models.families import (
-    AGENT_SUITES,
-    FAMILIES,
     Conditioning,
     checkpoint,
     family,
@@ -78,6 +76,17 @@ _FAMILY_NAMES = {
     "flux": ["flux", "flux.1", "flux1", "flux 1"],
     "sd35": ["sd3.5", "sd 3.5", "sd-3.5", "sd35", "stable diffusion 3.5"],
     "qwen-image": ["qwen-image", "qwen image", "qwenimage", "qwen"],
+    "wan": ["wan", "wan 2.1", "wan2.1", "wan-2.1", "wan t2v", "wan 2.1 t2v"],
+    "wan-i2v": ["wan i2v", "wan 2.2 i2v", "wan2.2 i2v", "wan image-to-video"],
+}
+# Short names of single checkpoints beside the phrasings' (tasks/phrasing/parts.yaml): the size in a Wan name picks
+# the checkpoint ("Wan 2.1 14B" is not the family's default 1.3B).
+_CHECKPOINT_NAMES = {
+    "Wan-AI/Wan2.1-T2V-1.3B-Diffusers": ["wan 2.1 1.3b", "wan2.1 1.3b", "wan 1.3b", "wan 2.1 t2v 1.3b"],
+    "Wan-AI/Wan2.1-T2V-14B-Diffusers": ["wan 2.1 14b", "wan2.1 14b", "wan 14b", "wan 2.1 t2v 14b"],
+    "Wan-AI/Wan2.2-TI2V-5B-Diffusers": ["wan 2.2 5b", "wan2.2 5b", "wan 2.2 ti2v", "ti2v-5b", "ti2v 5b", "wan 5b"],
+    "Wan-AI/Wan2.2-T2V-A14B-Diffusers": ["wan 2.2 a14b", "wan2.2 a14b", "wan 2.2 t2v", "wan 2.2 t2v a14b", "wan a14b"],
+    "Wan-AI/Wan2.2-I2V-A14B-Diffusers": ["wan 2.2 i2v a14b", "wan i2v a14b", "wan2.2 i2v a14b"],
 }
 # Models people ask for that the registry does not hold yet, few-step distilled variants among them: named in the
 # refusal, so it says what is missing (read as their base model, they would be a different pipeline).
@@ -125,6 +134,7 @@ class Request:
     not_understood: list[str] = field(default_factory=list)  # numbers and names no reading used
     reading_notes: list[str] = field(default_factory=list)  # typos answered, the language, overrides
     current_s: float | None = None  # a latency stated as today's: the baseline is measured instead
+    frames: int | None = None  # a video's stated frame count; None: not stated (or an image model)
 
     @property
     def asked_sampler(self) -> SamplerMention | None:
@@ -151,6 +161,7 @@ def _model_names() -> list[tuple[str, str]]:
     names = [(mid.lower(), mid) for mid in _checkpoints()]
     for mid, aliases in phrasing()["models"].items():
         names += [(a.lower(), mid) for a in aliases]
+    names += [(a, mid) for mid, aliases in _CHECKPOINT_NAMES.items() for a in aliases]
     for key, aliases in _FAMILY_NAMES.items():
         names += [(a, family(key).default.id) for a in aliases]
     return sorted(set(names), key=lambda n: -len(n[0]))
@@ -196,18 +207,7 @@ def _agrees(m: re.Match[str], height: int, width: int | None) -> bool:
     return width is None and int(m.group(3) or m.group(4)) == height
 
 
-_WAN = re.compile(r"(?<![\w-])wan(?:[\s-]?2\.[12]|-ai/|(?![\w.-]))")
-
-
 def _not_yet(low: str) -> None:
-    if _WAN.search(low):  # in the registry with stand-ins (issue 34), not in any task suite yet
-        video = [c.id for fam in FAMILIES.values() if fam.suite == "video" for c in fam.checkpoints]
-        raise RequestError(
-            f"Wan is in this tool's model registry with stand-ins ({', '.join(video)}) but has no tasks yet: the "
-            f"knowledge base has no methods on it and no task suite covers it, so a video pipeline cannot be "
-            f"solved or judged yet; "
-            f"known for solving: {', '.join(_checkpoints())}"
-        )
     for name, mid in _NOT_YET.items():  # before the known names: "FLUX.2" is not FLUX.1
         m = re.search(rf"(?<![\w-]){re.escape(name)}(?![\w.-])(?![\s-]fast)", low)  # "lightning fast" is speed
         if m:
@@ -293,19 +293,37 @@ def _known_words(kb: KnowledgeBase) -> list[str]:
 
 def size_checked(found: Size | None, model_id: str, conditioning: Conditioning) -> tuple[int, int | None]:
     """(height, width or None for a square) as stated, checked: a size is the checkpoint's native one or a
-    multiple of 64 on both sides; the checkpoint's own where none is stated."""
-    native = checkpoint(model_id).resolution
+    multiple of 64 on both sides (16 for a video model: Wan's VAE and patches); the checkpoint's own where none is
+    stated."""
+    ck = checkpoint(model_id)
+    native_w, native_h = ck.width or ck.resolution, ck.resolution
     if found is None or conditioning is Conditioning.CLASS:
-        return native, None
-    if found.height != found.width or found.height != native:
-        bad = [side for side in (found.width, found.height) if side % 64]
+        return native_h, ck.width
+    step = 16 if conditioning.video else 64
+    if (found.width, found.height) != (native_w, native_h):
+        bad = [side for side in (found.width, found.height) if side % step]
         if bad:
-            near = " x ".join(str(max(64, round(side / 64) * 64)) for side in (found.width, found.height))
+            near = " x ".join(str(max(step, round(side / step) * step)) for side in (found.width, found.height))
             raise RequestError(
-                f"the size {found.width}x{found.height} is not a multiple of 64 on both sides (the nearest is {near}); "
-                f"{model_id} renders {native}x{native} natively"
+                f"the size {found.width}x{found.height} is not a multiple of {step} on both sides (the nearest is "
+                f"{near}); {model_id} renders {native_w}x{native_h} natively"
             )
     return found.height, (found.width if found.width != found.height else None)
+
+
+_FRAMES = re.compile(r"\b(\d{1,4})[\s-]*frames?\b")
+
+
+def _stated_frames(low: str, conditioning: Conditioning) -> tuple[int | None, Span | None]:
+    """A video's frame count ("81 frames", "a 17-frame clip"), checked against Wan's VAE (4k+1 frames)."""
+    match = _FRAMES.search(low) if conditioning.video else None
+    if match is None:
+        return None, None
+    frames = int(match.group(1))
+    if frames < 1 or (frames - 1) % 4:
+        near = max(1, round((frames - 1) / 4) * 4 + 1)
+        raise RequestError(f"{frames} frames: Wan's VAE takes 4k+1 frames (1, 5, 9, ..., 81); the nearest is {near}")
+    return frames, match.span()
 
 
 def parse_request(text: str, kb: KnowledgeBase, model_id: str | None = None) -> Request:
@@ -318,9 +336,6 @@ def parse_request(text: str, kb: KnowledgeBase, model_id: str | None = None) -> 
     if model_span:
         read.append(model_span)
     fam = family_of(model_id)
-    if fam.suite not in AGENT_SUITES:  # a given baseline's checkpoint the words did not name (a Wan pipeline)
-        raise RequestError(f"{model_id} ({fam.display}) is in the model registry but has no tasks yet: the knowledge "
-                           f"base has no methods on it, so it cannot be solved or judged yet")  # fmt: skip
     read += names_of(low, model_id)
     others = _other_models(low, fam.key)
     conditioning = fam.plain_conditioning
@@ -340,6 +355,9 @@ def parse_request(text: str, kb: KnowledgeBase, model_id: str | None = None) -> 
     height, width = size_checked(stated_size, model_id, conditioning)
     if stated_size is not None:  # every mention of the size read (DiT's, where it is the checkpoint's)
         read += [m.span() for m in _RESOLUTION.finditer(low) if _agrees(m, height, width)]
+    frames, frames_span = _stated_frames(low, conditioning)
+    if frames_span:
+        read.append(frames_span)
     strength_value, strength_span = strength(low) if conditioning is Conditioning.IMAGE else (None, None)
     guidance_value, guidance_span = guidance(low)
     read += [span for span in (strength_span, guidance_span) if span]
@@ -369,4 +387,5 @@ def parse_request(text: str, kb: KnowledgeBase, model_id: str | None = None) -> 
         not_understood=not_understood(low, read, others),
         reading_notes=wording.notes(),
         current_s=aim.current_s,
+        frames=frames,
     )

@@ -29,7 +29,7 @@ from diffbench.calibration.space import SearchPoint
 from diffbench.calibration.store import REFERENCE_PROFILES, CalibrationRecord, all_records, calibration_key
 from diffbench.knowledge.compose import Applied, compose
 from diffbench.knowledge.loader import KnowledgeBase, load_knowledge
-from diffbench.models.families import FAMILIES, Conditioning, Family, checkpoint, families_of
+from diffbench.models.families import CLIP_FRAMES, FAMILIES, Conditioning, Family, checkpoint, families_of
 from diffbench.tasks.attributes import Attributes
 from diffbench.tasks.schema import ID_PREFIX, SUITE_LEVELS, AppliedMethod, Difficulty, Task
 from diffbench.tasks.wording import TAYLORSEER_PHRASES, phrasing
@@ -45,7 +45,7 @@ HARD_MODELS = {"video": ("Wan-AI/Wan2.1-T2V-1.3B-Diffusers", "Wan-AI/Wan2.2-T2V-
 # A video task's clip: 5 frames (a CPU-sized clip; Wan's VAE takes 4k+1 frames, the model cards make 81 or 121) at
 # 480P (832x480) where the model card offers it (Wan 2.1 1.3B and 14B, Wan 2.2 A14B), else the card's size (Wan 2.2
 # TI2V-5B: 1280x704 only).
-VIDEO_FRAMES = 5
+VIDEO_FRAMES = CLIP_FRAMES
 VIDEO_SIZES = {"Wan-AI/Wan2.2-TI2V-5B-Diffusers": (1280, 704)}
 VIDEO_SIZE_480P = (832, 480)
 # Choices a task may state: the SDPA backends that run on CPUs and GPUs alike (efficient and cudnn are

@@ -37,7 +37,7 @@ def calibrate_command(
     budget_min: Annotated[
         float | None, typer.Option(min=0.1, help="minutes of screening per baseline at most (then the re-check)")
     ] = None,
-    suite: Annotated[str, typer.Option("--suite", "-s", help="paper (the 604 tasks) or extended")] = "paper",
+    suite: Annotated[str, typer.Option("--suite", "-s", help="paper (the 604 tasks), extended or video")] = "paper",
     stability_runs: Annotated[
         int, typer.Option(min=0, help="fresh judge-size measurements of each best configuration (0: none)")
     ] = 5,

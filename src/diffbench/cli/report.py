@@ -17,7 +17,7 @@ def report_command(
     compare: Annotated[list[Path] | None, typer.Option(help="more run folders to put beside it (repeatable)")] = None,
     html: Annotated[Path | None, typer.Option(help="write a self-contained HTML page here")] = None,
     suite: Annotated[
-        str | None, typer.Option("--suite", "-s", help="only the tasks of this suite (paper or extended)")
+        str | None, typer.Option("--suite", "-s", help="only the tasks of this suite (paper, extended or video)")
     ] = None,
     as_json: JsonOption = False,
 ) -> None:

@@ -38,9 +38,9 @@ def run_command(
     level: Annotated[list[int] | None, typer.Option(help="levels to run (repeatable)")] = None,
     family: Annotated[list[str] | None, typer.Option(help="families to run (repeatable): sd15, sdxl, dit, ...")] = None,
     task: Annotated[list[str] | None, typer.Option(help="task ids to run (repeatable; any suite)")] = None,
-    suite: Annotated[str, typer.Option("--suite", "-s", help="paper (604 tasks) or extended (FLUX, SD3.5, Qwen)")] = (
-        "paper"
-    ),
+    suite: Annotated[
+        str, typer.Option("--suite", "-s", help="paper (604 tasks), extended (FLUX, SD3.5, Qwen) or video (Wan)")
+    ] = ("paper"),
     limit: Annotated[int | None, typer.Option(min=1, help="the first N selected tasks")] = None,
     profile: ProfileOption = DEFAULT,
     device: DeviceOption = None,

@@ -22,7 +22,12 @@ app = typer.Typer(help="The task suite: list, show, count, validate and regenera
 LevelOption = Annotated[int | None, typer.Option("--level", "-l", min=1, max=5, help="only this level (1-5)")]
 FamilyOption = Annotated[str | None, typer.Option("--family", "-f", help="only this family (sd15, dit, ...)")]
 SuiteOption = Annotated[
-    str, typer.Option("--suite", "-s", help="paper (604 tasks) or extended (FLUX.1, SD3.5, Qwen-Image; X1-001...)")
+    str,
+    typer.Option(
+        "--suite",
+        "-s",
+        help="paper (604 tasks), extended (FLUX.1, SD3.5, Qwen-Image; X1-001...) or video (Wan; V1-001...)",
+    ),
 ]
 
 

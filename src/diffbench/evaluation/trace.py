@@ -98,6 +98,11 @@ class Tracer:
         self._first_conv: dict[str, nn.Conv2d | None] = {}  # per denoiser, by pipeline attribute
         self._denoisers: dict[str, nn.Module] = {}
         self._dtype_of: Any = None  # detection.parameter_dtype, imported where the pipeline is attached
+        # Per denoiser: its largest parameter's name, and (that parameter's dtype, the weights' majority dtype) when
+        # last counted. A call reads the one parameter's dtype and counts all weights again only when it changed
+        # (a cast moves the largest weight too), so the hook walks no parameter list per call.
+        self._largest: dict[str, str] = {}
+        self._dtypes: dict[str, tuple[torch.dtype, torch.dtype | None]] = {}
         self._probes: dict[str, Any] = {}
         self._via_wrapper = False
 
@@ -133,6 +138,10 @@ class Tracer:
             if not isinstance(inner, nn.Module):
                 continue
             self._denoisers[name] = inner
+            sizes = {n: p.numel() for n, p in inner.named_parameters()}
+            if sizes:
+                self._largest[name] = max(sizes, key=sizes.__getitem__)
+            self._dtypes.pop(name, None)
             self._first_conv[name] = next((m for m in inner.modules() if isinstance(m, nn.Conv2d)), None)
             if called is not inner:
                 called.register_forward_pre_hook(lambda m, a, k, n=name: self._enter(n, a, k, True), with_kwargs=True)
@@ -145,13 +154,29 @@ class Tracer:
                     if isinstance(projection, nn.Module):
                         projection.register_forward_hook(lambda m, a, out: self._record_fused())
 
+    def _weights_dtype(self, name: str) -> torch.dtype | None:
+        """The dtype most of the denoiser's weights are in now (detection.parameter_dtype), recounted only when its
+        largest parameter's dtype moved since the last count."""
+        module = self._denoisers[name]
+        if name not in self._largest:
+            return self._dtype_of(module)
+        try:
+            marker = module.get_parameter(self._largest[name]).dtype
+        except AttributeError:  # the parameter was replaced by something else: count every weight
+            return self._dtype_of(module)
+        seen = self._dtypes.get(name)
+        if seen is None or seen[0] != marker:
+            seen = (marker, self._dtype_of(module))
+            self._dtypes[name] = seen
+        return seen[1]
+
     def _enter(self, name: str, args: tuple, kwargs: dict, compiled: bool) -> None:
         if self.trace is None or _compiling() or (self._via_wrapper and not compiled):
             return
         self._via_wrapper = compiled
         sample = args[0] if args else kwargs.get("sample", kwargs.get("hidden_states"))
         is_tensor = isinstance(sample, torch.Tensor)
-        dtype = self._dtype_of(self._denoisers[name])
+        dtype = self._weights_dtype(name)
         first_conv = self._first_conv[name]
         weight = first_conv.weight if first_conv is not None else None
         call = DenoiserCall(

@@ -24,7 +24,8 @@ TITLES = {
 
 
 def _ordered(counter: Counter, order: list[Any] | None = None) -> dict[str, int]:
-    keys = [k for k in order if k in counter] if order else sorted(counter, key=lambda k: (-counter[k], str(k)))
+    by_count = sorted(counter, key=lambda k: (-counter[k], str(k)))
+    keys = [k for k in order if k in counter] + [k for k in by_count if k not in order] if order else by_count
     return {str(k): counter[k] for k in keys}
 
 
@@ -35,7 +36,9 @@ def stats(tasks: list[Task]) -> dict[str, Any]:
         "by_family": _ordered(Counter(t.family for t in tasks), list(FAMILIES)),
         "by_model": _ordered(Counter(t.model_id for t in tasks)),
         "by_conditioning": _ordered(Counter(str(t.conditioning) for t in tasks)),
-        "by_resolution": _ordered(Counter(t.resolution for t in tasks), [256, 512, 768, 1024]),
+        "by_resolution": _ordered(  # a square's side; a video's frame size WxH
+            Counter(t.resolution if t.width is None else t.display_resolution for t in tasks), [256, 512, 768, 1024]
+        ),
         "by_baseline_sampler": _ordered(Counter(t.baseline_sampler for t in tasks)),
         "by_sampler": _ordered(Counter(t.sampler for t in tasks)),
         "by_method": _ordered(Counter(k for t in tasks for k in t.required_methods)),

@@ -28,6 +28,7 @@ class StaticResult(BaseModel):
     compile_error: str | None = None
     attributes: Attributes | None = None
     strength: float | None = None  # image-to-image: the share of the steps that run (the judge's step check)
+    frames: int | None = None  # a video pipeline's frame count: the call's num_frames, else the pipeline's default
 
     @property
     def compiles(self) -> bool:
@@ -53,7 +54,11 @@ def analyze(source: str, kb: KnowledgeBase | None = None, filename: str = "solut
             return StaticResult(compile_error=f"{name}() must take {arity} positional argument(s)")
     facts = interpret(tree)
     attributes = attributes_of(facts, kb or load_knowledge())
-    return StaticResult(attributes=attributes, strength=_strength(facts, attributes.pipeline_class))
+    return StaticResult(
+        attributes=attributes,
+        strength=_strength(facts, attributes.pipeline_class),
+        frames=_frames(facts, attributes.pipeline_class),
+    )
 
 
 def attributes_of(facts: ModuleFacts, kb: KnowledgeBase) -> Attributes:
@@ -163,6 +168,20 @@ def _steps(facts: ModuleFacts, pipeline_class: str | None) -> int | None:
         if any(c.opaque_kwargs for c in facts.generation_calls) or pipeline_class is None:
             return None
         return _default_steps(pipeline_class)
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _frames(facts: ModuleFacts, pipeline_class: str | None) -> int | None:
+    """A video pipeline's frame count from the generating call, else the pipeline's default (Wan: 81); None for an
+    image pipeline or a count the parser cannot state."""
+    if not pipeline_class:
+        return None
+    default = _default_call_argument(pipeline_class, "num_frames")
+    if not isinstance(default, int):
+        return None
+    value = facts.generation_kwarg("num_frames", default=None)
+    if value is None:
+        return default
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
