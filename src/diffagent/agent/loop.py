@@ -264,7 +264,7 @@ class DiffAgent:
         self.on_event(f"baseline: {base.sampler} {base.steps} steps on {base.model_id}; measuring it")
         with self._session() as session:
             assert session.record is not None
-            self.on_event(f"baseline: {session.record.call_s:.3f} s per image")
+            self.on_event(f"baseline: {session.record.call_s:.3f} s per call")
 
             def propose(parents: list[Candidate], fresh: int, generation: int) -> list[tuple[Plan, Candidate | None]]:
                 if not opts.use_ga:
