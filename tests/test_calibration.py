@@ -36,7 +36,7 @@ from diffbench.knowledge import load_knowledge
 from diffbench.knowledge.compose import Applied, compose
 from diffbench.models.families import Conditioning
 from diffbench.tasks.schema import Difficulty
-from diffbench.tasks.suite import suite
+from diffbench.tasks.suite import all_tasks, suite
 
 SD15 = "stable-diffusion-v1-5/stable-diffusion-v1-5"
 
@@ -291,7 +291,7 @@ def test_the_search_re_tries_the_best_configuration_of_the_record_it_replaces():
     committed = read_record("tiny-cpu")
     for key, cal in committed.baselines.items():
         if cal.best:
-            first = next(t for t in [*suite(), *suite("extended")] if t.level >= 4 and task_calibration_key(t) == key)
+            first = next(t for t in all_tasks() if t.level >= 4 and task_calibration_key(t) == key)
             there = SearchSpace(kb, first.model_id, first.conditioning, first.baseline_steps, "tiny-cpu")
             best = SearchPoint.from_json(cal.best)
             point = there.point(best)
