@@ -54,6 +54,15 @@ def test_the_extended_run_section_is_its_render():
     assert text in doc("extended.md")
 
 
+def test_the_video_run_section_is_its_render():
+    from diffbench.tasks.suite import suite
+
+    runs = script("judge_extended")
+    video = runs.SUITE_RUNS["video"]
+    text, _, _ = runs.section(runs.read_record(video.run.record), list(suite("video")), video.run)
+    assert text in doc("video.md")
+
+
 def test_the_reference_sample_section_is_its_render():
     text, _ = script("judge_sample").render()
     assert text in doc("evaluation.md")

@@ -51,15 +51,15 @@ def test_a_baseline_module_is_read_for_its_pipeline():
     assert (problem.pipeline.sampler, problem.pipeline.steps) == ("unipc", 25)
 
 
-@pytest.mark.parametrize("suite_name", ["paper", "extended"])
+@pytest.mark.parametrize("suite_name", ["paper", "extended", "video"])
 def test_every_suite_prompt_is_read_as_its_task_states(suite_name):
     """The offline planner reads the suites' own vocabulary; this pins that it reads all their prompts right."""
     wrong = []
     for task in load_suite(suite_dir(suite_name)):
         problem = from_task(task, "tiny-cpu", KB)
         request = problem.request
-        got = (request.model_id, request.conditioning, request.resolution)
-        want = (task.model_id, task.conditioning, task.resolution)
+        got = (request.model_id, request.conditioning, request.resolution, request.width, request.frames)
+        want = (task.model_id, task.conditioning, task.resolution, task.width, task.frames)
         if task.level <= 3:
             config = problem.requested_config()
 

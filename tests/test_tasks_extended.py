@@ -47,10 +47,12 @@ def test_every_family_meets_every_method_declared_for_it(tasks):
         assert asked == applicable, (fam.key, applicable - asked)
 
 
-def test_baselines_run_the_model_cards_sampler_and_steps(tasks):
-    for t in tasks:
+@pytest.mark.parametrize(("suite_name", "sampler"), [("extended", "flow_euler"), ("video", "unipc")])
+def test_baselines_run_the_model_cards_sampler_and_steps(suite_name, sampler):
+    """The extended suite's flow-matching Euler, the video suite's UniPC (Wan's cards), at the cards' steps."""
+    for t in suite(suite_name):
         card = checkpoint(t.model_id)
-        assert t.baseline_sampler == "flow_euler" and t.baseline_attributes.scheduler_class == card.scheduler
+        assert t.baseline_sampler == sampler and t.baseline_attributes.scheduler_class == card.scheduler
         if t.level >= 2:
             assert t.baseline_steps == card.steps, t.id
         argument = family_of(t.model_id).guidance_argument  # Qwen-Image: true_cfg_scale
