@@ -21,7 +21,7 @@ from diffbench.evaluation.result import ErrorMode, EvalResult
 from diffbench.evaluation.sample import stratified_sample
 from diffbench.models.profiles import Profile
 from diffbench.tasks.schema import Difficulty, Task
-from diffbench.tasks.suite import KNOWN_FAILING_FILE, get_task, suite
+from diffbench.tasks.suite import get_task, known_failing_file, suite
 
 SAMPLE_RUN_RECORD = Path(__file__).resolve().parents[1] / "docs" / "reference_sample_run.json"
 
@@ -35,7 +35,7 @@ SAMPLE = stratified_sample(per_level=None if FULL_SIZE else 1)
 # References the full run found failing (scripts/judge_extended.py writes them beside docs/extended.md's table, with
 # what failed; docs/extended.md, "What fails, and why", says why): expected to fail here until fixed (strict: a fix
 # makes the test say so).
-KNOWN_FAILING: dict[str, str] = json.loads(KNOWN_FAILING_FILE.read_text())
+KNOWN_FAILING: dict[str, str] = json.loads(known_failing_file("extended").read_text())
 # The extended suite (FLUX.1, SD3.5, Qwen-Image): one task per level and family in CI as well (its full run:
 # docs/extended.md).
 # CI draws it from the tasks not known to fail (confirming a known failure costs minutes there), fp32 references

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from diffbench.builders.generate import VIDEO_FRAMES
 from diffbench.builders.validate import check_regenerates, check_task
 from diffbench.knowledge import load_knowledge
+from diffbench.models.families import CLIP_FRAMES as VIDEO_FRAMES
 from diffbench.models.families import families_of
 from diffbench.tasks.schema import SUITE_LEVELS
 from diffbench.tasks.stats import stats

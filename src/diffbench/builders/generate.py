@@ -29,7 +29,7 @@ from diffbench.calibration.space import SearchPoint
 from diffbench.calibration.store import REFERENCE_PROFILES, CalibrationRecord, all_records, calibration_key
 from diffbench.knowledge.compose import Applied, compose
 from diffbench.knowledge.loader import KnowledgeBase, load_knowledge
-from diffbench.models.families import CLIP_FRAMES, FAMILIES, Conditioning, Family, checkpoint, families_of
+from diffbench.models.families import FAMILIES, Conditioning, Family, checkpoint, families_of
 from diffbench.tasks.attributes import Attributes
 from diffbench.tasks.schema import ID_PREFIX, SUITE_LEVELS, AppliedMethod, Difficulty, Task
 from diffbench.tasks.wording import TAYLORSEER_PHRASES, phrasing
@@ -42,12 +42,6 @@ HARD_BASELINES = {"paper": 31, "extended": 5, "video": 2}
 # The video suite's level-4/5 baselines: Wan 2.1's small model, and Wan 2.2 A14B, whose two experts a method must
 # both reach (the MagCache step-count problem users report).
 HARD_MODELS = {"video": ("Wan-AI/Wan2.1-T2V-1.3B-Diffusers", "Wan-AI/Wan2.2-T2V-A14B-Diffusers")}
-# A video task's clip: 5 frames (a CPU-sized clip; Wan's VAE takes 4k+1 frames, the model cards make 81 or 121) at
-# 480P (832x480) where the model card offers it (Wan 2.1 1.3B and 14B, Wan 2.2 A14B), else the card's size (Wan 2.2
-# TI2V-5B: 1280x704 only).
-VIDEO_FRAMES = CLIP_FRAMES
-VIDEO_SIZES = {"Wan-AI/Wan2.2-TI2V-5B-Diffusers": (1280, 704)}
-VIDEO_SIZE_480P = (832, 480)
 # Choices a task may state: the SDPA backends that run on CPUs and GPUs alike (efficient and cudnn are
 # CUDA-only), and compile modes that do not take minutes to autotune on a CPU.
 TASK_CHOICES = {
@@ -99,8 +93,15 @@ def pipes(suite: str = "paper") -> list[BaselinePipeline]:
 
 
 def _video_pipe(family: str, model_id: str, conditioning: Conditioning) -> BaselinePipeline:
-    width, height = VIDEO_SIZES.get(model_id, VIDEO_SIZE_480P)
-    return BaselinePipeline(family, model_id, conditioning, height, width, VIDEO_FRAMES)
+    """A video task's clip is the stand-in's: a real frame size (480P, 832x480, where the model card offers it; Wan 2.2
+    TI2V-5B's only size, 1280x704) and a frame count a CPU can afford (families.CLIP_FRAMES; the cards make 81 or
+    121)."""
+    from diffbench.models.standins.recipes import recipe  # the stand-ins' builders: only where a video suite is made
+
+    shape = recipe(model_id).video_shape
+    assert shape is not None, f"{model_id} makes no video"
+    width, height, frames = shape
+    return BaselinePipeline(family, model_id, conditioning, height, width, frames)
 
 
 def base_steps(model_id: str, sampler: str) -> int:

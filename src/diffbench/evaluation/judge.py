@@ -237,7 +237,7 @@ class Judge:
                     f"rule resolution: the output is {w}x{h}, the task asks for {self.task.display_resolution}",
                 )
             frames = answer.get("frames", [None])[0]
-            if frames is not None and self.task.frames is not None and frames != self.task.frames:
+            if frames != self.task.frames:  # an output of the wrong kind never gets here (rule output-kind)
                 raise _reject(
                     stage,
                     ErrorMode.KEY_ATTRIBUTES,

@@ -130,9 +130,7 @@ class Task(BaseModel):
             raise ValueError(f"prompt placeholders {sorted(used)} should be {expected}")
         if self.key_attributes.model_id not in (None, self.model_id):
             raise ValueError("key_attributes.model_id differs from model_id")
-        if self.conditioning.video != (self.frames is not None) or (self.width is not None) != (
-            self.frames is not None
-        ):
+        if (self.width is not None, self.frames is not None) != (self.conditioning.video,) * 2:
             raise ValueError("width and frames are set exactly for a video task")
         return self
 

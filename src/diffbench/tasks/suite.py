@@ -15,14 +15,12 @@ from diffbench.tasks.schema import ID_PREFIX, LEVELS, Task
 
 DATA_DIR = Path(__file__).parent / "data"
 SUITE_DIRS = {"paper": DATA_DIR, "extended": DATA_DIR / "extended", "video": DATA_DIR / "video"}
-# The extended suite's references that its reference run (scripts/judge_extended.py, tiny-cpu; each verdict in
-# docs/extended_reference_run.json) saw fail: id -> what failed. Written by that script from the run's record, read
-# by the tests that hold them to failing until fixed.
-KNOWN_FAILING_FILE = SUITE_DIRS["extended"] / "failing_references.json"  # known_failing_file("extended")
 
 
 def known_failing_file(name: str) -> Path:
-    """A suite's failing references as its reference run recorded them (the extended suite's, the video suite's)."""
+    """A suite's references that its reference run (scripts/judge_extended.py [--suite video], tiny-cpu; each
+    verdict in docs/<suite>_reference_run.json) saw fail: id -> what failed. Written by that script from the run's
+    record, read by the tests that hold them to failing until fixed."""
     return SUITE_DIRS[name] / "failing_references.json"
 
 

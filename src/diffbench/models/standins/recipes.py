@@ -197,7 +197,7 @@ _QWEN_IMAGE = {
 _WAN_COMMON = {
     "resolution": 480,
     "width": 832,
-    "frames": 5,
+    "frames": fam.CLIP_FRAMES,
     "conditioning": "text-to-video",
     "latent_channels": 16,
     "text_hidden": 32,
